@@ -1,0 +1,191 @@
+"""Read config.toml into typed settings; one clear line for any mistake in it."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names file, key and what is expected."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSettings(_Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    programme: str = "programmes/ha-noi-hung-yen-2019.toml"
+    data_dir: str = "var"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"an IANA time zone such as Asia/Ho_Chi_Minh, got {value!r}") from exc
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/tiendo.sqlite3"
+
+
+class WebhookSettings(_Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    url: str = ""
+    path: str = "/telegram"
+
+
+class TelegramSettings(_Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    bot_username: str = "tiendo_bot"
+    messages_per_second: float = Field(default=29.0, gt=0)
+    messages_per_chat_per_second: float = Field(default=1.0, gt=0)
+    messages_per_group_per_minute: float = Field(default=20.0, gt=0)
+    webhook: WebhookSettings = WebhookSettings()
+
+
+class ZaloSettings(_Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://bot-api.zaloplatforms.com"
+    messages_per_second: float = Field(default=10.0, gt=0)
+    messages_per_chat_per_second: float = Field(default=1.0, gt=0)
+    webhook: WebhookSettings = WebhookSettings(port=8444, path="/zalo/webhook")
+
+
+class ConversationSettings(_Section):
+    idle_minutes: int = Field(default=30, ge=1)
+    max_note_chars: int = Field(default=2000, ge=100)
+    max_evidence_mb: int = Field(default=20, ge=1, le=20)
+    evidence_types: list[str] = [
+        "image/jpeg", "image/png", "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/msword", "application/vnd.ms-excel",
+    ]
+    page_size: int = Field(default=8, ge=3, le=20)
+    join_attempts_per_hour: int = Field(default=5, ge=1)
+
+
+class ReminderSettings(_Section):
+    days_before: list[int] = [7, 3, 1]
+    on_due_day: bool = True
+    overdue_every_working_days: int = Field(default=2, ge=1)
+    escalate_after_days: int = Field(default=5, ge=1)
+    work_start: time = time(8, 0)
+    work_end: time = time(17, 0)
+    send_at: time = time(8, 30)
+    cycle_day: int = Field(default=25, ge=1, le=28)
+    cycle_reminder_days_before: list[int] = [5, 1]
+
+
+class DigestSettings(_Section):
+    vice_chair_weekday: int = Field(default=0, ge=0, le=6)
+    vice_chair_at: time = time(7, 30)
+    coordinator_at: time = time(16, 30)
+    coordinator_daily: bool = True
+
+
+class Settings(_Section):
+    app: AppSettings = AppSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    reminders: ReminderSettings = ReminderSettings()
+    digests: DigestSettings = DigestSettings()
+
+
+class Config:
+    """Settings plus the secrets and paths that come from outside the file."""
+
+    def __init__(self, settings: Settings, path: Path, env: dict[str, str]) -> None:
+        self.settings = settings
+        self.path = path
+        self.base_dir = path.parent.resolve()
+        self.telegram_token = env.get("TIENDO_TELEGRAM_TOKEN") or None
+        self.zalo_token = env.get("TIENDO_ZALO_TOKEN") or None
+        self.telegram_webhook_secret = env.get("TIENDO_TELEGRAM_WEBHOOK_SECRET") or None
+        self.zalo_webhook_secret = env.get("TIENDO_ZALO_WEBHOOK_SECRET") or None
+        self.database_url = env.get("TIENDO_DATABASE_URL") or self._sqlite_relative(
+            settings.database.url
+        )
+
+    def resolve(self, relative: str) -> Path:
+        """Resolve a path from the config file relative to the file's folder."""
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.settings.app.data_dir)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.app.timezone)
+
+    def secrets(self) -> list[str]:
+        """Every secret this process knows, for redaction."""
+        found = [self.telegram_token, self.zalo_token, self.telegram_webhook_secret,
+                 self.zalo_webhook_secret]
+        return [s for s in found if s]
+
+    def _sqlite_relative(self, url: str) -> str:
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(url[len(prefix):]))
+        return url
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    loc = [str(p) for p in error["loc"]]
+    key = ("[" + ".".join(loc[:-1]) + "] " + loc[-1]) if len(loc) > 1 else loc[0] if loc else "?"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        what = "unknown key; remove it or check its spelling" if len(loc) > 1 else \
+            "unknown section; remove it or check its spelling"
+    elif kind == "missing":
+        what = "is required"
+    else:
+        got = error.get("input")
+        msg = str(error["msg"]).removeprefix("Value error, ")
+        what = f"expected {msg[0].lower() + msg[1:]}" if msg else "invalid value"
+        if not isinstance(got, dict | list):
+            what += f" (got {got!r})"
+    return key, what
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Load and validate a config file; raise ConfigError with one line on any problem."""
+    env = dict(os.environ) if env is None else env
+    path = path or Path(env.get("TIENDO_CONFIG", str(DEFAULT_CONFIG)))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found; pass --config PATH or create it") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        key, what = _describe(exc.errors()[0])
+        raise ConfigError(f"{path}: {key}: {what}") from exc
+    return Config(settings, path, env)

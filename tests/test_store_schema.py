@@ -1,0 +1,42 @@
+"""The schema migrates on both databases and keeps datetimes aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, inspect, select
+
+from storage.db import Database, is_current
+from storage.models import AuditLog, Locality
+
+
+def test_migrations_create_every_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert {"programme", "agency", "item", "assignment", "member", "identity", "report",
+            "outbox", "conversation", "audit_log"} <= tables
+    assert is_current(engine)
+
+
+def test_datetimes_come_back_aware_utc(db: Database) -> None:
+    moment = datetime(2020, 1, 27, 2, 0, tzinfo=UTC)
+    with db.unit_of_work() as s:
+        s.add(AuditLog(at=moment, actor="test", action="check", entity="none"))
+    with db.unit_of_work() as s:
+        stored = s.scalars(select(AuditLog).where(AuditLog.actor == "test")).one()
+    assert stored.at == moment and stored.at.tzinfo is not None
+
+
+def test_naive_datetime_is_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), db.unit_of_work() as s:
+        s.add(AuditLog(at=datetime(2020, 1, 1), actor="x", action="y", entity="z"))
+        s.flush()
+
+
+def test_a_failed_unit_of_work_leaves_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:
+        s.add(Locality(code="XX", name="Nowhere"))
+        s.flush()
+        raise RuntimeError("crash mid-way")
+    with db.unit_of_work() as s:
+        assert s.scalar(select(Locality).where(Locality.code == "XX")) is None
