@@ -1,0 +1,17 @@
+"""The audit log: who changed what, kept beside the data it explains."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.models import AuditLog
+
+
+def record(session: Session, at: datetime, actor: str, action: str, entity: str,
+           entity_id: object = "", **detail: Any) -> None:
+    """Add one audit entry in the caller's transaction."""
+    session.add(AuditLog(at=at, actor=actor, action=action, entity=entity,
+                         entity_id=str(entity_id), detail=detail))
