@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None, ctx: CommandContext | None = None) -> in
     try:
         return int(args.func(args, ctx))
     except ConfigError as exc:
-        ctx.err.print(f"[red]Lỗi cấu hình / config error:[/red] {exc}", markup=True, soft_wrap=True)
+        ctx.err.print(f"Lỗi cấu hình / config error: {exc}", style="red", markup=False,
+                      soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

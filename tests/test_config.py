@@ -1,0 +1,72 @@
+"""A broken config file stops with one line naming the file, the key and what is expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_loads_with_defaults() -> None:
+    config = load_config(REPO / "config.toml", env={})
+    assert config.settings.app.timezone == "Asia/Ho_Chi_Minh"
+    assert config.database_url == f"sqlite:///{REPO / 'var' / 'tiendo.sqlite3'}"
+    assert config.telegram_token is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[app]\ntimezone = 'Mars/Olympus'\n", "[app] timezone: expected an IANA time zone"),
+        ("[reminders]\ndays_before = 'seven'\n", "[reminders] days_before: expected"),
+        ("[reminders]\nescalate_after_days = 0\n", "[reminders] escalate_after_days: expected"),
+        ("[telegram]\nmode = 'push'\n", "[telegram] mode: expected input should be 'polling' or"),
+        ("[telegram]\ntokn = 'x'\n", "[telegram] tokn: unknown key"),
+        ("[telegrm]\nmode = 'polling'\n", "telegrm: unknown section"),
+        ("[app\n", "not valid TOML"),
+        ("[telegram.webhook]\nport = 70000\n", "[telegram.webhook] port: expected"),
+    ],
+)
+def test_config_errors_name_file_key_and_expectation(tmp_path: Path, body: str,
+                                                     expected: str) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    message = str(caught.value)
+    assert message.startswith(str(path)) and expected in message
+    assert "\n" not in message
+
+
+def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found; pass --config PATH"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_environment_overrides_database_and_carries_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path, "[database]\nurl = 'sqlite:///db/x.sqlite3'\n")
+    config = load_config(path, env={"TIENDO_DATABASE_URL": "postgresql://h/db",
+                                    "TIENDO_TELEGRAM_TOKEN": "123:abc"})
+    assert config.database_url == "postgresql://h/db"
+    assert config.secrets() == ["123:abc"]
+    relative = load_config(path, env={})
+    assert relative.database_url == f"sqlite:///{tmp_path / 'db' / 'x.sqlite3'}"
+
+
+def test_cli_prints_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    path = write(tmp_path, "[reminders]\nwork_start = 'eight'\n")
+    code = main(["--config", str(path), "db", "upgrade"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{path}: [reminders] work_start: expected" in " ".join(err.split())
