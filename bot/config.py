@@ -74,10 +74,13 @@ class ConversationSettings(_Section):
     max_note_chars: int = Field(default=2000, ge=100)
     max_evidence_mb: int = Field(default=20, ge=1, le=20)
     evidence_types: list[str] = [
-        "image/jpeg", "image/png", "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/msword", "application/vnd.ms-excel",
+        "application/msword",
+        "application/vnd.ms-excel",
     ]
     page_size: int = Field(default=8, ge=3, le=20)
     join_attempts_per_hour: int = Field(default=5, ge=1)
@@ -142,14 +145,18 @@ class Config:
 
     def secrets(self) -> list[str]:
         """Every secret this process knows, for redaction."""
-        found = [self.telegram_token, self.zalo_token, self.telegram_webhook_secret,
-                 self.zalo_webhook_secret]
+        found = [
+            self.telegram_token,
+            self.zalo_token,
+            self.telegram_webhook_secret,
+            self.zalo_webhook_secret,
+        ]
         return [s for s in found if s]
 
     def _sqlite_relative(self, url: str) -> str:
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str(self.resolve(url[len(prefix):]))
+            return prefix + str(self.resolve(url[len(prefix) :]))
         return url
 
 
@@ -158,8 +165,11 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     key = ("[" + ".".join(loc[:-1]) + "] " + loc[-1]) if len(loc) > 1 else loc[0] if loc else "?"
     kind = error["type"]
     if kind == "extra_forbidden":
-        what = "unknown key; remove it or check its spelling" if len(loc) > 1 else \
-            "unknown section; remove it or check its spelling"
+        what = (
+            "unknown key; remove it or check its spelling"
+            if len(loc) > 1
+            else "unknown section; remove it or check its spelling"
+        )
     elif kind == "missing":
         what = "is required"
     else:

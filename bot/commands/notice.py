@@ -1,0 +1,118 @@
+"""`tiendo notice FILE [--json]`: show how a cooperation notice is read, before importing it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+from rich.tree import Tree
+
+from storage.notice import NoticeNode, NoticeReadError, ParsedNotice, read_notice
+
+if TYPE_CHECKING:
+    from bot.cli import CommandContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `notice` command with its FILE and --json arguments."""
+    parser = subparsers.add_parser(
+        "notice",
+        help="đọc thử thông báo kết luận / parse a cooperation notice",
+        description="Đọc thông báo kết luận (.txt, .md, .docx) và in cây nội dung / "
+        "parse a cooperation notice and print its tree of commitments.",
+    )
+    parser.add_argument(
+        "file",
+        type=pathlib.Path,
+        metavar="FILE",
+        help="tệp thông báo / notice file (.txt, .md, .docx)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="in JSON thay cho cây / print JSON instead of the tree"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    """Parse the notice and print it as a tree (or JSON); 2 when the file cannot be read."""
+    try:
+        notice = read_notice(pathlib.Path(args.file))
+    except NoticeReadError as exc:
+        err: Console = getattr(ctx, "err", None) or ctx.console
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    if args.json:
+        ctx.console.out(json.dumps(to_json(notice), ensure_ascii=False, indent=2), highlight=False)
+    else:
+        print_tree(ctx.console, notice, pathlib.Path(args.file).name)
+    return 0
+
+
+def to_json(notice: ParsedNotice) -> dict[str, Any]:
+    """Return the notice as plain JSON-ready data."""
+    return {
+        "title": notice.title,
+        "date": notice.date.isoformat() if notice.date else None,
+        "nodes": [
+            {
+                "code": n.code,
+                "kind": n.kind,
+                "parent": n.parent_code,
+                "title": n.title,
+                "text": n.text,
+                "line": n.line,
+            }
+            for n in notice.nodes
+        ],
+        "recipients": list(notice.recipients),
+        "warnings": [{"line": w.line, "text": w.text, "reason": w.reason} for w in notice.warnings],
+    }
+
+
+def _label(node: NoticeNode) -> Text:
+    """Return a tree label "code  title", sections in bold."""
+    label = Text()
+    label.append(node.code, style="bold cyan" if node.kind == "section" else "cyan")
+    label.append("  ")
+    label.append(node.title, style="bold" if node.kind == "section" else "")
+    return label
+
+
+def count_line(notice: ParsedNotice) -> str:
+    """Return "3 phần, 17 mục, 17 ý" with the English after a slash."""
+    kinds = [n.kind for n in notice.nodes]
+    sections, items, bullets = (kinds.count(k) for k in ("section", "item", "bullet"))
+    return (
+        f"{sections} phần, {items} mục, {bullets} ý / "
+        f"{sections} sections, {items} items, {bullets} bullets"
+    )
+
+
+def print_tree(console: Console, notice: ParsedNotice, name: str) -> None:
+    """Print the title, the tree of codes and titles, the counts and the warnings."""
+    root = Tree(Text(notice.title or name, style="bold"))
+    branches: dict[str | None, Tree] = {None: root}
+    for node in notice.nodes:
+        parent = branches.get(node.parent_code, root)
+        branches[node.code] = parent.add(_label(node))
+    console.print(root)
+    if notice.date:
+        console.print(f"Ngày / date: {notice.date:%d/%m/%Y}", highlight=False)
+    console.print(count_line(notice), highlight=False)
+    console.print(
+        f"Cam kết (mục lá) / commitments (leaves): {len(notice.leaves())}", highlight=False
+    )
+    if not notice.nodes:
+        console.print(
+            "Không tìm thấy phần hay mục nào / no sections or items found",
+            style="yellow",
+            highlight=False,
+        )
+    for warning in notice.warnings:
+        console.print(
+            Text(f"Dòng {warning.line}: {warning.text} ({warning.reason})", style="yellow")
+        )
