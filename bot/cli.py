@@ -34,8 +34,9 @@ COMMAND_MODULES = (
 class CommandContext:
     """What a command needs: the config, a console, the database and the clock, made lazily."""
 
-    def __init__(self, config_path: Path | None, console: Console | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, config_path: Path | None, console: Console | None = None, clock: Clock | None = None
+    ) -> None:
         self.config_path = config_path
         self.console = console or Console(highlight=False)
         self.err = Console(stderr=True, highlight=False)
@@ -68,8 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tiendo",
         description="Tiến độ — theo dõi tiến độ chương trình hợp tác / cooperation progress bot",
     )
-    parser.add_argument("--config", type=Path, default=None,
-                        help="config file (default: ./config.toml or $TIENDO_CONFIG)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file (default: ./config.toml or $TIENDO_CONFIG)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -94,8 +99,9 @@ def main(argv: list[str] | None = None, ctx: CommandContext | None = None) -> in
     try:
         return int(args.func(args, ctx))
     except ConfigError as exc:
-        ctx.err.print(f"Lỗi cấu hình / config error: {exc}", style="red", markup=False,
-                      soft_wrap=True)
+        ctx.err.print(
+            f"Lỗi cấu hình / config error: {exc}", style="red", markup=False, soft_wrap=True
+        )
         return 2
     except KeyboardInterrupt:
         return 130

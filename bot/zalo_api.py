@@ -1,0 +1,807 @@
+"""A small async client for the Zalo Bot Platform API (bot-api.zaloplatforms.com).
+
+The token sits in the URL path, so it must never reach a log line or an exception text.
+Two layers keep it out:
+
+* When this module builds the ``httpx.AsyncClient`` itself, httpx only ever sees
+  ``/bot***/<method>`` URLs; a transport wrapper swaps the real token in on the wire, for
+  the configured API origin only. httpx's "HTTP Request: POST ..." line, its event hooks
+  and its exceptions therefore carry no token.
+* A logging filter on the ``httpx`` and ``httpcore.*`` loggers redacts every registered
+  token, which also covers a caller-supplied client.
+
+Every error is raised as :class:`ZaloApiError` with a redacted description and without the
+httpx exception chained, so a logged traceback cannot leak the URL either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+from urllib.parse import quote
+from urllib.request import getproxies, proxy_bypass
+
+import httpx
+
+DEFAULT_BASE_URL: Final = "https://bot-api.zaloplatforms.com"
+MAX_TEXT: Final = 2000
+MIN_SECRET: Final = 8
+MAX_SECRET: Final = 256
+SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
+
+EVENT_TEXT: Final = "message.text.received"
+EVENT_IMAGE: Final = "message.image.received"
+EVENT_STICKER: Final = "message.sticker.received"
+EVENT_VOICE: Final = "message.voice.received"
+EVENT_UNSUPPORTED: Final = "message.unsupported.received"
+KNOWN_EVENTS: Final = frozenset(
+    {EVENT_TEXT, EVENT_IMAGE, EVENT_STICKER, EVENT_VOICE, EVENT_UNSUPPORTED}
+)
+
+REDACTED: Final = "***"
+_PLACEHOLDER: Final = REDACTED
+_POLL_GRACE: Final = 5.0
+_MAX_DESCRIPTION: Final = 300
+_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+_NOISY_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+# Indirection so tests can observe backoff delays without sleeping.
+_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class ZaloEvent:
+    """One inbound Zalo event, normalised: ids as strings, date as aware UTC."""
+
+    event_name: str
+    message_id: str
+    chat_id: str
+    chat_type: str
+    sender_id: str
+    sender_name: str
+    text: str | None
+    photo_url: str | None
+    caption: str | None
+    date: datetime | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def is_known(self) -> bool:
+        """Tell whether this event name is one the reference documents."""
+        return self.event_name in KNOWN_EVENTS
+
+
+class MalformedEvent(ValueError):
+    """An inbound body that does not have the documented event shape."""
+
+
+def parse_event(obj: Any) -> ZaloEvent | None:
+    """Turn an envelope or a bare event into a ZaloEvent; None when it carries nothing new.
+
+    Documented event names are validated strictly (message id, chat id and sender id are
+    required). An unknown event name is accepted with whatever fields it has, so that a
+    future Zalo event is ignored by the caller instead of being rejected and redelivered.
+    """
+    if not isinstance(obj, Mapping):
+        raise MalformedEvent(f"event must be a JSON object, not {_kind(obj)}")
+    if "ok" in obj or "result" in obj:
+        if obj.get("ok") is False:
+            raise MalformedEvent("envelope has ok: false")
+        result = obj.get("result")
+        if _is_empty(result):
+            return None
+        if not isinstance(result, Mapping):
+            raise MalformedEvent(f"result must be a JSON object, not {_kind(result)}")
+        event = result
+    else:
+        event = obj
+    name = event.get("event_name")
+    if not isinstance(name, str) or not name.strip():
+        raise MalformedEvent("event_name is missing or not a string")
+    name = name.strip()
+    strict = name in KNOWN_EVENTS
+    message = event.get("message")
+    if not isinstance(message, Mapping):
+        if strict:
+            raise MalformedEvent(f"{name}: message is missing or not an object")
+        message = {}
+    chat = _sub_object(message, "chat", strict, name)
+    sender = _sub_object(message, "from", strict, name)
+    return ZaloEvent(
+        event_name=name,
+        message_id=_id(message, "message_id", "message.message_id", strict, name),
+        chat_id=_id(chat, "id", "message.chat.id", strict, name),
+        chat_type=_upper(chat.get("chat_type")),
+        sender_id=_id(sender, "id", "message.from.id", strict, name),
+        sender_name=_first_str(sender, "display_name", "name") or "",
+        text=_optional_str(message, "text", strict, name),
+        photo_url=_first_str(message, "photo", "photo_url"),
+        caption=_optional_str(message, "caption", strict, name),
+        date=_date_from_ms(message.get("date")),
+        raw=event,
+    )
+
+
+def _kind(value: Any) -> str:
+    """Name a JSON value's type for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def _is_empty(value: Any) -> bool:
+    """Tell whether a result means "nothing new"."""
+    return value is None or (isinstance(value, Mapping | list | str) and len(value) == 0)
+
+
+def _sub_object(message: Mapping[str, Any], key: str, strict: bool, name: str) -> Mapping[str, Any]:
+    """Return message[key] as an object, or {} for an unknown event that lacks it."""
+    value = message.get(key)
+    if isinstance(value, Mapping):
+        return value
+    if strict:
+        raise MalformedEvent(f"{name}: message.{key} is missing or not an object")
+    return {}
+
+
+def _id(obj: Mapping[str, Any], key: str, label: str, strict: bool, name: str) -> str:
+    """Read an id given as a string or an integer and return it as a string."""
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if strict:
+        raise MalformedEvent(f"{name}: {label} is missing or not a string/integer")
+    return ""
+
+
+def _optional_str(obj: Mapping[str, Any], key: str, strict: bool, name: str) -> str | None:
+    """Read an optional string field; a wrong type is malformed for a known event."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if strict:
+        raise MalformedEvent(f"{name}: message.{key} must be a string")
+    return None
+
+
+def _first_str(obj: Mapping[str, Any], *keys: str) -> str | None:
+    """Return the first non-empty string among alternative field names."""
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _upper(value: Any) -> str:
+    """Normalise chat_type; "" when absent or not a string."""
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+def _date_from_ms(value: Any) -> datetime | None:
+    """Convert a millisecond timestamp to aware UTC; None when absent or unusable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _units(text: str) -> int:
+    """Count UTF-16 code units: never fewer than code points, so a part fits either way."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _prefix_end(text: str, limit: int) -> int:
+    """Return the largest index whose prefix fits in limit units."""
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    """Cut one over-long line at the last space that fits, else hard, into fitting pieces."""
+    pieces: list[str] = []
+    rest = line
+    while _units(rest) > limit:
+        end = _prefix_end(rest, limit)
+        space = rest.rfind(" ", 0, end + 1)
+        if space > 0 and rest[:space].strip():
+            pieces.append(rest[:space])
+            rest = rest[space + 1 :]
+            continue
+        cut = end
+        while cut > 1 and unicodedata.combining(rest[cut]):
+            cut -= 1  # keep a base letter with its combining marks (NFD Vietnamese)
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split text into parts of at most limit characters, preferring line boundaries.
+
+    A line longer than limit is cut at its last fitting space, or hard-cut. The newline or
+    space at a cut is dropped; blank edges of parts are trimmed and whitespace-only parts
+    are dropped, so every part is non-empty and each part is a verbatim slice of text.
+    Length is measured in UTF-16 code units (Zalo does not say how it counts).
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2")
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal current, size
+        part = "\n".join(current).strip("\r\n")
+        if part.strip():
+            parts.append(part)
+        current, size = [], 0
+
+    for line in text.split("\n"):
+        pieces = _cut_line(line, limit)
+        for piece in pieces[:-1]:
+            flush()
+            current, size = [piece], _units(piece)
+        last = pieces[-1]
+        extra = _units(last) + (1 if current else 0)
+        if len(pieces) > 1 or size + extra > limit:
+            flush()
+            current, size = [last], _units(last)
+        else:
+            current.append(last)
+            size += extra
+    flush()
+    return parts
+
+
+def redact(text: str, token: str) -> str:
+    """Replace the token, raw or URL-encoded, with ***."""
+    if not token:
+        return text
+    forms = {token, quote(token, safe=":"), quote(token, safe="")}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    return text
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ZaloApiError(Exception):
+    """A failed Zalo call; the text never contains the token.
+
+    ``transient`` says a later attempt may succeed. ``delivery_unknown`` says the request
+    may have been carried out although no answer came (a read timeout after sending): a
+    retry of a send may then deliver the message twice. ``retry_after`` is the server's
+    requested pause in seconds, when it gave one.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        description: str,
+        *,
+        error_code: int | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
+        delivery_unknown: bool = False,
+    ) -> None:
+        self.method = method
+        self.description = description
+        self.error_code = error_code
+        self.transient = transient
+        self.retry_after = retry_after
+        self.delivery_unknown = delivery_unknown
+        code = f" [{error_code}]" if error_code is not None else ""
+        super().__init__(f"Zalo {method} failed{code}: {description}")
+
+
+class _PollEnded(Exception):
+    """A long poll ended without an event (timeout answer)."""
+
+
+# --------------------------------------------------------------------------- logging
+
+
+class _RedactingFilter(logging.Filter):
+    """Redact registered tokens from records of the HTTP libraries' loggers."""
+
+    def __init__(self) -> None:
+        super().__init__("zalo-token-redaction")
+        self.tokens: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message when it contains a token; never drop it."""
+        if not self.tokens:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the handler's problem, not ours
+            return True
+        clean = message
+        for token in list(self.tokens):
+            clean = redact(clean, token)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_LOG_FILTER = _RedactingFilter()
+
+
+def _register_token(token: str) -> None:
+    """Install the redacting filter on the HTTP loggers and remember the token."""
+    for name in _NOISY_LOGGERS:
+        log = logging.getLogger(name)
+        if _LOG_FILTER not in log.filters:
+            log.addFilter(_LOG_FILTER)
+    _LOG_FILTER.tokens[token] += 1
+
+
+def _unregister_token(token: str) -> None:
+    """Forget a token once its last client is closed."""
+    _LOG_FILTER.tokens[token] -= 1
+    if _LOG_FILTER.tokens[token] <= 0:
+        del _LOG_FILTER.tokens[token]
+
+
+class _TokenTransport(httpx.AsyncBaseTransport):
+    """Swap the /bot*** placeholder for the real token on the wire, for the API origin only."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, base_url: str, token: str) -> None:
+        base = httpx.URL(base_url)
+        self._inner = inner
+        self._origin = (base.scheme, base.host, base.port)
+        prefix = base.raw_path.split(b"?", 1)[0].rstrip(b"/")
+        self._marker = prefix + b"/bot" + _PLACEHOLDER.encode() + b"/"
+        self._real = prefix + b"/bot" + quote(token, safe=":").encode() + b"/"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Forward the request, with the token put into an API path."""
+        url = request.url
+        if (url.scheme, url.host, url.port) == self._origin and url.raw_path.startswith(
+            self._marker
+        ):
+            raw_path = self._real + url.raw_path[len(self._marker) :]
+            request = httpx.Request(
+                request.method,
+                url.copy_with(raw_path=raw_path),
+                headers=request.headers,
+                stream=request.stream,
+                extensions=request.extensions,
+            )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+
+# --------------------------------------------------------------------------- client
+
+
+class ZaloBotApi:
+    """Call the Zalo Bot API with retries for transient failures and no token leaks.
+
+    Retries (at most ``max_retries`` after the first attempt, exponential backoff with
+    jitter capped at ``backoff_max``) cover connect errors, HTTP 5xx and 429, and
+    ``ok: false`` answers with error_code >= 500 or 429. A send (sendMessage, sendPhoto)
+    whose outcome is unknown - a read timeout or a dropped connection after the request
+    went out - is NOT retried, because Zalo has no idempotency key and a retry could
+    deliver the message twice; the error says ``delivery_unknown=True`` and the caller
+    decides. A 429 ``retry_after`` longer than ``max_retry_after`` is not waited out here:
+    the error is raised at once with ``retry_after`` set.
+
+    Without ``client``, the HTTP client is built here and honours ``proxy`` or the usual
+    HTTPS_PROXY / ALL_PROXY / NO_PROXY variables; a caller-supplied client is used as is and
+    left open by :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        poll_timeout: float = 30.0,
+        call_timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        max_retry_after: float = 30.0,
+        proxy: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not token or not token.strip():
+            raise ValueError("Zalo bot token is empty")
+        if max_retries < 0 or poll_timeout < 0 or call_timeout <= 0:
+            raise ValueError("max_retries and poll_timeout must be >= 0, call_timeout > 0")
+        self._token = token
+        self._base_url = base_url.rstrip("/")
+        self._poll_timeout = poll_timeout
+        self._call_timeout = call_timeout
+        self._max_retries = max_retries
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._max_retry_after = max_retry_after
+        self._owns_client = client is None
+        if client is None:
+            inner = httpx.AsyncHTTPTransport(proxy=proxy or _env_proxy(self._base_url))
+            transport = _TokenTransport(inner, self._base_url, token)
+            self._client = httpx.AsyncClient(transport=transport, timeout=call_timeout)
+            self._url_token = _PLACEHOLDER
+        else:
+            self._client = client
+            self._url_token = quote(token, safe=":")
+        _register_token(token)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"ZaloBotApi(base_url={self._base_url!r})"
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_client:
+            await self._client.aclose()
+        _unregister_token(self._token)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ----------------------------------------------------------------- methods
+
+    async def get_me(self) -> dict[str, Any]:
+        """Return the bot's own account (id, account_name, ...); checks the token."""
+        result = await self._call("getMe", {})
+        if not isinstance(result, dict):
+            raise ZaloApiError("getMe", f"unexpected result: {_kind(result)}")
+        return result
+
+    async def get_updates(self, timeout: float | None = None) -> ZaloEvent | None:
+        """Long-poll for the next event; None when the poll ends with nothing new."""
+        wait = self._poll_timeout if timeout is None else timeout
+        if wait < 0:
+            raise ValueError("timeout must be >= 0")
+        payload = {"timeout": int(wait) if float(wait).is_integer() else wait}
+        limits = httpx.Timeout(self._call_timeout, read=wait + _POLL_GRACE)
+        try:
+            result = await self._call("getUpdates", payload, timeout=limits, long_poll=True)
+        except _PollEnded:
+            return None
+        if _is_empty(result):
+            return None
+        return parse_event({"ok": True, "result": result})
+
+    async def set_webhook(self, url: str, secret_token: str) -> dict[str, Any]:
+        """Point Zalo at our webhook; https only (plain http is allowed for loopback)."""
+        _check_webhook_url(url)
+        _check_secret(secret_token)
+        result = await self._call("setWebhook", {"url": url, "secret_token": secret_token})
+        return _as_dict(result)
+
+    async def delete_webhook(self) -> dict[str, Any]:
+        """Remove the webhook so that getUpdates works again."""
+        return _as_dict(await self._call("deleteWebhook", {}))
+
+    async def get_webhook_info(self) -> dict[str, Any]:
+        """Return {url, updated_at}; url is empty when no webhook is set."""
+        return _as_dict(await self._call("getWebhookInfo", {}))
+
+    async def send_message(self, chat_id: str, text: str) -> list[dict[str, Any]]:
+        """Send text, split into parts of at most MAX_TEXT; return each part's result.
+
+        Parts go out in order; if one fails, the error is raised and the later parts are
+        not sent (the earlier ones were delivered).
+        """
+        chat = _check_chat(chat_id)
+        parts = split_text(text)
+        if not parts:
+            raise ValueError("Zalo rejects empty text: nothing to send")
+        results: list[dict[str, Any]] = []
+        for part in parts:
+            payload = {"chat_id": chat, "text": part}
+            results.append(_as_dict(await self._call("sendMessage", payload, idempotent=False)))
+        return results
+
+    async def send_photo(
+        self, chat_id: str, photo_url: str, caption: str | None = None
+    ) -> dict[str, Any]:
+        """Send a photo by URL with an optional caption (1..MAX_TEXT characters)."""
+        if not isinstance(photo_url, str) or not photo_url.strip():
+            raise ValueError("photo_url is empty")
+        payload: dict[str, Any] = {"chat_id": _check_chat(chat_id), "photo": photo_url}
+        if caption is not None and caption.strip():
+            if _units(caption) > MAX_TEXT:
+                raise ValueError(f"caption is longer than {MAX_TEXT} characters")
+            payload["caption"] = caption
+        return _as_dict(await self._call("sendPhoto", payload, idempotent=False))
+
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
+        """Show "typing…"; harmless to repeat, so it is retried like a read."""
+        await self._call("sendChatAction", {"chat_id": _check_chat(chat_id), "action": action})
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """Fetch an inbound photo, refusing bodies larger than max_bytes."""
+        target = httpx.URL(url)
+        if target.scheme not in ("http", "https") or not target.host:
+            raise ValueError("only http(s) URLs can be downloaded")
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+
+        async def once() -> bytes:
+            return await self._download_once(target, max_bytes)
+
+        return await self._with_retries("download", once, idempotent=True)
+
+    # ----------------------------------------------------------------- plumbing
+
+    async def _call(
+        self,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        timeout: httpx.Timeout | None = None,
+        idempotent: bool = True,
+        long_poll: bool = False,
+    ) -> Any:
+        """POST one method with retries; return its result."""
+        limits = timeout or httpx.Timeout(self._call_timeout)
+
+        async def once() -> Any:
+            return await self._post(method, payload, limits, long_poll)
+
+        return await self._with_retries(method, once, idempotent=idempotent)
+
+    async def _with_retries(
+        self, method: str, attempt: Callable[[], Awaitable[_T]], *, idempotent: bool
+    ) -> _T:
+        """Run attempt, retrying transient failures with bounded backoff."""
+        tries = 0
+        while True:
+            try:
+                return await attempt()
+            except ZaloApiError as exc:
+                delay = self._retry_delay(exc, tries, idempotent)
+                if delay is None:
+                    raise
+                tries += 1
+                logger.warning(
+                    "Zalo %s failed (%s); retry %d/%d in %.2f s",
+                    method,
+                    exc.description,
+                    tries,
+                    self._max_retries,
+                    delay,
+                )
+                await _sleep(delay)
+
+    def _retry_delay(self, exc: ZaloApiError, tries: int, idempotent: bool) -> float | None:
+        """Return how long to wait before the next try, or None to give up."""
+        if not exc.transient or tries >= self._max_retries:
+            return None
+        if exc.delivery_unknown and not idempotent:
+            return None
+        if exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= self._max_retry_after else None
+        delay = min(self._backoff_max, self._backoff_base * (2.0**tries))
+        return delay * random.uniform(0.5, 1.0)
+
+    def _error(self, method: str, description: str, **kwargs: Any) -> ZaloApiError:
+        """Build an error whose description is redacted and bounded."""
+        text = redact(description, self._token)[:_MAX_DESCRIPTION]
+        return ZaloApiError(method, text, **kwargs)
+
+    async def _post(
+        self, method: str, payload: dict[str, Any], timeout: httpx.Timeout, long_poll: bool
+    ) -> Any:
+        """POST once and unwrap the ok envelope."""
+        url = f"{self._base_url}/bot{self._url_token}/{method}"
+        try:
+            response = await self._client.post(url, json=payload, timeout=timeout)
+        except httpx.HTTPError as exc:
+            if long_poll and isinstance(exc, httpx.ReadTimeout):
+                raise _PollEnded from None
+            raise self._transport_error(method, exc) from None
+        except httpx.InvalidURL as exc:
+            raise self._error(method, f"invalid URL: {exc}") from None
+        return self._unwrap(method, response, long_poll)
+
+    def _transport_error(self, method: str, exc: httpx.HTTPError) -> ZaloApiError:
+        """Classify an httpx failure: was the request sent, may it be retried?"""
+        name = type(exc).__name__
+        detail = f"{name}: {exc}" if str(exc) else name
+        not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if not_sent:
+            return self._error(method, detail, transient=True)
+        transient = isinstance(
+            exc,
+            httpx.TimeoutException
+            | httpx.NetworkError
+            | httpx.RemoteProtocolError
+            | httpx.ProxyError,
+        )
+        return self._error(method, detail, transient=transient, delivery_unknown=True)
+
+    def _unwrap(self, method: str, response: httpx.Response, long_poll: bool) -> Any:
+        """Check the ok envelope, not only the status code."""
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if long_poll and status in (408, 504):
+            raise _PollEnded
+        if not isinstance(data, dict) or "ok" not in data:
+            busy = status >= 500 or status == 429
+            return_kind = "non-JSON" if data is None else f"unexpected JSON ({_kind(data)})"
+            raise self._error(
+                method,
+                f"{return_kind} answer, HTTP {status}",
+                error_code=status if status >= 400 else None,
+                transient=busy,
+                retry_after=_retry_after(None, response) if busy else None,
+            )
+        if data.get("ok") is True and status < 400:
+            return data.get("result")
+        code = data.get("error_code")
+        if not isinstance(code, int) or isinstance(code, bool):
+            code = status if status >= 400 else None
+        description = str(data.get("description") or f"HTTP {status}")
+        if long_poll and (code == 408 or re.search(r"time\s*-?out|timed out", description, re.I)):
+            raise _PollEnded
+        busy = (code is not None and (code >= 500 or code == 429)) or status >= 500 or status == 429
+        raise self._error(
+            method,
+            description,
+            error_code=code,
+            transient=busy,
+            retry_after=_retry_after(data, response) if busy else None,
+        )
+
+    async def _download_once(self, url: httpx.URL, max_bytes: int) -> bytes:
+        """GET url once, streaming and counting bytes."""
+        method = "download"
+        limits = httpx.Timeout(self._call_timeout)
+        try:
+            async with self._client.stream(
+                "GET", url, timeout=limits, follow_redirects=True
+            ) as response:
+                status = response.status_code
+                if status >= 400:
+                    busy = status >= 500 or status == 429
+                    raise self._error(method, f"HTTP {status}", error_code=status, transient=busy)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise self._error(method, f"file is larger than {max_bytes} bytes")
+                chunks: list[bytes] = []
+                total = 0
+                async for chunk in response.aiter_bytes():
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise self._error(method, f"file is larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as exc:
+            error = self._transport_error(method, exc)
+            error.delivery_unknown = False  # a GET changes nothing
+            raise error from None
+
+
+def _retry_after(data: Mapping[str, Any] | None, response: httpx.Response) -> float | None:
+    """Read retry_after from parameters, or a numeric Retry-After header."""
+    params = data.get("parameters") if data else None
+    if isinstance(params, Mapping):
+        value = params.get("retry_after")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+    header = response.headers.get("retry-after", "")
+    try:
+        seconds = float(header)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _env_proxy(base_url: str) -> str | None:
+    """Return the proxy the environment sets for base_url (none for loopback or NO_PROXY)."""
+    url = httpx.URL(base_url)
+    if url.host in _LOOPBACK_HOSTS or proxy_bypass(url.host):
+        return None
+    proxies = getproxies()
+    return proxies.get(url.scheme) or proxies.get("all")
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    """Return a result object, or {} when an ok answer carried none."""
+    return dict(result) if isinstance(result, Mapping) else {}
+
+
+def _check_chat(chat_id: str) -> str:
+    """Accept a chat id as str (or int) and refuse an empty one."""
+    value = str(chat_id).strip() if isinstance(chat_id, str | int) else ""
+    if not value:
+        raise ValueError("chat_id is empty")
+    return value
+
+
+def _check_webhook_url(url: str) -> None:
+    """Require an absolute https URL (http only for a loopback host)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"webhook url is not a valid URL: {exc}") from None
+    if not parsed.host:
+        raise ValueError("webhook url must be absolute, e.g. https://example.org/zalo/webhook")
+    if parsed.scheme == "https":
+        return
+    if parsed.scheme == "http" and parsed.host in _LOOPBACK_HOSTS:
+        return
+    raise ValueError("webhook url must use https (Zalo refuses plain http)")
+
+
+def _check_secret(secret: str) -> None:
+    """Require 8..256 printable ASCII characters, as a header value must be."""
+    if not isinstance(secret, str) or not MIN_SECRET <= len(secret) <= MAX_SECRET:
+        raise ValueError(f"secret_token must be {MIN_SECRET}..{MAX_SECRET} characters long")
+    if not all("!" <= ch <= "~" for ch in secret):
+        raise ValueError("secret_token must be printable ASCII without spaces")
