@@ -82,6 +82,7 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(300))
     locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"))
     coordinates: Mapped[bool] = mapped_column(Boolean, default=False)
+    leadership: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     archived_at: Mapped[datetime | None]
     locality: Mapped[Locality] = relationship(lazy="joined")
@@ -108,9 +109,15 @@ class Assignment(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default=AssignmentRole.LEAD)
-    due_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
     cadence: Mapped[str] = mapped_column(String(16), default="monthly")
     archived_at: Mapped[datetime | None]
+    # The current state: a cache of the report history kept by storage.reports.append_report.
+    latest_report_id: Mapped[int | None] = mapped_column(Integer)
+    current_status: Mapped[str | None] = mapped_column(String(16))
+    current_percent: Mapped[int | None] = mapped_column(Integer)
+    last_reported_at: Mapped[datetime | None]
+    completed_on: Mapped[date | None] = mapped_column(Date)
     item: Mapped[Item] = relationship(lazy="joined")
     agency: Mapped[Agency] = relationship(lazy="joined")
 
@@ -164,7 +171,10 @@ class Report(Base):
     """One progress report; never updated, a correction is a new row."""
 
     __tablename__ = "report"
-    __table_args__ = (Index("ix_report_assignment_latest", "assignment_id", "id"),)
+    __table_args__ = (
+        Index("ix_report_assignment_latest", "assignment_id", "id"),
+        Index("ix_report_created_assignment", "created_at", "assignment_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
@@ -297,3 +307,12 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SchedulerState(Base):
+    """How far each scheduler job has run, so a restart catches up once and repeats nothing."""
+
+    __tablename__ = "scheduler_state"
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_slot: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime]

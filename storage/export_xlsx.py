@@ -1,0 +1,141 @@
+"""The consolidated Excel table a coordinator sends on: every item × agency, by locality,
+and what is overdue or blocked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.aggregate import (
+    CATEGORY_COLOURS,
+    CATEGORY_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    AssignmentState,
+    assignment_states,
+)
+from storage.models import Locality
+from storage.reports import LOCAL_TZ
+
+SUMMARY_SHEET = "Tổng hợp"
+ISSUES_SHEET = "Quá hạn – Vướng mắc"
+HEADERS: tuple[tuple[str, int], ...] = (  # (Vietnamese header, column width)
+    ("Mã nội dung", 11),
+    ("Nội dung", 48),
+    ("Cơ quan", 36),
+    ("Địa phương", 16),
+    ("Vai trò", 10),
+    ("Trạng thái", 16),
+    ("Tiến độ (%)", 11),
+    ("Ghi chú gần nhất", 48),
+    ("Ngày báo cáo gần nhất", 14),
+    ("Hạn hoàn thành", 14),
+    ("Phân loại", 26),
+)
+ISSUE_HEADERS: tuple[tuple[str, int], ...] = (("Số ngày quá hạn", 12),)
+DATE_FORMAT = "DD/MM/YYYY"
+HEADER_ROW = 3  # title, subtitle, then the header
+WHITE_TEXT = {"2E7D32", "1E88E5", "E53935", "9E9D24"}
+_THIN = Side(style="thin", color="FFBDBDBD")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def write_workbook(session: Session, today: date, target: Path | BinaryIO) -> None:
+    """Write the consolidated workbook for `today` to a path or a binary file."""
+    states = assignment_states(session, today)
+    localities = {code: name for code, name in session.execute(
+        select(Locality.code, Locality.name).order_by(Locality.code))}
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = SUMMARY_SHEET
+    _fill_sheet(first, "BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC", states, today,
+                localities)
+    used = {SUMMARY_SHEET, ISSUES_SHEET}
+    for code, name in localities.items():
+        mine = [s for s in states if s.locality_code == code]
+        if not mine:
+            continue
+        title = _sheet_title(name, used)
+        _fill_sheet(book.create_sheet(title), f"TIẾN ĐỘ THỰC HIỆN — {name.upper()}", mine, today,
+                    localities)
+    issues = [s for s in states if s.overdue or s.status == "blocked"]
+    issues.sort(key=lambda s: (s.due_date or date.max, s.item_code, s.agency_code))
+    _fill_sheet(book.create_sheet(ISSUES_SHEET), "NHIỆM VỤ QUÁ HẠN VÀ VƯỚNG MẮC", issues, today,
+                localities, overdue_days=True)
+    book.save(target)
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """A unique sheet title Excel accepts (31 characters, no []:*?/\\)."""
+    base = name.translate(_FORBIDDEN).strip()[:31] or "Địa phương"
+    title, n = base, 2
+    while title in used:
+        suffix = f" ({n})"
+        title, n = base[:31 - len(suffix)] + suffix, n + 1
+    used.add(title)
+    return title
+
+
+def _fill_sheet(sheet: Worksheet, heading: str, states: Sequence[AssignmentState], today: date,
+                localities: dict[str, str], overdue_days: bool = False) -> None:
+    headers = HEADERS + (ISSUE_HEADERS if overdue_days else ())
+    width = len(headers)
+    sheet.cell(row=1, column=1, value=f"{heading} — NGÀY {today:%d/%m/%Y}").font = Font(
+        bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    done = sum(1 for s in states if s.done)
+    late = sum(1 for s in states if s.overdue)
+    sheet.cell(row=2, column=1, value=(
+        f"Tổng số: {len(states)} nhiệm vụ; hoàn thành: {done}; quá hạn: {late}")).font = Font(
+        italic=True)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    header_fill = PatternFill("solid", fgColor="FF1F3864")
+    for column, (header, column_width) in enumerate(headers, 1):
+        cell = sheet.cell(row=HEADER_ROW, column=column, value=header)
+        cell.font = Font(bold=True, color="FFFFFFFF")
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BORDER
+        sheet.column_dimensions[get_column_letter(column)].width = column_width
+    sheet.row_dimensions[HEADER_ROW].height = 32
+    for offset, state in enumerate(states, 1):
+        _write_row(sheet, HEADER_ROW + offset, state, today, localities, overdue_days)
+    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)
+    last = HEADER_ROW + max(len(states), 1)
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{last}"
+
+
+def _write_row(sheet: Worksheet, row: int, state: AssignmentState, today: date,
+               localities: dict[str, str], overdue_days: bool) -> None:
+    status = STATUS_LABELS[state.status][0] if state.status else "Chưa báo cáo"
+    reported = state.reported_at.astimezone(LOCAL_TZ).date() if state.reported_at else None
+    values: list[object] = [
+        state.item_code, state.item_title, state.agency_name,
+        localities.get(state.locality_code, state.locality_code),
+        ROLE_LABELS.get(state.role, (state.role,))[0], status, state.percent, state.note,
+        reported, state.due_date, CATEGORY_LABELS[state.category][0],
+    ]
+    if overdue_days:
+        left = state.days_left(today)
+        values.append(-left if state.overdue and left is not None else None)
+    for column, value in enumerate(values, 1):
+        cell = sheet.cell(row=row, column=column, value=value)
+        cell.border = _BORDER
+        cell.alignment = Alignment(vertical="top", wrap_text=column in (2, 3, 8))
+        if isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+    colour = CATEGORY_COLOURS[state.category]
+    category = sheet.cell(row=row, column=11)
+    category.fill = PatternFill("solid", fgColor="FF" + colour)
+    category.font = Font(bold=True, color="FFFFFFFF" if colour in WHITE_TEXT else "FF000000")
