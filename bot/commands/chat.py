@@ -1,0 +1,76 @@
+"""`tiendo chat`: the same conversations in a terminal, with no chat platform at all."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+from typing import TYPE_CHECKING
+
+from bot.terminal import render_text
+from handlers.events import Inbound
+from handlers.service import ConversationService
+from storage.models import Member
+from storage.people import link_identity
+
+if TYPE_CHECKING:
+    from bot.cli import CommandContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("chat", help="trò chuyện với bot trong terminal / "
+                                                "talk to the bot in the terminal")
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--member", type=int, help="act as this member (id from `tiendo agencies`)")
+    who.add_argument("--invite", help="join with this invite code first")
+    parser.set_defaults(func=run)
+
+
+def service_for(ctx: CommandContext) -> ConversationService:
+    config = ctx.config
+    return ConversationService(ctx.database, ctx.clock, config.settings.conversation,
+                               tz=config.tz, evidence_dir=config.data_dir / "evidence",
+                               bot_username=config.settings.telegram.bot_username,
+                               default_language=config.settings.app.language)
+
+
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    service = service_for(ctx)
+    if args.member is not None:
+        external = f"member-{args.member}"
+        with ctx.unit_of_work() as session:
+            member = session.get(Member, args.member)
+            if member is None or member.revoked_at is not None:
+                ctx.err.print(f"Không có thành viên số {args.member} / no such active member",
+                              style="red")
+                return 2
+            link_identity(session, member, "cli", external, external, member.name,
+                          ctx.clock.now())
+        first = "/trogiup"
+    else:
+        external = f"terminal-{getpass.getuser()}"
+        first = f"/start {args.invite}"
+    ctx.console.print("Gõ tin nhắn như trong Telegram/Zalo; số để chọn; Ctrl-D để thoát. / "
+                      "Type as you would in the app; numbers pick choices; Ctrl-D quits.",
+                      style="dim")
+    return asyncio.run(_loop(ctx, service, external, first))
+
+
+async def _loop(ctx: CommandContext, service: ConversationService, external: str,
+                first: str) -> int:
+    line: str | None = first
+    while line is not None:
+        if line.strip():
+            event = Inbound("cli", external, external, text=line.strip())
+            for reply in await service.handle(event):
+                ctx.console.print(render_text(reply), markup=False, highlight=False)
+                if reply.file is not None:
+                    path = ctx.config.data_dir / "exports" / reply.file.file_name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(reply.file.content)
+                    ctx.console.print(f"[tệp / file] {path}", markup=False)
+        try:
+            line = await asyncio.to_thread(input, "> ")
+        except EOFError:
+            line = None
+    return 0

@@ -1,0 +1,57 @@
+"""`tiendo zalo webhook set|delete|info`: manage the Zalo webhook explicitly."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from bot.config import ConfigError
+from bot.zalo_api import ZaloApiError, ZaloBotApi
+
+if TYPE_CHECKING:
+    from bot.cli import CommandContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("zalo", help="Zalo Bot API")
+    groups = parser.add_subparsers(dest="zalo_group", required=True, metavar="GROUP")
+    webhook = groups.add_parser("webhook", help="webhook Zalo")
+    actions = webhook.add_subparsers(dest="zalo_action", required=True, metavar="ACTION")
+    setter = actions.add_parser("set", help="đặt webhook / set the webhook ([zalo.webhook] url)")
+    setter.add_argument("--url", default=None, help="override [zalo.webhook] url")
+    setter.set_defaults(func=run)
+    actions.add_parser("delete", help="xoá webhook / delete it").set_defaults(func=run)
+    actions.add_parser("info", help="xem webhook / show it").set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    config = ctx.config
+    if not config.zalo_token:
+        raise ConfigError("TIENDO_ZALO_TOKEN is not set in the environment")
+    return asyncio.run(_run(args, ctx))
+
+
+async def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    config = ctx.config
+    assert config.zalo_token is not None
+    async with ZaloBotApi(config.zalo_token, base_url=config.settings.zalo.base_url) as api:
+        try:
+            result: dict[str, Any]
+            if args.zalo_action == "set":
+                url = args.url or config.settings.zalo.webhook.url
+                if not url:
+                    raise ConfigError("[zalo.webhook] url is empty; set it or pass --url")
+                if not config.zalo_webhook_secret:
+                    raise ConfigError("TIENDO_ZALO_WEBHOOK_SECRET is not set (8–256 characters)")
+                result = await api.set_webhook(url, config.zalo_webhook_secret)
+            elif args.zalo_action == "delete":
+                result = await api.delete_webhook()
+            else:
+                result = await api.get_webhook_info()
+        except (ZaloApiError, ValueError) as exc:
+            ctx.err.print(str(exc), style="red", markup=False)
+            return 2
+    ctx.console.print_json(json.dumps(result, ensure_ascii=False))
+    return 0

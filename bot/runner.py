@@ -1,0 +1,166 @@
+"""`tiendo run`: Telegram and/or Zalo, the outbox dispatcher and the scheduler in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Config, ConfigError
+from bot.telegram import TelegramBot
+from bot.zalo import ZaloBot
+from bot.zalo_api import ZaloBotApi
+from handlers.ports import Messenger
+from handlers.service import ConversationService
+from scheduler.dispatcher import Dispatcher
+from scheduler.ratelimit import Limits
+from storage.clock import Clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def limits_for(config: Config) -> dict[str, Limits]:
+    telegram, zalo = config.settings.telegram, config.settings.zalo
+    return {
+        "telegram": Limits(telegram.messages_per_second, telegram.messages_per_chat_per_second,
+                           telegram.messages_per_group_per_minute),
+        "zalo": Limits(zalo.messages_per_second, zalo.messages_per_chat_per_second),
+    }
+
+
+def make_service(config: Config, db: Database, clock: Clock) -> ConversationService:
+    return ConversationService(db, clock, config.settings.conversation, tz=config.tz,
+                               evidence_dir=config.data_dir / "evidence",
+                               bot_username=config.settings.telegram.bot_username,
+                               default_language=config.settings.app.language)
+
+
+@dataclass
+class Running:
+    """What one `tiendo run` process holds, so it can be stopped in order."""
+
+    db: Database
+    service: ConversationService
+    dispatcher: Dispatcher
+    telegram: TelegramBot | None = None
+    zalo: ZaloBot | None = None
+    scheduler: Any = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def messengers(self) -> dict[str, Messenger]:
+        found: dict[str, Messenger] = {}
+        if self.telegram is not None:
+            found["telegram"] = self.telegram.messenger
+        if self.zalo is not None:
+            found["zalo"] = self.zalo.messenger
+        return found
+
+
+def build_messengers(config: Config) -> dict[str, Messenger]:
+    """Messengers for the scheduler running alone (`tiendo scheduler`)."""
+    found: dict[str, Messenger] = {}
+    if config.telegram_token:
+        from telegram import Bot
+
+        from bot.telegram import TelegramMessenger
+
+        telegram = config.settings.telegram
+        found["telegram"] = TelegramMessenger(Bot(config.telegram_token,
+                                                  base_url=telegram.base_url,
+                                                  base_file_url=telegram.base_file_url))
+    if config.zalo_token:
+        from bot.zalo import ZaloMessenger
+
+        found["zalo"] = ZaloMessenger(ZaloBotApi(config.zalo_token,
+                                                 base_url=config.settings.zalo.base_url))
+    return found
+
+
+async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) -> Running:
+    """Start every part whose token is set; raise ConfigError when none is."""
+    if not config.telegram_token and not config.zalo_token:
+        raise ConfigError("no bot token: set TIENDO_TELEGRAM_TOKEN and/or TIENDO_ZALO_TOKEN "
+                          "in the environment (or try `make demo`, which needs none)")
+    db = Database.open(config.database_url)
+    service = make_service(config, db, clock)
+    running = Running(db, service, Dispatcher(db, clock, {}, limits_for(config)))
+    settings = config.settings
+    if config.telegram_token:
+        running.telegram = TelegramBot(service, config.telegram_token,
+                                       base_url=settings.telegram.base_url,
+                                       base_file_url=settings.telegram.base_file_url)
+        if settings.telegram.mode == "webhook":
+            hook = settings.telegram.webhook
+            if not config.telegram_webhook_secret:
+                raise ConfigError("[telegram] mode = webhook needs TIENDO_TELEGRAM_WEBHOOK_SECRET "
+                                  "(1–256 of A–Z a–z 0–9 _ -) in the environment")
+            await running.telegram.start_webhook(hook.listen, hook.port, hook.path, hook.url,
+                                                 config.telegram_webhook_secret)
+        else:
+            await running.telegram.start_polling()
+    if config.zalo_token:
+        api = ZaloBotApi(config.zalo_token, base_url=settings.zalo.base_url)
+        running.zalo = ZaloBot(service, api,
+                               max_download_mb=settings.conversation.max_evidence_mb)
+        if settings.zalo.mode == "webhook":
+            if not config.zalo_webhook_secret:
+                raise ConfigError("[zalo] mode = webhook needs TIENDO_ZALO_WEBHOOK_SECRET "
+                                  "(8–256 characters) in the environment")
+            hook = settings.zalo.webhook
+            await running.zalo.start_webhook(hook.listen, hook.port, hook.path,
+                                             config.zalo_webhook_secret)
+        else:
+            await running.zalo.start_polling()
+    running.dispatcher.messengers = running.messengers
+    if with_scheduler:
+        running.scheduler = _scheduler(config, db, clock, running.dispatcher)
+        if running.scheduler is not None:
+            await running.scheduler.start()
+    running.tasks.append(asyncio.create_task(running.dispatcher.run(running.stop_event),
+                                             name="outbox-dispatcher"))
+    return running
+
+
+def _scheduler(config: Config, db: Database, clock: Clock, dispatcher: Dispatcher) -> Any:
+    try:
+        from scheduler.jobs import SchedulerService
+    except ImportError:  # pragma: no cover - the scheduler ships with the package
+        return None
+    return SchedulerService(db, clock, config, on_enqueued=dispatcher.wake)
+
+
+async def stop(running: Running) -> None:
+    running.stop_event.set()
+    if running.scheduler is not None:
+        await running.scheduler.stop()
+    for task in running.tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if running.telegram is not None:
+        await running.telegram.stop()
+    if running.zalo is not None:
+        await running.zalo.stop()
+    running.db.dispose()
+
+
+async def serve(config: Config, clock: Clock) -> None:
+    """Run until SIGINT or SIGTERM."""
+    running = await start(config, clock)
+    parts = [name for name, part in (("Telegram", running.telegram), ("Zalo", running.zalo))
+             if part is not None]
+    log.info("Tiến độ is running: %s; outbox dispatcher and scheduler on", ", ".join(parts))
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, done.set)
+    try:
+        await done.wait()
+    finally:
+        await stop(running)

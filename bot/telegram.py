@@ -1,0 +1,254 @@
+"""The Telegram adapter: updates → neutral events, neutral replies → messages and keyboards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.logs import protect
+from bot.textsplit import split_text
+from handlers.events import Inbound, InboundFile, Reply
+from handlers.ports import SendError
+from handlers.service import ConversationService
+from handlers.texts import Texts
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4096
+UNSUPPORTED = (("sticker", "sticker"), ("voice", "voice"), ("audio", "voice"),
+               ("video", "video"), ("video_note", "video"), ("location", "location"),
+               ("contact", "contact"), ("animation", "video"), ("poll", "poll"))
+
+# (command, Vietnamese description, English description); names are Telegram-legal.
+COMMANDS = (
+    ("baocao", "Báo cáo tiến độ", "Report progress"),
+    ("cuatoi", "Nội dung của cơ quan tôi", "My agency's items"),
+    ("muc", "Xem một nội dung, ví dụ /muc 2.5", "Open an item, e.g. /item 2.5"),
+    ("sua", "Sửa báo cáo gần nhất", "Correct the last report"),
+    ("tonghop", "Bảng tổng hợp (đầu mối)", "Summary (coordinators)"),
+    ("quahan", "Quá hạn, vướng mắc (đầu mối)", "Overdue and blocked (coordinators)"),
+    ("chuabaocao", "Chưa báo cáo kỳ này (đầu mối)", "Not yet reported (coordinators)"),
+    ("xuat", "Xuất Excel (đầu mối)", "Excel export (coordinators)"),
+    ("duyet", "Xác nhận hoặc trả lại báo cáo", "Confirm or return reports"),
+    ("chidao", "Gửi chỉ đạo (Phó Chủ tịch)", "Send a directive (Vice-Chair)"),
+    ("vangmat", "Báo vắng, người nhận thay", "Set an absence and stand-in"),
+    ("ngonngu", "Đổi ngôn ngữ", "Change language"),
+    ("huy", "Huỷ thao tác", "Cancel"),
+    ("trogiup", "Hướng dẫn", "Help"),
+)
+ENGLISH_NAMES = {"baocao": "report", "cuatoi": "my", "muc": "item", "sua": "correct",
+                 "tonghop": "summary", "quahan": "overdue", "chuabaocao": "missing",
+                 "xuat": "export", "duyet": "review", "chidao": "directive", "vangmat": "away",
+                 "ngonngu": "language", "huy": "cancel", "trogiup": "help"}
+
+
+def to_event(update: Update) -> Inbound | None:
+    """Translate an update; None for kinds the bot does not handle (channel posts, …)."""
+    key = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        if query.message is None or query.data is None:
+            return None
+        return Inbound("telegram", str(query.from_user.id), str(query.message.chat.id),
+                       query.from_user.full_name, choice=query.data, update_key=key)
+    edited = update.edited_message is not None
+    message: Message | None = update.message or update.edited_message
+    if message is None or message.from_user is None:
+        return None
+    user = message.from_user
+    common: dict[str, Any] = {
+        "platform": "telegram", "user_id": str(user.id), "chat_id": str(message.chat.id),
+        "display_name": user.full_name, "update_key": key, "edited": edited,
+        "group": message.chat.type != "private",
+    }
+    if message.document is not None:
+        doc = message.document
+        return Inbound(**common, file=InboundFile(
+            "document", doc.file_name or "tep", doc.mime_type or "application/octet-stream",
+            doc.file_size, doc.file_id), text=message.caption)
+    if message.photo:
+        photo = message.photo[-1]
+        return Inbound(**common, file=InboundFile(
+            "photo", f"anh-{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size,
+            photo.file_id), text=message.caption)
+    if message.text is not None:
+        return Inbound(**common, text=message.text)
+    for attribute, kind in UNSUPPORTED:
+        if getattr(message, attribute, None):
+            return Inbound(**common, unsupported=kind)
+    return Inbound(**common, unsupported="other")
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.data)
+                                  for c in row] for row in reply.choices])
+
+
+async def send_reply(bot: Any, chat_id: int | str, reply: Reply) -> None:
+    """Send one neutral reply: long text split, the keyboard on the last part, then a file."""
+    parts = split_text(reply.text, MAX_TEXT) if reply.text else []
+    for index, part in enumerate(parts):
+        markup = keyboard(reply) if index == len(parts) - 1 and not reply.file else None
+        await bot.send_message(chat_id, part, reply_markup=markup)
+    if reply.file is not None:
+        data = InputFile(reply.file.content, filename=reply.file.file_name)
+        if reply.file.photo:
+            await bot.send_photo(chat_id, data, reply_markup=keyboard(reply))
+        else:
+            await bot.send_document(chat_id, data, reply_markup=keyboard(reply))
+
+
+class TelegramMessenger:
+    """Deliver outbox payloads through a PTB bot, classifying failures."""
+
+    platform = "telegram"
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+
+    async def deliver(self, chat_id: str, payload: dict[str, Any]) -> None:
+        from handlers.events import Choice, OutFile
+
+        choices = tuple(tuple(Choice(label, data) for label, data in row)
+                        for row in payload.get("choices") or [])
+        file = None
+        if payload.get("file_path"):
+            with open(payload["file_path"], "rb") as handle:
+                file = OutFile(payload.get("file_name") or "tep", handle.read(),
+                               "application/octet-stream", photo=bool(payload.get("photo")))
+        reply = Reply(payload.get("text", ""), choices, file)
+        try:
+            await send_reply(self.bot, chat_id, reply)
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            raise SendError("429 too many requests", transient=True, retry_after=seconds) \
+                from None
+        except Forbidden as exc:
+            raise SendError(f"forbidden: {exc.message}", transient=False) from None
+        except BadRequest as exc:
+            raise SendError(f"bad request: {exc.message}", transient=False) from None
+        except (NetworkError, TelegramError) as exc:
+            raise SendError(f"network: {type(exc).__name__}", transient=True) from None
+
+
+class TelegramBot:
+    """The PTB Application wired to the conversation service."""
+
+    def __init__(self, service: ConversationService, token: str, *, base_url: str,
+                 base_file_url: str, concurrent: int = 64,
+                 on_handled: Callable[[Inbound], None] | None = None) -> None:
+        protect(token)
+        self.service = service
+        self.on_handled = on_handled  # tests and benchmarks count finished updates
+        builder: ApplicationBuilder = (ApplicationBuilder().token(token).base_url(base_url)
+                                       .base_file_url(base_file_url)
+                                       .concurrent_updates(concurrent)
+                                       .connection_pool_size(concurrent + 4)
+                                       .get_updates_connection_pool_size(2))
+        self.app: Application = builder.build()  # type: ignore[type-arg]
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self.messenger = TelegramMessenger(self.app.bot)
+
+    async def _fetch(self, file: InboundFile) -> bytes:
+        remote = await self.app.bot.get_file(file.ref)
+        return bytes(await remote.download_as_bytearray())
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = to_event(update)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError:
+                log.info("callback answer failed (probably too old)")
+        if event is None:
+            return
+        if event.group and not (event.text or "").startswith("/"):
+            return  # in groups, only commands are for the bot
+        try:
+            replies = await self.service.handle(event, self._fetch)
+            for reply in replies:
+                await self._send(event.chat_id, reply)
+        finally:
+            if self.on_handled is not None:
+                self.on_handled(event)
+
+    async def _send(self, chat_id: str, reply: Reply) -> None:
+        for attempt in range(3):
+            try:
+                await send_reply(self.app.bot, chat_id, reply)
+                return
+            except RetryAfter as exc:
+                delay = exc.retry_after
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") \
+                    else float(delay)
+                await asyncio.sleep(min(seconds, 30))
+            except Forbidden:
+                log.info("reply not delivered: the user blocked the bot")
+                return
+            except NetworkError:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling an update: %s", type(context.error).__name__,
+                  exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            tx = Texts("vi")
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.send_message(update.effective_chat.id, tx._(
+                    "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn này. Chưa có gì bị mất; vui lòng "
+                    "thử lại sau ít phút."))
+
+    async def register_commands(self) -> None:
+        """Publish the command menu in Vietnamese (default) and English."""
+        vi = [BotCommand(name, vi) for name, vi, _ in COMMANDS]
+        en = [BotCommand(ENGLISH_NAMES[name], en) for name, _, en in COMMANDS]
+        await self.app.bot.set_my_commands(vi)
+        await self.app.bot.set_my_commands(vi, language_code="vi")
+        await self.app.bot.set_my_commands(en, language_code="en")
+
+    async def start_polling(self) -> None:
+        await self.app.initialize()
+        await self.register_commands()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=10,
+                                             allowed_updates=Update.ALL_TYPES,
+                                             drop_pending_updates=False)
+
+    async def start_webhook(self, listen: str, port: int, path: str, url: str,
+                            secret: str) -> None:
+        protect(secret)
+        await self.app.initialize()
+        await self.register_commands()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_webhook(listen=listen, port=port,
+                                             url_path=path.lstrip("/"), webhook_url=url or None,
+                                             secret_token=secret,
+                                             allowed_updates=Update.ALL_TYPES)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()

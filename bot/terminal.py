@@ -1,0 +1,21 @@
+"""Render neutral replies as plain text, with choices as a numbered list (terminal, Zalo)."""
+
+from __future__ import annotations
+
+from handlers.events import Reply
+
+
+def render_text(reply: Reply) -> str:
+    """Text followed by the choices: numbered, or inline when the labels are what to type."""
+    choices = reply.flat_choices()
+    if not choices:
+        return reply.text
+    if reply.typed_choices:
+        typed = [c.label for c in choices if c.label[:1].isdigit()]
+        rest = [c.label for c in choices if not c.label[:1].isdigit()]
+        lines = [reply.text, " · ".join(typed)]
+        if rest:
+            lines.append(" · ".join(f"/huy = {label}" for label in rest[:1]))
+        return "\n".join(lines)
+    numbered = [f"{index}. {choice.label}" for index, choice in enumerate(choices, start=1)]
+    return "\n".join([reply.text, *numbered])

@@ -1,0 +1,165 @@
+"""The Zalo adapter: events → neutral events; replies → text with numbered choices."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.terminal import render_text
+from bot.zalo_api import (
+    EVENT_IMAGE,
+    EVENT_STICKER,
+    EVENT_TEXT,
+    EVENT_UNSUPPORTED,
+    EVENT_VOICE,
+    MalformedEvent,
+    ZaloApiError,
+    ZaloBotApi,
+    ZaloEvent,
+)
+from bot.zalo_webhook import make_webhook_app
+from handlers.events import Inbound, InboundFile, Reply
+from handlers.ports import SendError
+from handlers.service import ConversationService
+from handlers.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+def to_event(event: ZaloEvent) -> Inbound | None:
+    """Translate a Zalo event; None for event kinds this bot does not know (ignored)."""
+    common: dict[str, Any] = {
+        "platform": "zalo", "user_id": event.sender_id or event.chat_id,
+        "chat_id": event.chat_id, "display_name": event.sender_name,
+        "update_key": event.message_id or None, "group": event.chat_type == "GROUP",
+    }
+    if event.event_name == EVENT_TEXT:
+        return Inbound(**common, text=event.text or "")
+    if event.event_name == EVENT_IMAGE and event.photo_url:
+        name = f"anh-{event.message_id or 'zalo'}.jpg"
+        return Inbound(**common, text=event.caption,
+                       file=InboundFile("photo", name, "image/jpeg", None, event.photo_url))
+    if event.event_name == EVENT_STICKER:
+        return Inbound(**common, unsupported="sticker")
+    if event.event_name == EVENT_VOICE:
+        return Inbound(**common, unsupported="voice")
+    if event.event_name == EVENT_UNSUPPORTED:
+        return Inbound(**common, unsupported="withheld")
+    return None
+
+
+def render_outbox(payload: dict[str, Any], language: str = "vi") -> str:
+    """Reminders and digests on Zalo: buttons become item codes to type."""
+    text = payload.get("text", "")
+    choices = [label for row in payload.get("choices") or [] for label, _ in row]
+    if not choices:
+        return str(text)
+    tx = Texts(language)
+    hint = tx._("Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.",
+                code=choices[0].split()[0])
+    return f"{text}\n\n{hint}"
+
+
+class ZaloMessenger:
+    """Deliver outbox payloads through the Zalo Bot API."""
+
+    platform = "zalo"
+
+    def __init__(self, api: ZaloBotApi) -> None:
+        self.api = api
+
+    async def deliver(self, chat_id: str, payload: dict[str, Any]) -> None:
+        try:
+            await self.api.send_message(chat_id, render_outbox(payload))
+        except ZaloApiError as exc:
+            raise SendError(str(exc), transient=exc.transient,
+                            retry_after=exc.retry_after) from None
+
+
+class ZaloBot:
+    """Polling or webhook intake for one Zalo bot token, answering through the service."""
+
+    def __init__(self, service: ConversationService, api: ZaloBotApi, *,
+                 max_download_mb: int = 20,
+                 on_handled: Callable[[Inbound], None] | None = None) -> None:
+        self.service = service
+        self.api = api
+        self.messenger = ZaloMessenger(api)
+        self.max_bytes = max_download_mb * 1024 * 1024
+        self.on_handled = on_handled
+        self._stop = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def _fetch(self, file: InboundFile) -> bytes:
+        return await self.api.download(file.ref, self.max_bytes)
+
+    async def handle(self, event: ZaloEvent) -> None:
+        """Answer one event (polling and webhook share this)."""
+        inbound = to_event(event)
+        if inbound is None:
+            log.info("ignored Zalo event %s", event.event_name[:40])
+            return
+        try:
+            if inbound.group and not (inbound.text or "").startswith("/"):
+                return
+            for reply in await self.service.handle(inbound, self._fetch):
+                await self.send(inbound.chat_id, reply)
+        finally:
+            if self.on_handled is not None:
+                self.on_handled(inbound)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        text = render_text(reply)
+        if reply.file is not None:
+            tx = Texts("vi")
+            text += "\n\n" + tx._("(Zalo chưa gửi được tệp {name}; vui lòng dùng Telegram hoặc "
+                                  "nhờ cơ quan đầu mối gửi.)", name=reply.file.file_name)
+        await self.api.send_message(chat_id, text)
+
+    async def _poll(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                event = await self.api.get_updates()
+                delay = 1.0
+            except MalformedEvent as exc:
+                log.warning("malformed Zalo event skipped: %s", exc)
+                continue
+            except ZaloApiError as exc:
+                if exc.error_code == 409 or not exc.transient:
+                    log.error("Zalo polling stopped: %s", exc)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            if event is not None:
+                try:
+                    await self.handle(event)
+                except ZaloApiError as exc:
+                    log.warning("could not answer on Zalo: %s", exc)
+
+    async def start_polling(self) -> None:
+        await self.api.get_me()
+        self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
+
+    async def start_webhook(self, listen: str, port: int, path: str, secret: str) -> None:
+        app = make_webhook_app(secret, self.handle, path=path)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, listen, port).start()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.api.aclose()

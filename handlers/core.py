@@ -1,0 +1,188 @@
+"""The pieces every conversation step shares: states, effects, context and menus."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from handlers.events import Choice, Inbound, Reply
+from handlers.texts import Texts
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    REPORT_ITEM = "report_item"
+    REPORT_STATUS = "report_status"
+    REPORT_PERCENT = "report_percent"
+    REPORT_NOTE = "report_note"
+    REPORT_EVIDENCE = "report_evidence"
+    REPORT_CONFIRM = "report_confirm"
+    REVIEW_REASON = "review_reason"
+    DIRECTIVE_TEXT = "directive_text"
+
+
+REPORTING_STATES = {State.REPORT_ITEM, State.REPORT_STATUS, State.REPORT_PERCENT,
+                    State.REPORT_NOTE, State.REPORT_EVIDENCE, State.REPORT_CONFIRM}
+OVERSIGHT_ROLES = {"coordinator", "vice_chair", "admin"}
+REVIEW_ROLES = {"coordinator", "admin"}
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    name: str
+    role: str
+    agency_id: int
+    agency_code: str
+    agency_name: str
+    locality_code: str
+
+
+# Effects: what the service writes, in the same transaction as the new state.
+@dataclass(frozen=True)
+class SaveReport:
+    assignment_id: int
+    status: str
+    percent: int
+    note: str
+    evidence: tuple[dict[str, Any], ...] = ()
+    corrects_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    code: str
+
+
+@dataclass(frozen=True)
+class FailedJoin:
+    pass
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    report_id: int
+    decision: str  # "confirmed" | "returned"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GiveDirective:
+    item_code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SendExport:
+    pass
+
+
+@dataclass(frozen=True)
+class SetAbsence:
+    stand_in_id: int | None
+    days: int
+
+
+@dataclass(frozen=True)
+class MuteItem:
+    assignment_id: int
+
+
+Effect = (SaveReport | Join | FailedJoin | SetLanguage | ReviewReport | GiveDirective
+          | SendExport | SetAbsence | MuteItem)
+
+
+@dataclass
+class Conv:
+    """A chat account's conversation: state, draft answers, language, current menu token."""
+
+    state: State
+    draft: dict[str, Any]
+    language: str
+    menu_token: str
+    updated_at: datetime | None
+
+
+@dataclass
+class Transition:
+    state: State
+    draft: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    menu_token: str | None = None  # a new token retires every button shown before
+
+
+class Reader(Protocol):
+    """The read-only questions a step may ask of the store."""
+
+    def agency_states(self, agency_id: int) -> Sequence[Any]: ...
+    def item_states(self, code: str) -> Sequence[Any]: ...
+    def assignment_state(self, assignment_id: int) -> Any | None: ...
+    def item(self, code: str) -> Any | None: ...
+    def history(self, assignment_ids: Sequence[int], limit: int) -> Sequence[Any]: ...
+    def directives(self, item_code: str, limit: int) -> Sequence[Any]: ...
+    def invite_problem(self, code: str) -> str | None: ...
+    def failed_joins_last_hour(self) -> int: ...
+    def summary(self) -> Any: ...
+    def recent_reports(self, limit: int) -> Sequence[Any]: ...
+    def report(self, report_id: int) -> Any | None: ...
+    def colleagues(self) -> Sequence[Any]: ...
+
+
+@dataclass
+class StepContext:
+    event: Inbound
+    conv: Conv
+    member: MemberView | None
+    reader: Reader
+    now: datetime
+    today: date
+    tz: ZoneInfo
+    tx: Texts
+    settings: Any  # bot.config.ConversationSettings
+    bot_username: str = ""
+
+    def stay(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:
+        """Keep the state and draft; just answer."""
+        return Transition(self.conv.state, self.conv.draft, list(replies), list(effects))
+
+    def go(self, state: State, draft: dict[str, Any] | None = None, *replies: Reply,
+           effects: Sequence[Effect] = ()) -> Transition:
+        """Move to `state` with a fresh menu token."""
+        return Transition(state, {} if draft is None else draft, list(replies), list(effects),
+                          menu_token=new_token())
+
+    def idle(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:
+        return self.go(State.IDLE, {}, *replies, effects=effects)
+
+
+def new_token() -> str:
+    return secrets.token_hex(2)
+
+
+def menu(token: str, rows: Sequence[Sequence[tuple[str, str]]]) -> tuple[tuple[Choice, ...], ...]:
+    """Build choice rows whose data carries the menu token (stale menus are detected)."""
+    return tuple(tuple(Choice(label, f"{token}.{data}") for label, data in row) for row in rows)
+
+
+def split_choice(data: str) -> tuple[str | None, str]:
+    """Split `token.action` into its parts; global actions carry no token."""
+    token, dot, action = data.partition(".")
+    if dot and len(token) == 4:
+        return token, action
+    return None, data
+
+
+def global_menu(rows: Sequence[Sequence[tuple[str, str]]]) -> tuple[tuple[Choice, ...], ...]:
+    """Token-free buttons that stay valid on old messages (reminders, digests, item views)."""
+    return tuple(tuple(Choice(label, data) for label, data in row) for row in rows)

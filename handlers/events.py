@@ -1,0 +1,72 @@
+"""Neutral inbound events and outbound replies shared by every chat platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+    CLI = "cli"
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    """A photo or document an official sent; `ref` lets the adapter fetch its bytes."""
+
+    kind: str  # "photo" | "document"
+    file_name: str
+    mime_type: str
+    size: int | None
+    ref: str
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did in a chat: typed text, tapped a choice, or sent a file."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    display_name: str = ""
+    text: str | None = None
+    choice: str | None = None
+    file: InboundFile | None = None
+    unsupported: str | None = None  # sticker, voice, … : something we cannot read
+    edited: bool = False
+    update_key: str | None = None  # platform's id of the update, for deduplication
+    group: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option: `label` is shown, `data` comes back when it is chosen."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class OutFile:
+    """A file to send (an export, a chart)."""
+
+    file_name: str
+    content: bytes
+    mime_type: str
+    photo: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to show: text, rows of choices, and an optional file."""
+
+    text: str
+    choices: tuple[tuple[Choice, ...], ...] = ()
+    file: OutFile | None = None
+    typed_choices: bool = False  # the labels are what to type (e.g. percentages), not numbered
+    remove_choices_of: str | None = field(default=None, compare=False)
+
+    def flat_choices(self) -> list[Choice]:
+        return [choice for row in self.choices for choice in row]

@@ -1,0 +1,82 @@
+"""What an official can look at: the agency's items, and one item in full."""
+
+from __future__ import annotations
+
+from handlers.core import OVERSIGHT_ROLES, StepContext, Transition, global_menu
+from handlers.events import Reply
+from handlers.quick import normalize_code
+from handlers.report import category_label, shorten, state_line
+
+
+def mine(ctx: StepContext, args: str = "") -> Transition:
+    """List the agency's items with status, deadline and category."""
+    assert ctx.member is not None
+    tx = ctx.tx
+    states = list(ctx.reader.agency_states(ctx.member.agency_id))
+    if not states:
+        return ctx.stay(Reply(tx._("Cơ quan của anh/chị chưa được giao nội dung nào.")))
+    lines = [tx._("Nội dung của {agency} ({count}):", agency=ctx.member.agency_name,
+                  count=len(states))]
+    for state in states:
+        role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
+        lines.append(f"• {state_line(tx, state)} ({role}; {category_label(tx, state.category)})")
+    lines.append(tx._("Gõ /baocao để báo cáo, /muc <mã> để xem chi tiết."))
+    return ctx.stay(Reply("\n".join(lines)))
+
+
+def may_see(ctx: StepContext, states: list[object]) -> bool:
+    """Oversight roles see everything; an official sees items their agency works on."""
+    assert ctx.member is not None
+    if ctx.member.role in OVERSIGHT_ROLES:
+        return True
+    return any(getattr(s, "agency_id", None) == ctx.member.agency_id for s in states)
+
+
+def item(ctx: StepContext, args: str) -> Transition:
+    """Show one item: its text, every agency's state, recent history and evidence."""
+    tx = ctx.tx
+    if not args.strip():
+        return ctx.stay(Reply(tx._("Gõ mã nội dung sau lệnh, ví dụ: /muc 2.5")))
+    code = normalize_code(args.split()[0])
+    found = ctx.reader.item(code)
+    if found is None:
+        return ctx.stay(Reply(tx._("Không có nội dung mã {code}. Gõ /cuatoi để xem mã các "
+                                   "nội dung.", code=code)))
+    states = list(ctx.reader.item_states(code))
+    if not may_see(ctx, states):
+        return ctx.stay(Reply(tx._(
+            "Nội dung {code} không thuộc phạm vi của {agency}. Anh/chị chỉ xem được các "
+            "nội dung cơ quan mình được giao.", code=code,
+            agency=ctx.member.agency_name if ctx.member else "")))
+    lines = [f"{found.code} · {found.title}", shorten(found.text, 700), ""]
+    lines.append(tx._("Các cơ quan:"))
+    for state in states:
+        role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
+        status = tx.status(state.status)
+        if state.status is not None:
+            status += f" {state.percent}%"
+        lines.append(f"• {state.agency_name} ({state.locality_code}, {role}): {status} · "
+                     + tx._("hạn {due}", due=tx.date(state.due_date))
+                     + f" · {category_label(tx, state.category)}")
+    history = list(ctx.reader.history([s.assignment_id for s in states], 6))
+    if history:
+        lines += ["", tx._("Báo cáo gần đây:")]
+        for entry in history:
+            files = tx._(" · {count} tệp minh chứng", count=len(entry.evidence)) \
+                if entry.evidence else ""
+            names = "; ".join(e for e in entry.evidence)
+            lines.append(f"– {tx.moment(entry.created_at)} {entry.agency_name}: "
+                         f"{tx.status(entry.status)} {entry.percent}%"
+                         + (f" — {shorten(entry.note, 200)}" if entry.note else "") + files
+                         + (f" ({names})" if names else ""))
+    directives = list(ctx.reader.directives(code, 3))
+    if directives:
+        lines += ["", tx._("Chỉ đạo:")]
+        lines += [f"– {tx.moment(d.created_at)} {d.author}: {d.text}" for d in directives]
+    rows = []
+    if ctx.member is not None and any(s.agency_id == ctx.member.agency_id for s in states):
+        own = next(s for s in states if s.agency_id == ctx.member.agency_id)
+        rows.append([(tx._("Báo cáo nội dung này"), f"r:{own.assignment_id}")])
+    if ctx.member is not None and ctx.member.role in {"vice_chair", "admin"}:
+        rows.append([(tx._("Gửi chỉ đạo"), f"d:{code}")])
+    return ctx.stay(Reply("\n".join(lines).strip(), global_menu(rows)))

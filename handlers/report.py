@@ -1,0 +1,368 @@
+"""The report flow: item → status → percent → note → evidence → confirm, and quick reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.core import SaveReport, State, StepContext, Transition, menu
+from handlers.events import Reply
+from handlers.quick import QuickReport, normalize_code, parse_quick
+from handlers.texts import Texts
+from storage.aggregate import CATEGORY_LABELS, categorize
+
+MAX_FILES = 5
+STATUSES = ("in_progress", "done", "blocked", "not_started")
+PERCENT_BUTTONS = (0, 10, 25, 50, 75, 90, 100)
+
+
+def category_label(tx: Texts, category: Any) -> str:
+    vi, en = CATEGORY_LABELS[category]
+    return en if tx.language == "en" else vi
+
+
+def state_line(tx: Texts, state: Any) -> str:
+    """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020`."""
+    status = tx.status(state.status)
+    if state.percent is not None and state.status is not None:
+        status += f" {state.percent}%"
+    return tx._("{code} · {title} — {status} · hạn {due}", code=state.item_code,
+                title=shorten(state.item_title, 60), status=status, due=tx.date(state.due_date))
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def own_states(ctx: StepContext) -> list[Any]:
+    assert ctx.member is not None
+    return list(ctx.reader.agency_states(ctx.member.agency_id))
+
+
+def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
+    """Show the agency's items as a paged menu (or jump straight to one by code)."""
+    tx = ctx.tx
+    if args.strip():
+        return pick_code(ctx, args.strip())
+    states = own_states(ctx)
+    if not states:
+        return ctx.idle(Reply(tx._("Cơ quan của anh/chị chưa được giao nội dung nào để báo cáo. "
+                                   "Vui lòng liên hệ cơ quan đầu mối.")))
+    size = ctx.settings.page_size
+    pages = (len(states) + size - 1) // size
+    page = max(0, min(page, pages - 1))
+    shown = states[page * size:(page + 1) * size]
+    head = tx._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=page + 1, pages=pages)
+    lines = [head] + [state_line(tx, s) for s in shown]
+    transition = ctx.go(State.REPORT_ITEM, {"page": page})
+    rows = [[(shorten(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")]
+            for s in shown]
+    nav = []
+    if page > 0:
+        nav.append((tx._("« Trang trước"), f"pg:{page - 1}"))
+    if page + 1 < pages:
+        nav.append((tx._("Trang sau »"), f"pg:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    rows.append([(tx._("Huỷ"), "x")])
+    assert transition.menu_token is not None
+    transition.replies.append(Reply("\n".join(lines), menu(transition.menu_token, rows)))
+    return transition
+
+
+def _not_yours(ctx: StepContext, code: str) -> Transition:
+    return ctx.stay(Reply(ctx.tx._(
+        "Nội dung {code} không được giao cho {agency}, nên anh/chị không báo cáo được. "
+        "Gõ /cuatoi để xem các nội dung của cơ quan mình.",
+        code=code, agency=ctx.member.agency_name if ctx.member else "")))
+
+
+def find_own(ctx: StepContext, code: str) -> Any | None:
+    code = normalize_code(code)
+    return next((s for s in own_states(ctx) if s.item_code == code), None)
+
+
+def pick_code(ctx: StepContext, typed: str, correct: bool = False) -> Transition:
+    """Open the report (or its correction) for an item code the official typed."""
+    code = normalize_code(typed.split()[0])
+    state = find_own(ctx, code)
+    if state is None:
+        if ctx.reader.item(code) is None:
+            return ctx.stay(Reply(ctx.tx._(
+                "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code)))
+        return _not_yours(ctx, code)
+    return pick(ctx, state.assignment_id, correct=correct)
+
+
+def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transition:
+    """Start reporting on one assignment of the member's agency."""
+    tx = ctx.tx
+    state = ctx.reader.assignment_state(assignment_id)
+    if state is None:
+        return ctx.idle(Reply(tx._("Nội dung này không còn trong chương trình.")))
+    assert ctx.member is not None
+    if state.agency_id != ctx.member.agency_id:
+        return _not_yours(ctx, state.item_code)
+    draft: dict[str, Any] = {"aid": assignment_id, "code": state.item_code,
+                             "title": state.item_title, "evidence": []}
+    head = tx._("Nội dung {code}: {title}", code=state.item_code,
+                title=shorten(state.item_title, 200))
+    current = tx._("Hiện tại: {status} · hạn {due}",
+                   status=state_line(tx, state).split(" — ", 1)[-1].rsplit(" · ", 1)[0],
+                   due=tx.date(state.due_date))
+    if correct:
+        if state.report_id is None:
+            return ctx.stay(Reply(tx._("Nội dung {code} chưa có báo cáo nào để sửa. "
+                                       "Gõ /baocao để báo cáo.", code=state.item_code)))
+        draft.update(corrects_id=state.report_id, note=state.note)
+        head = tx._("Sửa báo cáo ngày {when} của nội dung {code}.",
+                    when=tx.moment(state.reported_at), code=state.item_code)
+    return ask_status(ctx, draft, "\n".join([head, current]))
+
+
+def ask_status(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
+    tx = ctx.tx
+    transition = ctx.go(State.REPORT_STATUS, draft)
+    assert transition.menu_token is not None
+    rows = [[(tx.status(s), f"s:{s}")] for s in STATUSES] + [[(tx._("Huỷ"), "x")]]
+    text = (intro + "\n\n" if intro else "") + tx._("Tình trạng thực hiện?")
+    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
+    return transition
+
+
+def choose_status(ctx: StepContext, status: str) -> Transition:
+    if status not in STATUSES:
+        return ctx.stay(Reply(ctx.tx._("Vui lòng chọn một trong các nút.")))
+    draft = dict(ctx.conv.draft, status=status)
+    if status == "done":
+        draft["percent"] = 100
+        return ask_note(ctx, draft)
+    if status == "not_started":
+        draft["percent"] = 0
+        return ask_note(ctx, draft)
+    return ask_percent(ctx, draft)
+
+
+def typed_status(ctx: StepContext, text: str) -> Transition:
+    """Accept a typed status word (with or without diacritics) where buttons are shown."""
+    quick = parse_quick(f"0 {text}")
+    if quick and quick.status and not quick.note:
+        transition = choose_status(ctx, quick.status)
+        if quick.percent is not None and quick.status in {"in_progress", "blocked"} and \
+                quick.percent <= 100:
+            return choose_percent(ctx, quick.percent, transition.draft)
+        return transition
+    return resend_menu(ctx)
+
+
+def resend_menu(ctx: StepContext) -> Transition:
+    """Text where a choice was expected: say so, and show the choices again."""
+    tx = ctx.tx
+    hint = tx._("Vui lòng chọn một trong các nút bên dưới (hoặc gõ số thứ tự). "
+                "Gõ /huy để huỷ.")
+    state = ctx.conv.state
+    draft = ctx.conv.draft
+    if state == State.REPORT_STATUS:
+        return ask_status(ctx, draft, hint)
+    if state == State.REPORT_ITEM:
+        transition = start(ctx, page=int(draft.get("page", 0)))
+        transition.replies.insert(0, Reply(hint))
+        return transition
+    if state == State.REPORT_CONFIRM:
+        return confirm(ctx, draft, hint)
+    return ctx.stay(Reply(hint))
+
+
+def ask_percent(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
+    tx = ctx.tx
+    transition = ctx.go(State.REPORT_PERCENT, draft)
+    assert transition.menu_token is not None
+    buttons = [(f"{p}%", f"p:{p}") for p in PERCENT_BUTTONS]
+    rows = [buttons[:4], buttons[4:], [(tx._("Huỷ"), "x")]]
+    text = (intro + "\n" if intro else "") + tx._(
+        "Đã hoàn thành bao nhiêu phần trăm? Chọn hoặc gõ một số từ 0 đến 100.")
+    transition.replies.append(Reply(text, menu(transition.menu_token, rows), typed_choices=True))
+    return transition
+
+
+def typed_percent(ctx: StepContext, text: str) -> Transition:
+    cleaned = text.strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return ctx.stay(Reply(ctx.tx._(
+            "“{text}” không phải là một con số. Vui lòng gõ phần trăm từ 0 đến 100, "
+            "ví dụ 60.", text=shorten(text, 40))))
+    if not 0 <= value <= 100:
+        return ctx.stay(Reply(ctx.tx._(
+            "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
+            value=f"{value:g}")))
+    return choose_percent(ctx, round(value))
+
+
+def choose_percent(ctx: StepContext, value: int, draft: dict[str, Any] | None = None
+                   ) -> Transition:
+    draft = dict(ctx.conv.draft if draft is None else draft, percent=value)
+    if value == 100 and draft.get("status") == "in_progress":
+        draft["status"] = "done"
+    return ask_note(ctx, draft)
+
+
+def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
+    tx = ctx.tx
+    transition = ctx.go(State.REPORT_NOTE, draft)
+    assert transition.menu_token is not None
+    if draft.get("status") == "blocked":
+        text = tx._("Vướng mắc là gì, cần cấp nào quyết định? (bắt buộc)")
+        rows = [[(tx._("Huỷ"), "x")]]
+    else:
+        text = tx._("Ghi chú ngắn về kết quả (không bắt buộc):")
+        rows = [[(tx._("Bỏ qua"), "n:skip")], [(tx._("Huỷ"), "x")]]
+    if draft.get("note"):
+        text += "\n" + tx._("Ghi chú trước: {note}", note=shorten(draft["note"], 300))
+        rows.insert(0, [(tx._("Giữ ghi chú trước"), "n:keep")])
+    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
+    return transition
+
+
+def typed_note(ctx: StepContext, text: str) -> Transition:
+    limit = ctx.settings.max_note_chars
+    if len(text) > limit:
+        return ctx.stay(Reply(ctx.tx._(
+            "Ghi chú dài {length} ký tự, vượt giới hạn {limit}. Vui lòng rút gọn và gửi lại "
+            "(có thể đính kèm tệp chi tiết ở bước sau).", length=len(text), limit=limit)))
+    return ask_evidence(ctx, dict(ctx.conv.draft, note=text.strip()))
+
+
+def skip_note(ctx: StepContext, keep: bool) -> Transition:
+    draft = dict(ctx.conv.draft)
+    if draft.get("status") == "blocked" and not (keep and draft.get("note")):
+        return ctx.stay(Reply(ctx.tx._("Khi vướng mắc, cần ghi rõ vướng mắc để lãnh đạo "
+                                       "xử lý. Vui lòng gõ nội dung.")))
+    if not keep:
+        draft["note"] = ""
+    return ask_evidence(ctx, draft)
+
+
+def ask_evidence(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
+    tx = ctx.tx
+    transition = ctx.go(State.REPORT_EVIDENCE, draft)
+    assert transition.menu_token is not None
+    count = len(draft.get("evidence", []))
+    text = (intro + "\n" if intro else "") + tx._(
+        "Gửi ảnh hoặc tệp minh chứng nếu có (tối đa {max} tệp), rồi bấm “Tiếp tục”.",
+        max=MAX_FILES)
+    if count:
+        text += "\n" + tx._("Đã nhận {count} tệp.", count=count)
+    rows = [[(tx._("Tiếp tục"), "e:done")], [(tx._("Huỷ"), "x")]]
+    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
+    return transition
+
+
+def add_file(ctx: StepContext) -> Transition:
+    """Keep a file as evidence (the service has already stored it and put it in `stored`)."""
+    tx = ctx.tx
+    file = ctx.event.file
+    assert file is not None
+    draft = dict(ctx.conv.draft)
+    if ctx.conv.state != State.REPORT_EVIDENCE:
+        if ctx.conv.state in {State.REPORT_NOTE}:
+            draft.setdefault("note", "")
+        else:
+            return ctx.stay(Reply(tx._(
+                "Để gửi minh chứng, hãy bắt đầu báo cáo bằng /baocao; đến bước minh chứng "
+                "thì gửi tệp.")))
+    evidence = list(draft.get("evidence", []))
+    if len(evidence) >= MAX_FILES:
+        return ctx.stay(Reply(tx._("Đã đủ {max} tệp cho một báo cáo. Bấm “Tiếp tục”.",
+                                   max=MAX_FILES)))
+    max_bytes = ctx.settings.max_evidence_mb * 1024 * 1024
+    if file.size is not None and file.size > max_bytes:
+        return ctx.stay(Reply(tx._(
+            "Tệp {name} quá lớn ({size} MB); giới hạn là {max} MB. Vui lòng gửi tệp nhỏ hơn.",
+            name=file.file_name, size=f"{file.size / 1048576:.1f}",
+            max=ctx.settings.max_evidence_mb)))
+    if file.mime_type not in ctx.settings.evidence_types:
+        return ctx.stay(Reply(tx._(
+            "Không nhận loại tệp {kind}. Chỉ nhận ảnh (JPG, PNG), PDF, Word hoặc Excel.",
+            kind=file.mime_type or "?")))
+    evidence.append({"kind": file.kind, "file_name": file.file_name,
+                     "mime_type": file.mime_type, "size": file.size or 0, "ref": file.ref})
+    draft["evidence"] = evidence
+    if draft.get("status") == "blocked" and not draft.get("note"):
+        draft["note"] = ""
+    return ask_evidence(ctx, draft, tx._("Đã nhận tệp {name}.", name=file.file_name))
+
+
+def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
+    tx = ctx.tx
+    transition = ctx.go(State.REPORT_CONFIRM, draft)
+    assert transition.menu_token is not None
+    lines = [intro] if intro else []
+    lines += [
+        tx._("Kiểm tra lại báo cáo:"),
+        tx._("Nội dung: {code} · {title}", code=draft["code"], title=shorten(draft["title"], 80)),
+        tx._("Tình trạng: {status}", status=tx.status(draft["status"])),
+        tx._("Tiến độ: {percent}%", percent=draft["percent"]),
+        tx._("Ghi chú: {note}", note=draft.get("note") or "—"),
+    ]
+    if draft.get("evidence"):
+        lines.append(tx._("Minh chứng: {count} tệp", count=len(draft["evidence"])))
+    if draft.get("corrects_id"):
+        lines.append(tx._("(Báo cáo này thay thế báo cáo trước; lịch sử vẫn được giữ.)"))
+    rows = [[(tx._("✅ Gửi báo cáo"), "c:ok"), (tx._("✏️ Sửa"), "c:edit")],
+            [(tx._("Huỷ"), "x")]]
+    transition.replies.append(Reply("\n".join(lines), menu(transition.menu_token, rows)))
+    return transition
+
+
+def evidence_done(ctx: StepContext) -> Transition:
+    return confirm(ctx, dict(ctx.conv.draft))
+
+
+def submit(ctx: StepContext) -> Transition:
+    """Save the report and thank the official with the item's new state."""
+    tx = ctx.tx
+    draft = ctx.conv.draft
+    state = ctx.reader.assignment_state(int(draft["aid"]))
+    if state is None:
+        return ctx.idle(Reply(tx._("Nội dung này không còn trong chương trình.")))
+    if draft["status"] == "blocked" and not draft.get("note"):
+        return ask_note(ctx, dict(draft))
+    completed = state.completed_on if state.status == "done" else ctx.today
+    category = categorize(draft["status"], state.due_date,
+                          completed if draft["status"] == "done" else None, ctx.today)
+    effect = SaveReport(int(draft["aid"]), draft["status"], int(draft["percent"]),
+                        draft.get("note", ""), tuple(draft.get("evidence", [])),
+                        draft.get("corrects_id"))
+    text = tx._("Cảm ơn anh/chị! Đã ghi nhận báo cáo nội dung {code}: {status} {percent}% — "
+                "{category} (hạn {due}).", code=draft["code"], status=tx.status(draft["status"]),
+                percent=draft["percent"], category=category_label(tx, category),
+                due=tx.date(state.due_date))
+    return ctx.idle(Reply(text), effects=[effect])
+
+
+def quick(ctx: StepContext, parsed: QuickReport) -> Transition:
+    """Turn a one-line report into a draft and ask for one tap to confirm."""
+    tx = ctx.tx
+    state = find_own(ctx, parsed.code)
+    if state is None:
+        if ctx.reader.item(parsed.code) is None:
+            return ctx.stay(Reply(tx._(
+                "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.",
+                code=parsed.code)))
+        return _not_yours(ctx, parsed.code)
+    if parsed.problem == "percent_range":
+        return ctx.stay(Reply(tx._(
+            "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
+            value=parsed.percent)))
+    draft: dict[str, Any] = {"aid": state.assignment_id, "code": state.item_code,
+                             "title": state.item_title, "evidence": []}
+    if parsed.status is None:
+        return ask_status(ctx, draft, tx._(
+            "Nội dung {code}: chưa rõ tình trạng. Vui lòng chọn:", code=state.item_code))
+    draft.update(status=parsed.status, percent=parsed.percent, note=parsed.note)
+    if parsed.percent is None:
+        return ask_percent(ctx, draft)
+    if parsed.status == "blocked" and not parsed.note:
+        return ask_note(ctx, draft)
+    return confirm(ctx, draft)

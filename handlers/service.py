@@ -1,0 +1,339 @@
+"""Run one conversation step in one transaction: load state, step, apply effects, save."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handlers import onboarding
+from handlers.conversation import step
+from handlers.core import (
+    Conv,
+    FailedJoin,
+    GiveDirective,
+    Join,
+    MemberView,
+    MuteItem,
+    ReviewReport,
+    SaveReport,
+    SendExport,
+    SetAbsence,
+    SetLanguage,
+    State,
+    StepContext,
+    Transition,
+    new_token,
+)
+from handlers.events import Inbound, InboundFile, OutFile, Reply
+from handlers.texts import Texts
+from storage.audit import record
+from storage.chat_reader import StoreReader
+from storage.clock import Clock
+from storage.db import Database
+from storage.models import (
+    Absence,
+    Assignment,
+    Conversation,
+    Directive,
+    Evidence,
+    InboundSeen,
+    Item,
+    Member,
+    Mute,
+    Report,
+    Review,
+)
+from storage.outbox import Message, enqueue
+from storage.people import active_member, find_invite, note_failed_join, redeem
+from storage.reports import append_report
+
+log = logging.getLogger(__name__)
+Fetch = Callable[[InboundFile], Awaitable[bytes]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def member_view(member: Member) -> MemberView:
+    agency = member.agency
+    return MemberView(member.id, member.name, member.role, agency.id, agency.code, agency.name,
+                      agency.locality.code)
+
+
+class ConversationService:
+    """The one entry point every chat platform (and the terminal) calls per inbound event."""
+
+    def __init__(self, db: Database, clock: Clock, settings: Any, *, tz: ZoneInfo,
+                 evidence_dir: Path, bot_username: str = "", default_language: str = "vi"
+                 ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings  # ConversationSettings
+        self.tz = tz
+        self.evidence_dir = evidence_dir
+        self.bot_username = bot_username
+        self.default_language = default_language
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.tz).date()
+
+    async def handle(self, event: Inbound, fetch: Fetch | None = None) -> list[Reply]:
+        """Answer one event; a redelivered event (same update key) is answered once only."""
+        try:
+            replies, stored = self._step_in_transaction(event)
+        except IntegrityError:
+            log.info("concurrent first message or duplicate on %s; treated once", event.platform)
+            return []
+        if stored is not None and fetch is not None:
+            return await self._fetch_evidence(event, stored, fetch, replies)
+        return replies
+
+    def _step_in_transaction(self, event: Inbound) -> tuple[list[Reply], str | None]:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            if event.update_key and not self._first_time(session, event, now):
+                return [], None
+            conv_row = self._conversation(session, event, now)
+            member = active_member(session, event.platform, event.user_id)
+            language = member.language if member else conv_row.language
+            conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
+                        conv_row.menu_token, conv_row.updated_at)
+            reader = StoreReader(session, self.today(now), now, event.platform, event.user_id,
+                                 member)
+            ctx = StepContext(event, conv, member_view(member) if member else None, reader, now,
+                              self.today(now), self.tz, Texts(language, self.tz), self.settings,
+                              self.bot_username)
+            transition = step(ctx)
+            replies = self._apply(session, ctx, transition, member, conv_row, now)
+            stored = None
+            if event.file is not None and any(
+                    e.get("ref") == event.file.ref and not e.get("path")
+                    for e in transition.draft.get("evidence", [])):
+                stored = event.file.ref
+            self._save(conv_row, transition, replies, now)
+            return replies, stored
+
+    def _first_time(self, session: Session, event: Inbound, now: datetime) -> bool:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        result = session.execute(insert(InboundSeen).values(
+            platform=event.platform, key=event.update_key[:128], seen_at=now
+        ).on_conflict_do_nothing(index_elements=["platform", "key"]))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _conversation(self, session: Session, event: Inbound, now: datetime) -> Conversation:
+        row = session.scalar(select(Conversation).where(
+            Conversation.platform == event.platform,
+            Conversation.external_id == event.user_id).with_for_update())
+        if row is None:
+            row = Conversation(platform=event.platform, external_id=event.user_id,
+                               state=State.IDLE, draft={}, language=self.default_language,
+                               menu_token=new_token(), updated_at=now)
+            session.add(row)
+            session.flush()
+        return row
+
+    def _save(self, row: Conversation, transition: Transition, replies: list[Reply],
+              now: datetime) -> None:
+        draft = dict(transition.draft)
+        numbered = [r for r in replies if r.choices and not r.typed_choices]
+        if numbered:
+            draft["_menu"] = [c.data for c in numbered[-1].flat_choices()]
+        else:
+            draft.pop("_menu", None)
+        row.state = transition.state
+        row.draft = draft
+        row.updated_at = now
+        if transition.menu_token:
+            row.menu_token = transition.menu_token
+
+    # effects -----------------------------------------------------------------------------
+
+    def _apply(self, session: Session, ctx: StepContext, transition: Transition,
+               member: Member | None, conv_row: Conversation, now: datetime) -> list[Reply]:
+        replies = list(transition.replies)
+        event = ctx.event
+        actor = f"{event.platform}:{event.user_id}"
+        for effect in transition.effects:
+            if isinstance(effect, Join):
+                invite = find_invite(session, effect.code)
+                assert invite is not None
+                joined = redeem(session, invite, event.platform, event.user_id, event.chat_id,
+                                event.display_name, conv_row.language, now)
+                replies.append(onboarding.welcome(Texts(conv_row.language, self.tz),
+                                                  member_view(joined.member)))
+            elif isinstance(effect, FailedJoin):
+                note_failed_join(session, event.platform, event.user_id, now)
+            elif isinstance(effect, SetLanguage):
+                conv_row.language = effect.language
+                if member is not None:
+                    member.language = effect.language
+            elif member is None:
+                raise RuntimeError(f"{type(effect).__name__} needs a linked member")
+            elif isinstance(effect, SaveReport):
+                self._save_report(session, effect, member, event.platform, now)
+            elif isinstance(effect, ReviewReport):
+                self._review(session, effect, member, now)
+            elif isinstance(effect, GiveDirective):
+                self._directive(session, effect, member, now)
+            elif isinstance(effect, SendExport):
+                replies.append(self._export(session, ctx))
+            elif isinstance(effect, SetAbsence):
+                self._absence(session, effect, member, now, actor)
+            elif isinstance(effect, MuteItem):
+                assignment = session.get(Assignment, effect.assignment_id)
+                if assignment is not None:
+                    session.add(Mute(member_id=member.id, item_id=assignment.item_id,
+                                     until=now + timedelta(days=7)))
+        return replies
+
+    def _save_report(self, session: Session, effect: SaveReport, member: Member, channel: str,
+                     now: datetime) -> None:
+        assignment = session.get(Assignment, effect.assignment_id)
+        if assignment is None or assignment.agency_id != member.agency_id:
+            raise PermissionError("a report on another agency's assignment")
+        report = append_report(session, assignment=assignment, member=member,
+                               status=effect.status, percent=effect.percent, note=effect.note,
+                               channel=channel, at=now, corrects_id=effect.corrects_id)
+        for file in effect.evidence:
+            if file.get("path"):
+                session.add(Evidence(report_id=report.id, kind=file["kind"],
+                                     file_name=file["file_name"], mime_type=file["mime_type"],
+                                     size=file["size"], path=file["path"],
+                                     sha256=file["sha256"]))
+        record(session, now, f"member:{member.id}", "report.add", "assignment", assignment.id,
+               report=report.id, status=effect.status, percent=effect.percent)
+
+    def _review(self, session: Session, effect: ReviewReport, member: Member,
+                now: datetime) -> None:
+        report = session.get(Report, effect.report_id)
+        if report is None:
+            return
+        review = Review(report_id=report.id, member_id=member.id, decision=effect.decision,
+                        reason=effect.reason, created_at=now)
+        session.add(review)
+        session.flush()
+        reporter = session.get(Member, report.member_id) if report.member_id else None
+        if reporter is None:
+            return
+        item = session.get(Assignment, report.assignment_id).item  # type: ignore[union-attr]
+        tx = Texts(reporter.language, self.tz)
+        if effect.decision == "confirmed":
+            text = tx._("Báo cáo nội dung {code} ngày {when} đã được {office} xác nhận.",
+                        code=item.code, when=tx.moment(report.created_at),
+                        office=member.agency.name)
+        else:
+            text = tx._("Báo cáo nội dung {code} ngày {when} đã bị {office} trả lại. Lý do: "
+                        "{reason}\nGõ /sua {code} để sửa báo cáo.", code=item.code,
+                        when=tx.moment(report.created_at), office=member.agency.name,
+                        reason=effect.reason)
+        enqueue(session, key=f"review:{review.id}", member=reporter, reason="review",
+                message=Message(text), due_at=now, now=now)
+
+    def _directive(self, session: Session, effect: GiveDirective, member: Member,
+                   now: datetime) -> None:
+        item = session.scalar(select(Item).where(Item.code == effect.item_code,
+                                                 Item.archived_at.is_(None)).limit(1))
+        if item is None:
+            return
+        directive = Directive(item_id=item.id, member_id=member.id, text=effect.text,
+                              created_at=now)
+        session.add(directive)
+        session.flush()
+        codes = [item.id] + list(session.scalars(select(Item.id).where(
+            Item.code.like(f"{item.code}.%"), Item.archived_at.is_(None))))
+        agencies = set(session.scalars(select(Assignment.agency_id).where(
+            Assignment.item_id.in_(codes), Assignment.role == "lead",
+            Assignment.archived_at.is_(None))))
+        recipients = session.scalars(select(Member).where(
+            Member.agency_id.in_(agencies), Member.revoked_at.is_(None)))
+        for recipient in recipients:
+            tx = Texts(recipient.language, self.tz)
+            text = tx._("CHỈ ĐẠO của {name} ({agency}) về nội dung {code} · {title}:\n{text}",
+                        name=member.name, agency=member.agency.name, code=item.code,
+                        title=item.title, text=effect.text)
+            enqueue(session, key=f"directive:{directive.id}:{recipient.id}", member=recipient,
+                    reason="directive", message=Message(text), due_at=now, now=now)
+        record(session, now, f"member:{member.id}", "directive.add", "item", item.code)
+
+    def _export(self, session: Session, ctx: StepContext) -> Reply:
+        from storage.export_xlsx import write_workbook
+
+        buffer = io.BytesIO()
+        write_workbook(session, ctx.today, buffer)
+        name = f"tien-do-{ctx.today.isoformat()}.xlsx"
+        return Reply(ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),
+                     file=OutFile(name, buffer.getvalue(), XLSX))
+
+    def _absence(self, session: Session, effect: SetAbsence, member: Member, now: datetime,
+                 actor: str) -> None:
+        today = self.today(now)
+        for current in session.scalars(select(Absence).where(
+                Absence.member_id == member.id, Absence.ends_on >= today)):
+            current.ends_on = today - timedelta(days=1)
+        if effect.stand_in_id is not None:
+            session.add(Absence(member_id=member.id, stand_in_id=effect.stand_in_id,
+                                starts_on=today,
+                                ends_on=today + timedelta(days=effect.days - 1), created_at=now))
+        record(session, now, actor, "absence.set", "member", member.id,
+               stand_in=effect.stand_in_id, days=effect.days)
+
+    # evidence ----------------------------------------------------------------------------
+
+    async def _fetch_evidence(self, event: Inbound, ref: str, fetch: Fetch,
+                              replies: list[Reply]) -> list[Reply]:
+        """Download an accepted file outside the transaction, then record where it lies."""
+        assert event.file is not None
+        try:
+            content = await fetch(event.file)
+            limit = self.settings.max_evidence_mb * 1024 * 1024
+            if len(content) > limit:
+                raise ValueError("file larger than the limit")
+        except Exception:  # noqa: BLE001 - any failure: tell the official, keep the rest
+            log.warning("could not download evidence on %s", event.platform, exc_info=True)
+            self._update_evidence(event, ref, None)
+            tx = Texts(self._language(event), self.tz)
+            return [Reply(tx._("Không tải được tệp {name}. Vui lòng gửi lại.",
+                               name=event.file.file_name))]
+        digest = hashlib.sha256(content).hexdigest()
+        suffix = Path(event.file.file_name).suffix.lower()[:8]
+        path = self.evidence_dir / digest[:2] / f"{digest}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_bytes(content)
+        self._update_evidence(event, ref, {"path": str(path), "sha256": digest,
+                                           "size": len(content)})
+        return replies
+
+    def _update_evidence(self, event: Inbound, ref: str, stored: dict[str, Any] | None) -> None:
+        with self.db.unit_of_work() as session:
+            row = session.scalar(select(Conversation).where(
+                Conversation.platform == event.platform,
+                Conversation.external_id == event.user_id).with_for_update())
+            if row is None:
+                return
+            draft = dict(row.draft)
+            kept = []
+            for entry in draft.get("evidence", []):
+                if entry.get("ref") == ref and not entry.get("path"):
+                    if stored is None:
+                        continue
+                    entry = dict(entry, **stored)
+                kept.append(entry)
+            draft["evidence"] = kept
+            row.draft = draft
+
+    def _language(self, event: Inbound) -> str:
+        with self.db.unit_of_work() as session:
+            member = active_member(session, event.platform, event.user_id)
+            return member.language if member else self.default_language

@@ -1,0 +1,68 @@
+"""What people read: Vietnamese in the code (gettext msgids), English from a Babel catalog."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("vi", "en")
+DOMAIN = "messages"
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """Load a language's translations from its .po file (Vietnamese needs none)."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if language == "vi" or not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        parsed = read_po(handle, locale=language)
+    return {m.id: m.string for m in parsed if m.id and isinstance(m.id, str) and m.string}
+
+
+class Texts:
+    """Translate and format texts for one reader's language."""
+
+    def __init__(self, language: str, tz: ZoneInfo | None = None) -> None:
+        self.language = language if language in LANGUAGES else "vi"
+        self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
+        self._catalog = catalog(self.language)
+
+    def _(self, message: str, **values: Any) -> str:
+        """Return `message` in the reader's language, with {placeholders} filled."""
+        text = self._catalog.get(message, message)
+        return text.format(**values) if values else text
+
+    def date(self, value: date | None) -> str:
+        if value is None:
+            return self._("không có hạn")
+        return value.strftime("%d/%m/%Y")
+
+    def moment(self, value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(self.tz).strftime("%d/%m/%Y %H:%M")
+
+    def status(self, status: str | None) -> str:
+        labels = {
+            "not_started": self._("Chưa triển khai"),
+            "in_progress": self._("Đang thực hiện"),
+            "done": self._("Hoàn thành"),
+            "blocked": self._("Vướng mắc"),
+        }
+        return labels.get(status or "", self._("Chưa báo cáo"))
+
+    def role(self, role: str) -> str:
+        labels = {
+            "reporter": self._("cán bộ báo cáo"),
+            "coordinator": self._("cơ quan đầu mối"),
+            "vice_chair": self._("Phó Chủ tịch UBND"),
+            "admin": self._("quản trị"),
+        }
+        return labels.get(role, role)

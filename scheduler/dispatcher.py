@@ -1,0 +1,181 @@
+"""Drain the outbox within each platform's limits; nothing lost, nothing sent twice.
+
+Each message is marked `sending` (committed) before the Bot API call and `sent` (committed)
+right after it. A crash between the two can repeat only that one message on restart: the
+dispatcher sends one message at a time, so at most one is ever in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from handlers.ports import Messenger, SendError
+from handlers.texts import Texts
+from scheduler.ratelimit import Limits, PlatformLimiter
+from storage.clock import Clock
+from storage.db import Database
+from storage.models import Agency, Member, Outbox
+from storage.outbox import Message, enqueue
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 2.0
+BACKOFF_MAX = 600.0
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    transient_failures: int = 0
+    rate_limited: int = 0
+    permanent_failures: int = 0
+    by_platform: dict[str, int] = field(default_factory=dict)
+
+
+class Dispatcher:
+    """Send pending outbox rows through the platforms' messengers."""
+
+    def __init__(self, db: Database, clock: Clock, messengers: Mapping[str, Messenger],
+                 limits: Mapping[str, Limits], batch: int = 200) -> None:
+        self.db = db
+        self.clock = clock
+        self.messengers = dict(messengers)
+        self.limiters = {name: PlatformLimiter(limit) for name, limit in limits.items()}
+        self.batch = batch
+        self.stats = DispatchStats()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the loop that new rows may be waiting."""
+        self._wake.set()
+
+    def recover(self) -> int:
+        """After a restart, rows left `sending` go back to `pending` (at most one per worker)."""
+        with self.db.unit_of_work() as session:
+            result = session.execute(update(Outbox).where(Outbox.status == "sending")
+                                     .values(status="pending"))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        """Loop until `stop` is set, sleeping when nothing is due."""
+        self.recover()
+        while not stop.is_set():
+            delay = await self.drain_once()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(delay, idle_seconds))
+            except TimeoutError:
+                pass
+
+    async def drain(self, max_seconds: float = 60.0) -> None:
+        """Send everything due now (tests, the demo, `tiendo scheduler --once`)."""
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            delay = await self.drain_once()
+            if delay >= 1e9:
+                return
+            await asyncio.sleep(min(delay, 0.05))
+
+    def _due(self) -> list[tuple[int, str, str]]:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            rows = session.execute(
+                select(Outbox.id, Outbox.channel, Outbox.chat_id)
+                .where(Outbox.status == "pending", Outbox.next_attempt_at <= now,
+                       Outbox.channel.in_(list(self.messengers)))
+                .order_by(Outbox.next_attempt_at, Outbox.id).limit(self.batch))
+            return [(r.id, r.channel, r.chat_id) for r in rows]
+
+    async def drain_once(self) -> float:
+        """Send what the limits allow now; return seconds until something may be sendable."""
+        due = self._due()
+        if not due:
+            return 1e9
+        soonest = 1e9
+        for row_id, channel, chat_id in due:
+            limiter = self.limiters[channel]
+            chat_wait = limiter.chat_wait(chat_id, time.monotonic())
+            if chat_wait > 0:  # this chat had a message just now: others go first
+                soonest = min(soonest, chat_wait)
+                continue
+            overall_wait = limiter.overall_wait(time.monotonic())
+            if overall_wait > 0:
+                await asyncio.sleep(overall_wait)
+            limiter.take(chat_id, time.monotonic())
+            await self._send_one(row_id, channel)
+        return 0.0 if soonest == 1e9 else soonest
+
+    async def _send_one(self, row_id: int, channel: str) -> None:
+        with self.db.unit_of_work() as session:
+            row = session.scalar(select(Outbox).where(Outbox.id == row_id,
+                                                      Outbox.status == "pending")
+                                 .with_for_update(skip_locked=True))
+            if row is None:
+                return
+            row.status, row.attempts = "sending", row.attempts + 1
+            chat_id, payload, attempts = row.chat_id, dict(row.payload), row.attempts
+        try:
+            await self.messengers[channel].deliver(chat_id, payload)
+        except SendError as error:
+            self._failed(row_id, channel, error, attempts)
+            return
+        except Exception as error:  # noqa: BLE001 - an unexpected failure is retried
+            log.exception("unexpected error sending outbox %s", row_id)
+            self._failed(row_id, channel, SendError(type(error).__name__, transient=True),
+                         attempts)
+            return
+        with self.db.unit_of_work() as session:
+            session.execute(update(Outbox).where(Outbox.id == row_id)
+                            .values(status="sent", sent_at=self.clock.now(), last_error=""))
+        self.stats.sent += 1
+        self.stats.by_platform[channel] = self.stats.by_platform.get(channel, 0) + 1
+
+    def _failed(self, row_id: int, channel: str, error: SendError, attempts: int) -> None:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            row = session.get(Outbox, row_id)
+            assert row is not None
+            row.last_error = str(error)[:500]
+            if error.transient and attempts < MAX_ATTEMPTS:
+                if error.retry_after is not None:
+                    self.stats.rate_limited += 1
+                    self.limiters[channel].pause(error.retry_after, time.monotonic())
+                    delay = error.retry_after
+                else:
+                    self.stats.transient_failures += 1
+                    delay = min(BACKOFF_MAX, BACKOFF_BASE ** attempts)
+                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
+                return
+            self.stats.permanent_failures += 1
+            row.status = "failed"
+            if row.member_id is not None:
+                self._unreachable(session, row.member_id, row.channel, row.last_error, now)
+
+    def _unreachable(self, session: Session, member_id: int, channel: str, why: str,
+                     now: datetime) -> None:
+        """Mark the member unreachable and tell their locality's coordinating office."""
+        member = session.get(Member, member_id)
+        if member is None or member.unreachable_at is not None:
+            return
+        member.unreachable_at = now
+        offices = session.scalars(
+            select(Member).join(Agency, Agency.id == Member.agency_id)
+            .where(Agency.coordinates.is_(True), Agency.locality_id == member.agency.locality_id,
+                   Member.role.in_(["coordinator", "admin"]), Member.revoked_at.is_(None),
+                   Member.unreachable_at.is_(None)))
+        for office in offices:
+            tx = Texts(office.language)
+            text = tx._("Không gửi được tin nhắn cho {name} ({agency}) qua {channel}: {why}. "
+                        "Vui lòng liên hệ trực tiếp và mời liên kết lại tài khoản.",
+                        name=member.name, agency=member.agency.name, channel=channel, why=why)
+            enqueue(session, key=f"unreachable:{member.id}:{office.id}:{now.date()}",
+                    member=office, reason="unreachable", message=Message(text), due_at=now,
+                    now=now)

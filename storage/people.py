@@ -1,0 +1,168 @@
+"""Members, their chat identities and one-time invites."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.audit import record
+from storage.models import Agency, Identity, Invite, JoinAttempt, Member, Role
+
+# No 0/O, 1/I/L: codes are read aloud and typed on phones.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+_CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{4}[- ]?[A-Za-z0-9]{4}$")
+
+
+class PeopleError(Exception):
+    """A request about people that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    member: Member
+    identity: Identity
+
+
+def normalize_code(text: str) -> str | None:
+    """Turn what someone typed into a stored invite code, or None if it cannot be one."""
+    text = text.strip()
+    if not _CODE_SHAPE.match(text):
+        return None
+    return re.sub(r"[- ]", "", text).upper()
+
+
+def create_invites(session: Session, agency_code: str, role: str, count: int, expires: timedelta,
+                   at: datetime, actor: str, member_name: str = "") -> list[Invite]:
+    """Make `count` single-use invite codes for an agency and role."""
+    agency = session.scalar(select(Agency).where(Agency.code == agency_code.upper()))
+    if agency is None:
+        raise PeopleError(f"không có cơ quan mã {agency_code!r} / unknown agency code; "
+                          "see `tiendo agencies`")
+    if agency.merged_into_id is not None:
+        raise PeopleError(f"cơ quan {agency.code} đã được hợp nhất / agency was merged; "
+                          "invite to the surviving agency")
+    if role not in set(Role):
+        raise PeopleError(f"vai trò không hợp lệ / unknown role {role!r}; "
+                          f"use one of {', '.join(Role)}")
+    if not 1 <= count <= 500:
+        raise PeopleError("số lượng phải từ 1 đến 500 / --count must be 1..500")
+    invites = []
+    for _ in range(count):
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        invite = Invite(code=code, agency_id=agency.id, role=role, member_name=member_name,
+                        created_at=at, expires_at=at + expires)
+        session.add(invite)
+        invites.append(invite)
+    session.flush()
+    record(session, at, actor, "invite.create", "agency", agency.code, role=role, count=count)
+    return invites
+
+
+def find_invite(session: Session, code: str) -> Invite | None:
+    return session.scalar(select(Invite).where(Invite.code == code))
+
+
+def invite_problem(invite: Invite | None, at: datetime) -> str | None:
+    """Say why an invite cannot be used now: missing, used, revoked or expired."""
+    if invite is None:
+        return "unknown"
+    if invite.revoked_at is not None:
+        return "revoked"
+    if invite.used_at is not None:
+        return "used"
+    if invite.expires_at <= at:
+        return "expired"
+    return None
+
+
+def failed_joins_since(session: Session, platform: str, external_id: str,
+                       since: datetime) -> int:
+    return session.scalar(
+        select(func.count()).select_from(JoinAttempt).where(
+            JoinAttempt.platform == platform, JoinAttempt.external_id == external_id,
+            JoinAttempt.at >= since)
+    ) or 0
+
+
+def note_failed_join(session: Session, platform: str, external_id: str, at: datetime) -> None:
+    session.add(JoinAttempt(platform=platform, external_id=external_id, at=at))
+
+
+def identity_of(session: Session, platform: str, external_id: str) -> Identity | None:
+    return session.scalar(select(Identity).where(
+        Identity.platform == platform, Identity.external_id == external_id))
+
+
+def active_member(session: Session, platform: str, external_id: str) -> Member | None:
+    """The member behind a chat account, unless unlinked or revoked."""
+    identity = identity_of(session, platform, external_id)
+    if identity is None:
+        return None
+    member = session.get(Member, identity.member_id)
+    return member if member is not None and member.revoked_at is None else None
+
+
+def redeem(session: Session, invite: Invite, platform: str, external_id: str, chat_id: str,
+           display_name: str, language: str, at: datetime) -> Redeemed:
+    """Use an invite: create the member and link this chat account to it."""
+    member = Member(agency_id=invite.agency_id, name=invite.member_name or display_name or "?",
+                    role=invite.role, language=language, preferred_channel=platform,
+                    created_at=at)
+    session.add(member)
+    session.flush()
+    identity = identity_of(session, platform, external_id)
+    if identity is None:
+        identity = Identity(member_id=member.id, platform=platform, external_id=external_id,
+                            chat_id=chat_id, display_name=display_name, linked_at=at)
+        session.add(identity)
+    else:
+        identity.member_id, identity.chat_id, identity.linked_at = member.id, chat_id, at
+    invite.used_at, invite.used_by_member_id = at, member.id
+    session.flush()
+    record(session, at, f"{platform}:{external_id}", "member.join", "member", member.id,
+           agency=invite.agency.code, role=invite.role)
+    return Redeemed(member, identity)
+
+
+def link_identity(session: Session, member: Member, platform: str, external_id: str,
+                  chat_id: str, display_name: str, at: datetime) -> Identity:
+    """Link another chat account (e.g. the terminal) to an existing member."""
+    identity = identity_of(session, platform, external_id)
+    if identity is None:
+        identity = Identity(member_id=member.id, platform=platform, external_id=external_id,
+                            chat_id=chat_id, display_name=display_name, linked_at=at)
+        session.add(identity)
+    else:
+        identity.member_id = member.id
+    session.flush()
+    return identity
+
+
+def revoke(session: Session, member_or_code: str, at: datetime, actor: str) -> str:
+    """Revoke a member (by id) or an unused invite (by code); say what was revoked."""
+    if member_or_code.isdigit():
+        member = session.get(Member, int(member_or_code))
+        if member is None:
+            raise PeopleError(f"không có thành viên số {member_or_code} / no such member")
+        member.revoked_at = at
+        record(session, at, actor, "member.revoke", "member", member.id)
+        return f"member {member.id} ({member.name})"
+    code = normalize_code(member_or_code)
+    invite = find_invite(session, code) if code else None
+    if invite is None:
+        raise PeopleError(f"không có mã mời {member_or_code!r} / no such invite code")
+    invite.revoked_at = at
+    record(session, at, actor, "invite.revoke", "invite", invite.code)
+    return f"invite {invite.code}"
+
+
+def chat_targets(session: Session, member: Member) -> list[Identity]:
+    """The member's chat accounts, preferred channel first."""
+    identities = list(session.scalars(select(Identity).where(Identity.member_id == member.id)))
+    return sorted(identities, key=lambda i: (i.platform != member.preferred_channel, i.id))

@@ -1,0 +1,144 @@
+"""What only Telegram has: stale buttons, redelivered updates, edits, webhooks, commands."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.loopback.stage import Stage, text_of
+from bot.telegram import TelegramBot
+from storage.clock import FixedClock
+from storage.models import Report
+from tests.conftest import hanoi
+from tests.harness import build_template, copy_database
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("template"),
+                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
+
+
+@pytest.fixture
+async def stage(template: Path, tmp_path: Path) -> AsyncIterator[Stage]:
+    db = copy_database(template, tmp_path)
+    async with Stage(db, FixedClock(hanoi(2019, 12, 2, 9, 0)), tmp_path, zalo=False) as running:
+        yield running
+    db.dispose()
+
+
+def reports(stage: Stage) -> list[Report]:
+    with stage.db.unit_of_work() as session:
+        return list(session.scalars(select(Report)))
+
+
+async def test_double_tap_on_confirm_makes_one_report(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    lan = await stage.join("Lan", "HY-GTVT")
+    await stage.say(lan, "2.5 60% khảo sát")
+    confirm = server.messages_to(int(lan.id))[-1]
+    data = next(d for label, d in confirm.buttons() if "Gửi báo cáo" in label)
+    await stage._act(lan, server.click(int(lan.id), confirm.message_id, data), "tap")
+    again = await stage._act(lan, server.click(int(lan.id), confirm.message_id, data), "tap")
+    assert "Menu này đã hết hạn" in text_of(again)
+    assert len(reports(stage)) == 1
+
+
+async def test_forged_callback_data_is_refused_politely(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    lan = await stage.join("Lan", "HY-GTVT")
+    menu = (await stage.say(lan, "/baocao"))[-1]
+    message_id = server.messages_to(int(lan.id))[-1].message_id
+    for forged in ("zzzz.i:1", "r:999999", "v:abc", "c:ok", "????"):
+        answer = await stage._act(lan, server.click(int(lan.id), message_id, forged), forged)
+        assert answer and all("Xin lỗi" not in m.text for m in answer), forged
+    assert menu.buttons and reports(stage) == []
+
+
+async def test_redelivered_update_is_handled_once(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    lan = await stage.join("Lan", "HY-GTVT")
+    await stage.say(lan, "2.5 60% khảo sát")
+    key = f"telegram:{lan.id}"
+    update_id = await server.click_button(int(lan.id), "Gửi báo cáo")
+    await stage.until_handled(lan, stage.handled[key] + 1)
+    before = len(server.messages_to(int(lan.id)))
+    await server.redeliver(update_id)
+    await stage.until_handled(lan, stage.handled[key] + 1)
+    assert len(reports(stage)) == 1
+    assert len(server.messages_to(int(lan.id))) == before  # answered once, not twice
+
+
+async def test_edited_message_and_sticker_get_polite_answers(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    lan = await stage.join("Lan", "HY-GTVT")
+    answer = await stage.say(lan, "xin chào")
+    own_message = server.messages_to(int(lan.id))[-len(answer)].message_id - 1
+    edited = await stage._act(lan, server.edit_text(int(lan.id), own_message, "2.5 xong"), "edit")
+    assert "tin nhắn đã sửa" in text_of(edited)
+    sticker = await stage._act(lan, server.send_sticker(int(lan.id)), "sticker")
+    assert "nhãn dán" in text_of(sticker)
+    assert reports(stage) == []
+
+
+async def test_commands_registered_in_both_languages(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    vi = {c["command"] for c in server.commands["vi"]}
+    en = {c["command"] for c in server.commands["en"]}
+    assert {"baocao", "tonghop", "huy"} <= vi and {"report", "summary", "cancel"} <= en
+
+
+async def test_long_summary_is_split_under_4096(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    office = await stage.join("Hà", "HY-KHDT", role="coordinator")
+    await stage.say(office, "/chuabaocao")
+    await stage.say(office, "/tonghop")
+    assert all(len(m.text or "") <= 4096 for m in server.messages_to(int(office.id)))
+    assert not server.rejected
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_checks_the_secret_header(stage: Stage, caplog: pytest.LogCaptureFixture
+                                                ) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = stage.telegram_server
+    assert server is not None
+    webhook_bot = TelegramBot(stage.service, server.token, base_url=server.base_url,
+                              base_file_url=server.base_file_url, on_handled=stage._count)
+    port = free_port()
+    secret = "s3cret_header-value"
+    assert stage.telegram is not None
+    await stage.telegram.stop()
+    stage.telegram = webhook_bot  # the stage stops it at the end
+    await webhook_bot.start_webhook("127.0.0.1", port, "/telegram",
+                                    f"http://127.0.0.1:{port}/telegram", secret)
+    update = {"update_id": 99, "message": {
+            "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+        "from": {"id": 5, "is_bot": False, "first_name": "X"}, "text": "/baocao"}}
+    url = f"http://127.0.0.1:{port}/telegram"
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+            async with http.post(url, json=update, headers=headers) as response:
+                assert response.status == 403
+    assert server.messages_to(5) == []
+    lan = await stage.join("Lan", "HY-GTVT")  # real deliveries carry the secret
+    assert text_of(stage.received(lan))
+    assert server.webhook is not None and server.webhook["secret_token"] == secret
+    assert secret not in caplog.text and server.token not in caplog.text
