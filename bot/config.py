@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -96,6 +96,8 @@ class ReminderSettings(_Section):
     send_at: time = time(8, 30)
     cycle_day: int = Field(default=25, ge=1, le=28)
     cycle_reminder_days_before: list[int] = [5, 1]
+    extra_holidays: list[date] = []
+    extra_workdays: list[date] = []
 
 
 class DigestSettings(_Section):
@@ -103,6 +105,7 @@ class DigestSettings(_Section):
     vice_chair_at: time = time(7, 30)
     coordinator_at: time = time(16, 30)
     coordinator_daily: bool = True
+    chart: bool = True
 
 
 class Settings(_Section):

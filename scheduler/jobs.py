@@ -1,0 +1,398 @@
+"""The scheduler service: each tick plans what is due and writes it to the outbox.
+
+Ticks are idempotent. Every job keeps the last slot it processed in `scheduler_state`,
+updated in the same transaction as the outbox rows it wrote, and every row carries an
+idempotency key; a re-run, a restart or a second worker adds nothing. APScheduler only
+decides how often to look (every few real seconds); the injected clock decides what is
+due, so a simulated clock running 3600× faster works the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from handlers.texts import Texts
+from scheduler.digest import Digest, Role, build_digest
+from scheduler.reminders import Person, PlannedMessage, plan_reminders
+from scheduler.worktime import WorkCalendar, due_slots
+from storage import aggregate
+from storage.clock import Clock
+from storage.db import Database
+from storage.models import (
+    Absence,
+    Agency,
+    Assignment,
+    Conversation,
+    Identity,
+    Locality,
+    Member,
+    Mute,
+    Report,
+    SchedulerState,
+)
+from storage.outbox import Message, enqueue, target_for
+from storage.people import active_member
+
+log = logging.getLogger(__name__)
+
+# pg_try_advisory_lock key: "tiendo" in ASCII; one scheduler leader per database.
+LEADER_LOCK_KEY = 0x7469656E646F
+MAX_CATCH_UP_DAYS = 62
+REPORT_LOOKBACK_DAYS = 100  # a quarterly cycle and some margin
+REMINDERS_JOB = "reminders"
+DIGEST_ROLES: tuple[Role, ...] = ("vice_chair", "coordinator")
+OFFICE_ROLES = ("coordinator", "admin")
+PUSH_PLATFORMS = ("telegram", "zalo")  # a terminal-only account (`tiendo chat`) gets no pushes
+
+
+@dataclass
+class TickResult:
+    """What one tick did."""
+
+    at: datetime
+    reminder_slots: list[date] = field(default_factory=list)
+    planned: int = 0
+    enqueued: int = 0
+    unreachable: list[str] = field(default_factory=list)
+    digests: int = 0
+    expired: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def count(self, reason: str, added: bool) -> None:
+        self.planned += 1
+        if added:
+            self.enqueued += 1
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+class SchedulerService:
+    """Plan reminders, escalations, cycle closes and digests; expire idle conversations."""
+
+    def __init__(self, db: Database, clock: Clock, config: Config,
+                 on_enqueued: Callable[[], None] = lambda: None, *,
+                 interval_seconds: float = 1.0, lock_key: int = LEADER_LOCK_KEY) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.on_enqueued = on_enqueued
+        self.interval_seconds = interval_seconds
+        self.lock_key = lock_key
+        settings = config.settings
+        self.reminders = settings.reminders
+        self.digests = settings.digests
+        self.calendar = WorkCalendar(config.tz, self.reminders.work_start, self.reminders.work_end,
+                                     self.reminders.extra_holidays, self.reminders.extra_workdays)
+        self._lock_conn: Connection | None = None
+        self._scheduler: Any = None
+        self._tick_lock = asyncio.Lock()
+
+    # the tick --------------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> TickResult:
+        """Enqueue everything due up to `now` (the clock's time by default); safe to repeat."""
+        now = now or self.clock.now()
+        result = TickResult(at=now)
+        with self.db.unit_of_work() as session:
+            self._expire_conversations(session, now, result)
+            done = {row.job: row.last_slot for row in session.scalars(select(SchedulerState))}
+        # Each due job runs in its own transaction and checks again under the row lock.
+        if due_slots(self.calendar, done.get(REMINDERS_JOB), now, self.reminders.send_at):
+            with self.db.unit_of_work() as session:
+                self._reminders(session, now, result)
+        for role in DIGEST_ROLES:
+            at, weekday = self._digest_at(role)
+            if due_slots(self.calendar, done.get(f"digest:{role}"), now, at, weekday=weekday):
+                with self.db.unit_of_work() as session:
+                    self._digest(session, now, role, result)
+        if result.enqueued:
+            self.on_enqueued()
+        return result
+
+    def preview(self, at: datetime) -> list[PlannedMessage]:
+        """Return the reminders the slot at (or next after) `at` would send; write nothing.
+
+        The preview assumes the scheduler ran on time before that slot.
+        """
+        slot_day = self.calendar.today(self.preview_slot(at))
+        with self.db.sessions() as session:
+            try:
+                return self._plan(session, slot_day, None)
+            finally:
+                session.rollback()
+
+    def preview_slot(self, at: datetime) -> datetime:
+        """Return the reminder slot a preview at `at` shows: today's if passed, else the next."""
+        today = self.calendar.today(at)
+        slot = self.calendar.at(today, self.reminders.send_at)
+        if self.calendar.is_working_day(today) and slot <= at:
+            return slot
+        return self.calendar.next_working_slot(at, self.reminders.send_at)
+
+    # reminders -------------------------------------------------------------------------------
+
+    def _reminders(self, session: Session, now: datetime, result: TickResult) -> None:
+        state = _job_state(session, REMINDERS_JOB, now)
+        slots = due_slots(self.calendar, state.last_slot, now, self.reminders.send_at)
+        if not slots:
+            return
+        slot_day = slots[-1]
+        since = state.last_slot
+        if since is not None:
+            since = max(since, slot_day - timedelta(days=MAX_CATCH_UP_DAYS))
+        result.reminder_slots = slots
+        for planned in self._plan(session, slot_day, since):
+            if planned.recipient_id is None:
+                result.unreachable.extend(planned.unreachable_agencies)
+                log.info("nobody can receive reminders of %s, coordinating office included",
+                         ", ".join(planned.unreachable_agencies))
+                continue
+            member = session.get(Member, planned.recipient_id)
+            assert member is not None
+            added = enqueue(session, key=planned.key, member=member, reason=planned.reason,
+                            message=planned.message(), due_at=now, now=now)
+            result.count(planned.reason, added)
+        state.last_slot, state.updated_at = slot_day, now
+
+    def _plan(self, session: Session, slot_day: date, since: date | None
+              ) -> list[PlannedMessage]:
+        """Load what the policy needs for a slot and apply it."""
+        window_start = since or self.calendar.previous_working_day(slot_day)
+        states = aggregate.assignment_states(session, slot_day)
+        cadences = {assignment_id: cadence for assignment_id, cadence in session.execute(
+            select(Assignment.id, Assignment.cadence))}
+        absences = list(session.scalars(select(Absence).where(
+            Absence.ends_on >= window_start, Absence.starts_on <= slot_day)))
+        moment = self.calendar.at(slot_day, self.reminders.send_at)
+        mutes = list(session.scalars(select(Mute).where(Mute.until > moment)))
+        report_days = self._report_days(session, window_start, slot_day)
+        return plan_reminders(states, load_people(session), absences, mutes, self.calendar,
+                              self.reminders, slot_day, since=since, report_days=report_days,
+                              cadences=cadences)
+
+    def _report_days(self, session: Session, start: date, end: date
+                     ) -> dict[int, list[date]]:
+        """Local dates of the reports that can fall in a cycle touched by the window."""
+        begin = self.calendar.at(start - timedelta(days=REPORT_LOOKBACK_DAYS), time(0))
+        finish = self.calendar.at(end + timedelta(days=1), time(0))
+        days: dict[int, list[date]] = {}
+        for assignment_id, created_at in session.execute(
+                select(Report.assignment_id, Report.created_at)
+                .where(Report.created_at >= begin, Report.created_at < finish)):
+            days.setdefault(assignment_id, []).append(self.calendar.today(created_at))
+        return days
+
+    # digests ---------------------------------------------------------------------------------
+
+    def _digest_at(self, role: Role) -> tuple[time, int | None]:
+        if role == "vice_chair":
+            return self.digests.vice_chair_at, self.digests.vice_chair_weekday
+        weekday = None if self.digests.coordinator_daily else self.digests.vice_chair_weekday
+        return self.digests.coordinator_at, weekday
+
+    def _digest(self, session: Session, now: datetime, role: Role, result: TickResult) -> None:
+        state = _job_state(session, f"digest:{role}", now)
+        at, weekday = self._digest_at(role)
+        slots = due_slots(self.calendar, state.last_slot, now, at, weekday=weekday)
+        if not slots:
+            return
+        slot_day = slots[-1]
+        since = state.last_slot
+        groups: dict[tuple[str, str], list[Member]] = {}
+        for member in digest_recipients(session, role):
+            groups.setdefault((member.agency.locality.code, member.language), []).append(member)
+        for (locality, language), members in sorted(groups.items()):
+            digest = build_digest(session, slot_day, role, locality, language, since=since,
+                                  tz=self.config.tz, cycle_day=self.reminders.cycle_day,
+                                  chart=self.digests.chart)
+            chart = self._write_chart(digest, role, locality, language, slot_day)
+            for member in members:
+                target = target_for(session, member)
+                photo = chart if target is not None and target.platform == "telegram" else None
+                for part, message in enumerate(digest_messages(digest, photo)):
+                    key = f"digest:{role}:{member.id}:{slot_day.isoformat()}:{part}"
+                    added = enqueue(session, key=key, member=member, reason="digest",
+                                    message=message, due_at=now, now=now)
+                    result.count("digest", added)
+                result.digests += 1
+        state.last_slot, state.updated_at = slot_day, now
+
+    def _write_chart(self, digest: Digest, role: str, locality: str, language: str,
+                     slot_day: date) -> Path | None:
+        """Write the chart PNG under <data_dir>/charts/ (same content, same name)."""
+        if not digest.chart_png:
+            return None
+        folder = self.config.data_dir / "charts"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"digest-{role}-{locality}-{language}-{slot_day.isoformat()}.png"
+        path.write_bytes(digest.chart_png)
+        return path
+
+    # idle conversations ----------------------------------------------------------------------
+
+    def _expire_conversations(self, session: Session, now: datetime,
+                              result: TickResult) -> None:
+        minutes = self.config.settings.conversation.idle_minutes
+        cutoff = now - timedelta(minutes=minutes)
+        rows = list(session.scalars(select(Conversation).where(
+            Conversation.state != "idle", Conversation.updated_at < cutoff)
+            .with_for_update(skip_locked=True)))
+        for row in rows:
+            stamp = row.updated_at.isoformat()
+            row.state, row.draft, row.updated_at = "idle", {}, now
+            result.expired += 1
+            member = active_member(session, row.platform, row.external_id)
+            if member is None:
+                continue
+            tx = Texts(member.language, self.config.tz)
+            message = Message(tx._("Thao tác trước đã hết hạn vì không hoạt động {minutes} phút; "
+                                   "chưa có gì được lưu. Vui lòng bắt đầu lại.",
+                                   minutes=minutes))
+            added = enqueue(session, key=f"expire:{row.id}:{stamp}", member=member,
+                            reason="expired", message=message, due_at=now, now=now)
+            result.count("expired", added)
+
+    # running ---------------------------------------------------------------------------------
+
+    def acquire_leadership(self) -> bool:
+        """Become the one scheduler that fires (PostgreSQL advisory lock); SQLite always is."""
+        if self.db.engine.dialect.name != "postgresql":
+            return True
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.execute(text("SELECT 1"))
+                return True
+            except Exception:  # noqa: BLE001 - the connection died: the lock went with it
+                log.warning("lost the scheduler leader connection; trying again")
+                self._drop_lock_connection()
+        conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                {"key": self.lock_key}).scalar())
+        if got:
+            self._lock_conn = conn
+        else:
+            conn.close()
+        return got
+
+    @property
+    def is_leader(self) -> bool:
+        return self.db.engine.dialect.name != "postgresql" or self._lock_conn is not None
+
+    def release_leadership(self) -> None:
+        """Let another worker's scheduler take over."""
+        if self._lock_conn is None:
+            return
+        try:
+            self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                    {"key": self.lock_key})
+        finally:
+            self._drop_lock_connection()
+
+    def _drop_lock_connection(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection may fail
+                log.debug("closing the leader connection failed", exc_info=True)
+
+    async def _scheduled_tick(self) -> None:
+        """Tick if this process is the leader; never let one failure stop the schedule."""
+        if self._tick_lock.locked():
+            return
+        async with self._tick_lock:
+            try:
+                leader = await asyncio.to_thread(self.acquire_leadership)
+                if leader:
+                    await asyncio.to_thread(self.tick)
+            except Exception:  # noqa: BLE001 - logged; the next tick tries again
+                log.exception("scheduler tick failed")
+
+    async def start(self) -> None:
+        """Start ticking every few real seconds (the clock decides what is due)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        if self._scheduler is not None:
+            return
+        # One line per run every second would drown the log; failures are still logged.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(self._scheduled_tick, "interval", seconds=self.interval_seconds,
+                          id="tiendo-tick", max_instances=1, coalesce=True)
+        scheduler.start()
+        self._scheduler = scheduler
+        await self._scheduled_tick()
+
+    async def stop(self) -> None:
+        """Stop ticking and give up the leader lock."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        async with self._tick_lock:
+            await asyncio.to_thread(self.release_leadership)
+
+
+# loading -------------------------------------------------------------------------------------
+
+
+def _job_state(session: Session, job: str, now: datetime) -> SchedulerState:
+    """Return the job's row, locked for this transaction (created on first use)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(SchedulerState).values(job=job, last_slot=None, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["job"]))
+    return session.scalars(select(SchedulerState).where(SchedulerState.job == job)
+                           .with_for_update()).one()
+
+
+def load_people(session: Session) -> list[Person]:
+    """Every active member as the reminder policy sees them."""
+    linked = set(session.scalars(select(Identity.member_id).distinct()
+                                 .where(Identity.platform.in_(PUSH_PLATFORMS))))
+    rows = session.execute(
+        select(Member, Agency, Locality.code)
+        .join(Agency, Agency.id == Member.agency_id)
+        .join(Locality, Locality.id == Agency.locality_id)
+        .where(Member.revoked_at.is_(None)).order_by(Member.id))
+    return [Person(member.id, member.name, agency.id, agency.code, locality, member.role,
+                   member.is_head, agency.coordinates, member.language,
+                   reachable=member.id in linked and member.unreachable_at is None
+                   and agency.archived_at is None)
+            for member, agency, locality in rows]
+
+
+def digest_recipients(session: Session, role: str) -> list[Member]:
+    """Vice-Chairs, or the coordinating offices' coordinators, who can be reached."""
+    linked = select(Identity.member_id).where(Identity.platform.in_(PUSH_PLATFORMS))
+    query = (select(Member).join(Agency, Agency.id == Member.agency_id)
+             .where(Member.revoked_at.is_(None), Member.unreachable_at.is_(None),
+                    Member.id.in_(linked)).order_by(Member.id))
+    if role == "vice_chair":
+        query = query.where(Member.role == "vice_chair")
+    else:
+        query = query.where(Agency.coordinates.is_(True), Member.role.in_(OFFICE_ROLES))
+    return list(session.scalars(query))
+
+
+def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
+    """The outbox rows of a digest: the chart photo first, then the text parts (buttons last)."""
+    messages: list[Message] = []
+    if chart is not None:
+        messages.append(Message("", None, str(chart), chart.name, photo=True))
+    parts = digest.parts or [""]
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        messages.append(Message(part, digest.item_buttons if last and digest.item_buttons
+                                else None))
+    return messages
+

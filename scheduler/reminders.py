@@ -1,0 +1,677 @@
+"""The reminder policy (đôn đốc): who is told what, on which working day, in one message.
+
+`plan_reminders` is the rule, one pure function with the day passed in. It gathers every
+trigger between the last processed slot and this one (so days missed while the process was
+down come as one message per person), routes each item to the people who can act on it
+(stand-ins during an absence, the coordinating office when an agency cannot be reached) and
+renders one message per person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from bot.config import ReminderSettings
+from handlers.texts import Texts
+from scheduler.worktime import WorkCalendar
+from storage.outbox import Message
+
+MAX_TEXT = 4000
+MAX_BUTTONS = 100
+LABEL_CHARS = 40
+OFFICE_ROLES = frozenset({"coordinator", "admin"})
+REPORTING_ROLES = frozenset({"reporter", "coordinator"})
+CADENCE_MONTHS = {"monthly": 1, "quarterly": 3}
+
+
+class Trigger(StrEnum):
+    """Why an item is in a reminder, least urgent first."""
+
+    CYCLE = "cycle"
+    BEFORE_DUE = "before_due"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+
+
+RANK = {Trigger.CYCLE: 0, Trigger.BEFORE_DUE: 1, Trigger.DUE_TODAY: 2, Trigger.OVERDUE: 3}
+
+
+class StateLike(Protocol):
+    """The fields of storage.aggregate.AssignmentState the policy reads."""
+
+    @property
+    def assignment_id(self) -> int: ...
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def item_title(self) -> str: ...
+    @property
+    def agency_id(self) -> int: ...
+    @property
+    def agency_code(self) -> str: ...
+    @property
+    def agency_name(self) -> str: ...
+    @property
+    def locality_code(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def percent(self) -> int | None: ...
+    @property
+    def reported_at(self) -> datetime | None: ...
+    @property
+    def completed_on(self) -> date | None: ...
+
+
+class AbsenceLike(Protocol):
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def stand_in_id(self) -> int: ...
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def ends_on(self) -> date: ...
+
+
+class MuteLike(Protocol):
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def until(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member as the policy sees them: where they sit and whether a message reaches them."""
+
+    member_id: int
+    name: str
+    agency_id: int
+    agency_code: str
+    locality_code: str
+    role: str
+    is_head: bool = False
+    coordinates: bool = False
+    language: str = "vi"
+    reachable: bool = True
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A reporting period (báo cáo định kỳ): reports dated start..end count for it."""
+
+    start: date
+    end: date
+    months: int
+
+    def label(self, tx: Texts) -> str:
+        if self.months == 3:
+            return tx._("quý {quarter}/{year}", quarter=(self.end.month - 1) // 3 + 1,
+                        year=self.end.year)
+        return tx._("tháng {month:02d}/{year}", month=self.end.month, year=self.end.year)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One assignment in a message, with what makes it due and how things stand."""
+
+    assignment_id: int
+    item_id: int
+    item_code: str
+    item_title: str
+    agency_id: int
+    agency_code: str
+    agency_name: str
+    locality_code: str
+    due_date: date | None
+    status: str | None
+    percent: int | None
+    reported_at: datetime | None
+    trigger: Trigger
+    days_left: int | None  # calendar days to the due date (negative when past)
+    overdue_days: int  # working days past the due date
+    cycle: Cycle | None = None
+    on_behalf_of: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        """Overdue items are urgent: a mute does not silence them."""
+        return self.trigger == Trigger.OVERDUE
+
+
+@dataclass(frozen=True)
+class CycleClose:
+    """A closed reporting cycle of one locality and how many answered."""
+
+    locality_code: str
+    cycle: Cycle
+    reported: int
+    total: int
+    missing: tuple[tuple[str, int], ...]  # (agency name, assignments without a report)
+
+    @property
+    def rate(self) -> float:
+        return self.reported / self.total if self.total else 1.0
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """One message the scheduler would put in the outbox (recipient None: nobody to send to)."""
+
+    recipient_id: int | None
+    recipient_name: str
+    agency_code: str
+    language: str
+    reason: str
+    slot_day: date
+    send_at: datetime
+    key: str
+    text: str
+    choices: list[list[tuple[str, str]]] = field(default_factory=list)
+    items: tuple[DueItem, ...] = ()
+    forwarded: tuple[DueItem, ...] = ()
+    escalations: tuple[DueItem, ...] = ()
+    closes: tuple[CycleClose, ...] = ()
+    unreachable_agencies: tuple[str, ...] = ()
+    file_path: str | None = None
+    photo: bool = False
+
+    def message(self) -> Message:
+        """Return what the outbox stores for this message."""
+        name = self.file_path.rsplit("/", 1)[-1] if self.file_path else None
+        return Message(self.text, self.choices or None, self.file_path, name, self.photo)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Describe the message for `tiendo reminders --json`."""
+        return {
+            "recipient_id": self.recipient_id, "recipient": self.recipient_name,
+            "agency": self.agency_code, "reason": self.reason,
+            "slot_day": self.slot_day.isoformat(), "send_at": self.send_at.isoformat(),
+            "key": self.key,
+            "items": [_item_dict(i) for i in self.items],
+            "forwarded": [_item_dict(i) for i in self.forwarded],
+            "escalations": [_item_dict(i) for i in self.escalations],
+            "cycle_closes": [{"locality": c.locality_code, "cycle_end": c.cycle.end.isoformat(),
+                              "reported": c.reported, "total": c.total} for c in self.closes],
+            "unreachable_agencies": list(self.unreachable_agencies),
+            "text": self.text,
+            "buttons": [list(map(list, row)) for row in self.choices],
+        }
+
+
+def _item_dict(item: DueItem) -> dict[str, Any]:
+    return {"assignment_id": item.assignment_id, "code": item.item_code,
+            "agency": item.agency_code, "trigger": str(item.trigger),
+            "due_date": item.due_date.isoformat() if item.due_date else None,
+            "days_left": item.days_left, "overdue_working_days": item.overdue_days,
+            "status": item.status, "on_behalf_of": item.on_behalf_of}
+
+
+# cycles ------------------------------------------------------------------------------------
+
+
+def cycle_ending(end: date, cycle_day: int, cadence: str) -> Cycle | None:
+    """Return the cycle that closes on `end`, if a cycle of this cadence closes that day."""
+    months = CADENCE_MONTHS.get(cadence)
+    if months is None or end.day != cycle_day or (end.month % months) != 0:
+        return None
+    year, month = end.year, end.month - months
+    if month <= 0:
+        year, month = year - 1, month + 12
+    start = date(year, month, cycle_day) + timedelta(days=1)
+    return Cycle(start, end, months)
+
+
+def current_cycle(day: date, cycle_day: int, cadence: str) -> Cycle | None:
+    """Return the cycle whose period holds `day`."""
+    months = CADENCE_MONTHS.get(cadence)
+    if months is None:
+        return None
+    year, month = day.year, day.month
+    if day.day > cycle_day:
+        month += 1
+    while True:
+        if month > 12:
+            year, month = year + 1, month - 12
+        if month % months == 0:
+            found = cycle_ending(date(year, month, cycle_day), cycle_day, cadence)
+            assert found is not None
+            return found
+        month += 1
+
+
+def _reported_between(state: StateLike, start: date, end: date, calendar: WorkCalendar,
+                      report_days: Mapping[int, Collection[date]] | None) -> bool:
+    """Tell whether the assignment has a report dated start..end (local dates)."""
+    if report_days is not None:
+        return any(start <= day <= end for day in report_days.get(state.assignment_id, ()))
+    if state.reported_at is None:
+        return False
+    return start <= calendar.today(state.reported_at) <= end
+
+
+def _needs_cycle_report(state: StateLike, cycle: Cycle) -> bool:
+    """Every assignment not done before the cycle began owes a report in it."""
+    done_before = state.completed_on is not None and state.completed_on < cycle.start
+    return not (state.status == "done" and done_before)
+
+
+# the rule ----------------------------------------------------------------------------------
+
+
+def plan_reminders(states: Iterable[StateLike], members: Iterable[Person],
+                   absences: Iterable[AbsenceLike], mutes: Iterable[MuteLike],
+                   calendar: WorkCalendar, policy: ReminderSettings, slot_day: date, *,
+                   since: date | None = None,
+                   report_days: Mapping[int, Collection[date]] | None = None,
+                   cadences: Mapping[int, str] | None = None) -> list[PlannedMessage]:
+    """Plan one message per person for the slot on `slot_day`.
+
+    Triggers of every day after `since` (default: the previous working day) up to
+    `slot_day` are gathered, so a catch-up after downtime is one message, not a flood.
+    `report_days` gives the local dates of recent reports per assignment (else the latest
+    report date of each state is used); `cadences` the reporting cycle per assignment
+    (default monthly).
+    """
+    if not calendar.is_working_day(slot_day):
+        return []
+    since = since if since is not None else calendar.previous_working_day(slot_day)
+    send_at = calendar.at(slot_day, policy.send_at)
+    people = {p.member_id: p for p in members}
+    router = _Router(people, list(absences), slot_day)
+    muted = {(m.member_id, m.item_id) for m in mutes if m.until > send_at}
+    days = [since + timedelta(days=n) for n in range(1, (slot_day - since).days + 1)]
+    work_days = calendar.working_days(since, slot_day)
+    all_states = list(states)
+    open_states = [s for s in all_states if s.status != "done"]
+    boxes: dict[int | None, _Box] = {}
+
+    def box(person: Person | None) -> _Box:
+        key = person.member_id if person else None
+        if key not in boxes:
+            boxes[key] = _Box(person)
+        return boxes[key]
+
+    for state in open_states:
+        cadence = (cadences or {}).get(state.assignment_id, "monthly")
+        found = _triggers(state, days, work_days, calendar, policy, slot_day, cadence,
+                          report_days)
+        if found is None:
+            continue
+        item, escalate = found
+        if item is not None:
+            targets = router.reporters(state.agency_id)
+            if targets:
+                for person, absent in targets:
+                    if not item.urgent and ((person.member_id, state.item_id) in muted or (
+                            absent is not None and (absent.member_id, state.item_id) in muted)):
+                        continue
+                    routed = item if absent is None else _replace(item, absent.name)
+                    box(person).add_item(routed)
+            else:
+                offices = router.offices(state.locality_code)
+                receivers: list[Person | None] = list(offices) or [None]
+                for receiver in receivers:
+                    box(receiver).add_forwarded(item)
+        if escalate is not None:
+            for person in router.escalation(state.agency_id, state.locality_code):
+                box(person).escalations[state.assignment_id] = escalate
+
+    for close in _cycle_closes(all_states, days, calendar, policy, cadences, report_days):
+        for person in router.offices(close.locality_code):
+            box(person).closes.append(close)
+
+    caught_up = len(work_days) > 1
+    return [b.render(calendar, slot_day, send_at, since, caught_up)
+            for b in sorted(boxes.values(), key=_box_order) if not b.empty()]
+
+
+def _box_order(b: _Box) -> tuple[int, int]:
+    return (b.person is None, b.person.member_id if b.person else 0)
+
+
+def _replace(item: DueItem, absent_name: str) -> DueItem:
+    from dataclasses import replace
+
+    return replace(item, on_behalf_of=absent_name)
+
+
+def _triggers(state: StateLike, days: Sequence[date], work_days: Sequence[date],
+              calendar: WorkCalendar, policy: ReminderSettings, slot_day: date, cadence: str,
+              report_days: Mapping[int, Collection[date]] | None
+              ) -> tuple[DueItem | None, DueItem | None] | None:
+    """Find what makes `state` due in the window; return (reminder, escalation) items."""
+    due = state.due_date
+    best: Trigger | None = None
+    cycle: Cycle | None = None
+    escalated = False
+
+    def better(trigger: Trigger) -> None:
+        nonlocal best
+        if best is None or RANK[trigger] > RANK[best]:
+            best = trigger
+
+    if due is not None:
+        window = set(days)
+        if any(due - timedelta(days=k) in window for k in policy.days_before if k > 0):
+            better(Trigger.BEFORE_DUE)
+        if policy.on_due_day and due in window:
+            better(Trigger.DUE_TODAY)
+        for day in work_days:
+            late = calendar.working_days_between(due, day)
+            if late >= 1 and (late - 1) % policy.overdue_every_working_days == 0:
+                better(Trigger.OVERDUE)
+            if late == policy.escalate_after_days:
+                escalated = True
+    for day in days:
+        for k in policy.cycle_reminder_days_before:
+            ending = cycle_ending(day + timedelta(days=k), policy.cycle_day, cadence)
+            if ending is None or ending.end < slot_day or not _needs_cycle_report(state, ending):
+                continue  # a cycle already closed is reported on, not reminded of
+            if not _reported_between(state, ending.start, slot_day, calendar, report_days):
+                cycle = ending
+                better(Trigger.CYCLE)
+    if best is None and not escalated:
+        return None
+    days_left = (due - slot_day).days if due is not None else None
+    late = calendar.working_days_between(due, slot_day) if due is not None and \
+        due < slot_day else 0
+
+    def make(trigger: Trigger, in_cycle: Cycle | None) -> DueItem:
+        return DueItem(state.assignment_id, state.item_id, state.item_code, state.item_title,
+                       state.agency_id, state.agency_code, state.agency_name,
+                       state.locality_code, due, state.status, state.percent,
+                       state.reported_at, trigger, days_left, late, in_cycle)
+
+    item = make(best, cycle) if best is not None else None
+    escalation = make(Trigger.OVERDUE, None) if escalated else None
+    return item, escalation
+
+
+def _cycle_closes(states: Sequence[StateLike], days: Sequence[date], calendar: WorkCalendar,
+                  policy: ReminderSettings, cadences: Mapping[int, str] | None,
+                  report_days: Mapping[int, Collection[date]] | None) -> list[CycleClose]:
+    """Close the cycles that ended the day before a day of the window, per locality."""
+    closes: list[CycleClose] = []
+    for day in days:
+        end = day - timedelta(days=1)
+        tallies: dict[tuple[str, int], dict[str, Any]] = {}
+        for state in states:
+            cadence = (cadences or {}).get(state.assignment_id, "monthly")
+            cycle = cycle_ending(end, policy.cycle_day, cadence)
+            if cycle is None or not _needs_cycle_report(state, cycle):
+                continue
+            tally = tallies.setdefault((state.locality_code, cycle.months),
+                                       {"cycle": cycle, "reported": 0, "total": 0, "missing": {}})
+            tally["total"] += 1
+            if _reported_between(state, cycle.start, cycle.end, calendar, report_days):
+                tally["reported"] += 1
+            else:
+                tally["missing"][state.agency_name] = tally["missing"].get(state.agency_name,
+                                                                           0) + 1
+        for (locality, _), tally in sorted(tallies.items()):
+            missing = tuple(sorted(tally["missing"].items(), key=lambda kv: (-kv[1], kv[0])))
+            closes.append(CycleClose(locality, tally["cycle"], tally["reported"],
+                                     tally["total"], missing))
+    return closes
+
+
+# routing -----------------------------------------------------------------------------------
+
+
+class _Router:
+    """Decide who receives an agency's reminders on a given day."""
+
+    def __init__(self, people: Mapping[int, Person], absences: Sequence[AbsenceLike],
+                 day: date) -> None:
+        self.people = people
+        self.stand_ins = {a.member_id: a.stand_in_id for a in absences
+                          if a.starts_on <= day <= a.ends_on}
+        self.by_agency: dict[int, list[Person]] = {}
+        for person in people.values():
+            self.by_agency.setdefault(person.agency_id, []).append(person)
+
+    def _route(self, person: Person) -> tuple[Person, Person | None]:
+        """Send to the stand-in while the member is away (if the stand-in can be reached)."""
+        stand_in = self.people.get(self.stand_ins.get(person.member_id, -1))
+        if stand_in is not None and stand_in.reachable and stand_in.member_id != person.member_id:
+            return stand_in, person
+        return person, None
+
+    def reporters(self, agency_id: int) -> list[tuple[Person, Person | None]]:
+        """The agency's reachable reporters and coordinators (or their stand-ins)."""
+        found = [p for p in self.by_agency.get(agency_id, [])
+                 if p.role in REPORTING_ROLES and p.reachable]
+        return [self._route(p) for p in found]
+
+    def offices(self, locality_code: str) -> list[Person]:
+        """The coordinating offices' reachable coordinators in a locality."""
+        found = [p for p in self.people.values() if p.coordinates and p.reachable
+                 and p.locality_code == locality_code and p.role in OFFICE_ROLES]
+        return _unique(self._route(p)[0] for p in found)
+
+    def escalation(self, agency_id: int, locality_code: str) -> list[Person]:
+        """The agency's head and the locality's coordinating office."""
+        heads = [self._route(p)[0] for p in self.by_agency.get(agency_id, [])
+                 if p.is_head and p.reachable]
+        return _unique([*heads, *self.offices(locality_code)])
+
+
+def _unique(people: Iterable[Person]) -> list[Person]:
+    seen: dict[int, Person] = {}
+    for person in people:
+        seen.setdefault(person.member_id, person)
+    return list(seen.values())
+
+
+# rendering ---------------------------------------------------------------------------------
+
+
+class _Box:
+    """Everything one person gets in one slot."""
+
+    def __init__(self, person: Person | None) -> None:
+        self.person = person
+        self.items: dict[int, DueItem] = {}
+        self.forwarded: dict[int, DueItem] = {}
+        self.escalations: dict[int, DueItem] = {}
+        self.closes: list[CycleClose] = []
+
+    def add_item(self, item: DueItem) -> None:
+        current = self.items.get(item.assignment_id)
+        if current is None or (current.on_behalf_of is not None and item.on_behalf_of is None):
+            self.items[item.assignment_id] = item
+
+    def add_forwarded(self, item: DueItem) -> None:
+        self.forwarded.setdefault(item.assignment_id, item)
+
+    def empty(self) -> bool:
+        return not (self.items or self.forwarded or self.escalations or self.closes)
+
+    def reason(self) -> str:
+        if self.person is None:
+            return "unreachable"
+        if self.items:
+            return "reminder"
+        if self.forwarded:
+            return "forwarded"
+        if self.escalations:
+            return "escalation"
+        return "cycle_close"
+
+    def render(self, calendar: WorkCalendar, slot_day: date, send_at: datetime, since: date,
+               caught_up: bool) -> PlannedMessage:
+        person = self.person
+        tx = Texts(person.language if person else "vi", calendar.tz)
+        items = sorted(self.items.values(), key=_item_order)
+        forwarded = sorted(self.forwarded.values(), key=lambda i: (i.agency_code,
+                                                                   _code_key(i.item_code)))
+        escalations = sorted(self.escalations.values(), key=lambda i: (i.agency_code,
+                                                                       _code_key(i.item_code)))
+        sections: list[list[str]] = []
+        if person is not None:
+            head = [tx._("Kính gửi {name},", name=person.name)]
+            if caught_up:
+                head.append(tx._("Hệ thống gộp các nhắc việc từ {start} đến {end} vào tin "
+                                 "nhắn này.", start=tx.date(since + timedelta(days=1)),
+                                 end=tx.date(slot_day)))
+            sections.append(head)
+        if items:
+            lines = [tx._("Nhắc báo cáo tiến độ ngày {day}: {count} nội dung cần báo cáo.",
+                          day=tx.date(slot_day), count=len(items))]
+            lines += [_item_lines(tx, i) for i in items]
+            lines.append(tx._("Bấm nút bên dưới để báo cáo ngay từng nội dung."))
+            sections.append(lines)
+        agencies = tuple(dict.fromkeys(i.agency_code for i in forwarded))
+        if forwarded:
+            if person is None:
+                lines = [tx._("Không ai nhận được nhắc việc của các cơ quan sau (chưa liên kết "
+                              "tài khoản hoặc không liên lạc được), và cơ quan đầu mối cũng "
+                              "chưa liên lạc được:")]
+            else:
+                lines = [tx._("Các cơ quan sau chưa có ai nhận được tin nhắn (chưa liên kết "
+                              "tài khoản hoặc không liên lạc được); nhắc việc được chuyển đến "
+                              "cơ quan đầu mối:")]
+            for code in agencies:
+                mine = [i for i in forwarded if i.agency_code == code]
+                lines.append(f"{mine[0].agency_name} ({code}):")
+                lines += [_item_lines(tx, i) for i in mine]
+            sections.append(lines)
+        if escalations:
+            lines = [tx._("Đề nghị đôn đốc, chỉ đạo: các nội dung quá hạn nhiều ngày làm việc:")]
+            lines += [tx._("• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm "
+                           "việc; {status}", code=i.item_code, title=_short(i.item_title, 50),
+                           agency=i.agency_name, due=tx.date(i.due_date), days=i.overdue_days,
+                           status=_status(tx, i)) for i in escalations]
+            sections.append(lines)
+        for close in self.closes:
+            lines = [tx._("Kỳ báo cáo {label} (hạn {end}) đã đóng: {reported}/{total} nhiệm vụ "
+                          "đã báo cáo, đạt {rate}%.", label=close.cycle.label(tx),
+                          end=tx.date(close.cycle.end), reported=close.reported,
+                          total=close.total, rate=round(close.rate * 100))]
+            if close.missing:
+                lines.append(tx._("Chưa báo cáo: {agencies}.", agencies="; ".join(
+                    f"{name} ({count})" for name, count in close.missing)))
+            sections.append(lines)
+        text = _fit("\n\n".join("\n".join(s) for s in sections), tx)
+        choices = _buttons(items, [*forwarded, *escalations])
+        reason = self.reason()
+        key = _key(reason, person, slot_day, items, forwarded, escalations, self.closes)
+        return PlannedMessage(
+            recipient_id=person.member_id if person else None,
+            recipient_name=person.name if person else "",
+            agency_code=person.agency_code if person else "",
+            language=tx.language, reason=reason, slot_day=slot_day, send_at=send_at, key=key,
+            text=text, choices=choices, items=tuple(items), forwarded=tuple(forwarded),
+            escalations=tuple(escalations), closes=tuple(self.closes),
+            unreachable_agencies=agencies)
+
+
+def _code_key(code: str) -> tuple[Any, ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in code.split("."))
+
+
+def _item_order(item: DueItem) -> tuple[Any, ...]:
+    return (-RANK[item.trigger], item.due_date or date.max, _code_key(item.item_code),
+            item.agency_code)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-–…") + "…"
+
+
+def _status(tx: Texts, item: DueItem) -> str:
+    if item.status is None or item.reported_at is None:
+        return tx._("chưa có báo cáo")
+    return tx._("báo cáo gần nhất: {status} {percent}% ngày {day}", status=tx.status(item.status),
+                percent=item.percent or 0, day=tx.date(item.reported_at.astimezone(tx.tz).date()))
+
+
+def _item_lines(tx: Texts, item: DueItem) -> str:
+    """`• 2.5 Lĩnh vực giao thông` and a line with the deadline and the last report."""
+    title = f"• {item.item_code} {_short(item.item_title, 60)}"
+    if item.on_behalf_of:
+        title += " " + tx._("(thay {name} đang vắng mặt)", name=item.on_behalf_of)
+    parts: list[str] = []
+    if item.due_date is not None and item.days_left is not None:
+        if item.days_left > 0:
+            when = tx._("còn {days} ngày", days=item.days_left)
+        elif item.days_left == 0:
+            when = tx._("hôm nay đến hạn")
+        else:
+            when = tx._("quá hạn {days} ngày làm việc", days=max(item.overdue_days, 1))
+        parts.append(tx._("hạn {due}, {when}", due=tx.date(item.due_date), when=when))
+    if item.cycle is not None:
+        parts.append(tx._("chưa báo cáo kỳ {label} (hạn {end})", label=item.cycle.label(tx),
+                          end=tx.date(item.cycle.end)))
+    parts.append(_status(tx, item))
+    return title + "\n  " + " · ".join(parts)
+
+
+def _fit(text: str, tx: Texts) -> str:
+    """Keep a message within one Telegram message, saying what was left out."""
+    if len(text) <= MAX_TEXT:
+        return text
+    lines = text.split("\n")
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > MAX_TEXT - 120:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    hidden = sum(1 for line in lines[len(kept):] if line.startswith("•"))
+    kept.append(tx._("… và {count} nội dung khác; gõ /cuatoi để xem đủ.", count=hidden))
+    return "\n".join(kept)
+
+
+def _label(item: DueItem) -> str:
+    """`2.5 · Lĩnh vực giao thông` (the code first: Zalo readers type it)."""
+    room = LABEL_CHARS - len(item.item_code) - 3
+    return f"{item.item_code} · {_short(item.item_title, room)}" if room >= 8 \
+        else item.item_code[:LABEL_CHARS]
+
+
+def _buttons(items: Sequence[DueItem], others: Sequence[DueItem]
+             ) -> list[list[tuple[str, str]]]:
+    """One report button per own item; an open button per other item code (≤ 100)."""
+    rows: list[list[tuple[str, str]]] = [[(_label(i), f"r:{i.assignment_id}")]
+                                         for i in items[:MAX_BUTTONS]]
+    left = MAX_BUTTONS - len(rows)
+    own = {i.item_code for i in items}
+    codes = [c for c in dict.fromkeys(i.item_code for i in others) if c not in own][:left]
+    for start in range(0, len(codes), 4):
+        rows.append([(code, f"o:{code}") for code in codes[start:start + 4]])
+    return rows
+
+
+def _key(reason: str, person: Person | None, slot_day: date, items: Sequence[DueItem],
+         forwarded: Sequence[DueItem], escalations: Sequence[DueItem],
+         closes: Sequence[CycleClose]) -> str:
+    """Idempotency key: recipient, reason, item set and slot day."""
+    parts = sorted([f"r{i.assignment_id}" for i in items] + [f"f{i.assignment_id}"
+                                                             for i in forwarded]
+                   + [f"e{i.assignment_id}" for i in escalations]
+                   + [f"c{c.locality_code}{c.cycle.end}" for c in closes])
+    digest = hashlib.sha1(",".join(parts).encode()).hexdigest()[:12]
+    who = person.member_id if person else "none"
+    return f"{reason}:{who}:{slot_day.isoformat()}:{digest}"
+

@@ -1,0 +1,320 @@
+"""The scheduler service: idempotent ticks, a preview that writes nothing, a 2019–2020 replay,
+idle conversations, one leader among workers, and the commands that show time moving."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time as clock_time
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlalchemy import func, select
+
+from bot.cli import CommandContext, main
+from scheduler.jobs import SchedulerService
+from storage.clock import FixedClock
+from storage.db import Database, make_engine
+from storage.models import (
+    Agency,
+    Assignment,
+    Conversation,
+    Identity,
+    Member,
+    Outbox,
+    SchedulerState,
+)
+from storage.programme import ProgrammeSpec, load_programme_file
+from storage.reports import append_report
+from tests.conftest import NO_PG, PG_URL
+from tests.harness import build_template, copy_database
+from tests.test_reminders import CALENDAR, HANOI, PROGRAMME, World, hanoi, make_config
+
+REMINDER_REASONS = {"reminder", "forwarded", "escalation", "cycle_close"}
+
+
+def count(db: Database, model: type) -> int:
+    with db.unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.fixture(scope="module")
+def spec() -> ProgrammeSpec:
+    return load_programme_file(PROGRAMME)
+
+
+@pytest.fixture
+def world(db: Database, tmp_path: Path, spec: ProgrammeSpec) -> World:
+    return World(db, tmp_path, spec)
+
+
+# idempotency and preview ---------------------------------------------------------------------
+
+
+def test_ticking_again_adds_nothing(world: World, db: Database) -> None:
+    an = world.member("HN-GTVT", "Nguyễn Văn An")
+    world.member("HN-KHDT", "Phạm Thu Dung", role="coordinator")
+    world.member("HN-UBND", "Phó Chủ tịch Hà Nội", role="vice_chair")
+    world.due("2.5", "HN-GTVT", date(2020, 3, 23))
+    first = world.tick(2020, 3, 16, 9, 0)  # a Monday: reminders and the Vice-Chair digest
+    assert first.enqueued > 0 and first.reasons.get("digest")
+    rows = count(db, Outbox)
+    for again in (world.tick(2020, 3, 16, 9, 0), world.tick(2020, 3, 16, 11, 0)):
+        assert again.enqueued == 0
+    # a second worker with its own service, same database: nothing new either
+    other = SchedulerService(db, FixedClock(hanoi(2020, 3, 16, 9, 1)), world.config)
+    assert other.tick().enqueued == 0
+    assert count(db, Outbox) == rows
+    assert len(world.rows(an)) == 1
+
+
+def test_preview_writes_nothing_and_names_the_unreachable(world: World, db: Database) -> None:
+    office = world.member("HN-KHDT", "Phạm Thu Dung", role="coordinator")
+    world.due("2.5", "HN-GTVT", date(2020, 3, 23))  # nobody at HN-GTVT
+    world.due("2.5", "HY-GTVT", date(2020, 3, 23))  # nobody at HY-GTVT, nor at its offices
+    before = (count(db, Outbox), count(db, SchedulerState))
+    planned = world.service.preview(hanoi(2020, 3, 16, 9, 0))
+    assert (count(db, Outbox), count(db, SchedulerState)) == before
+    to_office = next(p for p in planned if p.recipient_id == office)
+    assert "HN-GTVT" in to_office.unreachable_agencies
+    assert "chưa có ai nhận được tin nhắn" in to_office.text
+    nobody = next(p for p in planned if p.recipient_id is None)
+    assert "HY-GTVT" in nobody.unreachable_agencies and nobody.reason == "unreachable"
+    # what tick then enqueues is what the preview showed
+    world.tick(2020, 3, 16, 9, 0)
+    assert world.rows(office)[0].payload["text"] == to_office.text
+
+
+def test_preview_on_a_tet_day_shows_the_next_working_slot(world: World) -> None:
+    world.member("HN-GTVT", "Nguyễn Văn An")
+    world.due("2.5", "HN-GTVT", date(2020, 1, 31))
+    planned = world.service.preview(hanoi(2020, 1, 27, 9, 0))
+    mine = [p for p in planned if p.agency_code == "HN-GTVT"]
+    assert [p.send_at for p in mine] == [hanoi(2020, 1, 30, 8, 30).astimezone(UTC)]
+    assert "còn 1 ngày" in mine[0].text
+
+
+# conversations left half-way -------------------------------------------------------------------
+
+
+def test_an_idle_conversation_expires_with_a_notice(world: World, db: Database) -> None:
+    an = world.member("HN-GTVT", "Nguyễn Văn An")
+    with db.unit_of_work() as session:
+        identity = session.scalars(select(Identity).where(Identity.member_id == an)).one()
+        session.add(Conversation(platform="telegram", external_id=identity.external_id,
+                                 state="report_percent", draft={"assignment_id": 5},
+                                 updated_at=hanoi(2020, 3, 14, 10, 0)))
+        session.add(Conversation(platform="telegram", external_id="999",
+                                 state="report_note", draft={"x": 1},
+                                 updated_at=hanoi(2020, 3, 14, 10, 25)))
+    result = world.tick(2020, 3, 14, 10, 31)  # a Saturday: no reminders, but expiry runs
+    assert result.expired == 1
+    rows = world.rows(an, reason="expired")
+    assert len(rows) == 1
+    assert rows[0].payload["text"] == ("Thao tác trước đã hết hạn vì không hoạt động 30 phút; "
+                                       "chưa có gì được lưu. Vui lòng bắt đầu lại.")
+    with db.unit_of_work() as session:
+        states = {external: state for external, state in session.execute(
+            select(Conversation.external_id, Conversation.state))}
+        assert states == {identity.external_id: "idle", "999": "report_note"}
+        assert session.scalars(select(Conversation.draft).where(
+            Conversation.external_id == identity.external_id)).one() == {}
+    assert world.tick(2020, 3, 14, 11, 30).expired == 1  # the other one, nobody to tell
+    assert len(world.rows(an, reason="expired")) == 1
+
+
+# leadership ---------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not PG_URL, reason=NO_PG)
+def test_only_one_worker_leads_on_postgresql(tmp_path: Path) -> None:
+    key = secrets.randbits(48)
+    config = make_config(tmp_path)
+    clock = FixedClock(hanoi(2020, 3, 16, 9, 0))
+    first = Database(make_engine(PG_URL))
+    second = Database(make_engine(PG_URL))
+    one = SchedulerService(first, clock, config, lock_key=key)
+    two = SchedulerService(second, clock, config, lock_key=key)
+    try:
+        assert one.acquire_leadership() is True
+        assert two.acquire_leadership() is False
+        assert one.acquire_leadership() is True  # still holding it
+        assert (one.is_leader, two.is_leader) == (True, False)
+        one.release_leadership()
+        assert two.acquire_leadership() is True
+        assert one.acquire_leadership() is False
+    finally:
+        one.release_leadership()
+        two.release_leadership()
+        first.dispose()
+        second.dispose()
+
+
+def test_sqlite_always_leads(tmp_path: Path) -> None:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    service = SchedulerService(db, FixedClock(hanoi(2020, 3, 16, 9, 0)), make_config(tmp_path))
+    assert service.acquire_leadership() and service.is_leader
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("template"),
+                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
+
+
+async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
+        template: Path, tmp_path: Path) -> None:
+    db = copy_database(template, tmp_path)
+    with db.unit_of_work() as session:
+        agency = session.scalars(select(Agency).where(Agency.code == "HN-GTVT")).one()
+        member = Member(agency_id=agency.id, name="Nguyễn Văn An",
+                        created_at=hanoi(2019, 7, 1, 8, 0))
+        session.add(member)
+        session.flush()
+        session.add(Identity(member_id=member.id, platform="telegram", external_id="42",
+                             chat_id="42", linked_at=hanoi(2019, 7, 1, 8, 0)))
+    woken = asyncio.Event()
+    service = SchedulerService(db, FixedClock(hanoi(2020, 6, 23, 9, 0)), make_config(tmp_path),
+                               woken.set, interval_seconds=0.05)
+    await service.start()
+    try:
+        await asyncio.wait_for(woken.wait(), timeout=5)
+    finally:
+        await service.stop()
+    assert count(db, Outbox) > 0
+    db.dispose()
+
+
+# a whole phase, replayed ---------------------------------------------------------------------
+
+
+def _staff(db: Database, at: datetime) -> None:
+    """A reporter per agency (three agencies never link), office coordinators, Vice-Chairs."""
+    never = {"HN-CA", "HY-CA", "HN-DL"}
+    with db.unit_of_work() as session:
+        for agency in session.scalars(select(Agency).order_by(Agency.id)):
+            if agency.code in never:
+                continue
+            role = "vice_chair" if agency.leadership else \
+                "coordinator" if agency.coordinates else "reporter"
+            people = [Member(agency_id=agency.id, name=f"Cán bộ {agency.code}", role=role,
+                             created_at=at, is_head=agency.code.endswith("GTVT"))]
+            if role == "reporter" and agency.id % 3 == 0:
+                people.append(Member(agency_id=agency.id, name=f"Phó phòng {agency.code}",
+                                     role="reporter", created_at=at))
+            for member in people:
+                session.add(member)
+                session.flush()
+                session.add(Identity(member_id=member.id, platform="telegram",
+                                     external_id=str(10_000 + member.id),
+                                     chat_id=str(10_000 + member.id), linked_at=at))
+
+
+def _monthly_reports(db: Database, day: date) -> None:
+    """On the 18th, agencies with an even id report on everything they carry."""
+    at = datetime.combine(day, time(10, 0), HANOI)
+    with db.unit_of_work() as session:
+        for assignment in session.scalars(select(Assignment).where(
+                Assignment.agency_id % 2 == 0, Assignment.archived_at.is_(None))):
+            done = assignment.item.code == "2.8" and day >= date(2019, 12, 18)
+            append_report(session, assignment=assignment, member=None,
+                          status="done" if done else "in_progress", percent=100 if done else 50,
+                          note="", channel="telegram", at=at)
+
+
+def test_replay_of_the_2019_2020_phase(template: Path, tmp_path: Path) -> None:
+    db = copy_database(template, tmp_path)
+    _staff(db, hanoi(2019, 7, 1, 8, 0))
+    clock = FixedClock(hanoi(2019, 7, 1, 9, 0))
+    config = make_config(tmp_path, digests={"coordinator_at": time(8, 45),
+                                            "coordinator_daily": False, "chart": False})
+    service = SchedulerService(db, clock, config)
+    started = clock_time.perf_counter()
+    day = date(2019, 7, 1)
+    while day <= date(2020, 12, 31):
+        if day.day == 18:
+            _monthly_reports(db, day)
+        for at in (time(9, 0), time(18, 0)):  # weekends and holidays included
+            clock.set(datetime.combine(day, at, HANOI))
+            service.tick()
+        day += timedelta(days=1)
+    elapsed = clock_time.perf_counter() - started
+    with db.unit_of_work() as session:
+        rows = list(session.scalars(select(Outbox).order_by(Outbox.id)))
+    assert rows, "a whole phase without a single message"
+    per_slot: Counter[tuple[int | None, date]] = Counter()
+    for row in rows:
+        assert CALENDAR.is_working_day(row.created_at.astimezone(HANOI).date()), row.created_at
+        assert CALENDAR.is_working_day(row.next_attempt_at.astimezone(HANOI).date())
+        if row.reason in REMINDER_REASONS:
+            assert CALENDAR.is_working_time(row.next_attempt_at), row.next_attempt_at
+            per_slot[(row.member_id, row.created_at.astimezone(HANOI).date())] += 1
+    assert max(per_slot.values()) == 1  # never two reminders to one person in one slot
+    reasons = Counter(row.reason for row in rows)
+    assert reasons["reminder"] > 100 and reasons["digest"] > 0
+    texts = [row.payload["text"] for row in rows]
+    assert any("Đề nghị đôn đốc" in t for t in texts)
+    assert any("(HN-DL)" in t and "chưa có ai nhận được tin nhắn" in t for t in texts)
+    # 18 monthly cycles (July 2019 to December 2020), each closed once per coordinator
+    with db.unit_of_work() as session:
+        office = session.scalars(select(Member.id).join(Agency).where(
+            Agency.code == "HN-KHDT")).one()
+    closes = [t for row, t in zip(rows, texts, strict=True) if row.member_id == office
+              for t in [t] if "đã đóng" in t]
+    assert sum(t.count("Kỳ báo cáo tháng") for t in closes) == 18
+    assert elapsed < 60  # a generous bound; the replay takes a few seconds
+    db.dispose()
+
+
+# commands ------------------------------------------------------------------------------------
+
+
+def _ctx(tmp_path: Path, at: datetime) -> CommandContext:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[app]\nprogramme = "{PROGRAMME}"\ndata_dir = "{tmp_path / "data"}"\n\n'
+                      f'[database]\nurl = "sqlite:///{tmp_path / "tiendo.sqlite3"}"\n',
+                      encoding="utf-8")
+    return CommandContext(config, console=Console(width=200, highlight=False),
+                          clock=FixedClock(at))
+
+
+def test_reminders_command_previews_in_json_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import"], ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    capsys.readouterr()
+    ctx = _ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))
+    assert main(["reminders", "--at", "2020-01-27 09:00", "--json"], ctx=ctx) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["non_working_day"] == "Third Day of Lunar New Year"
+    assert shown["send_at"].startswith("2020-01-30T08:30")
+    assert main(["reminders", "--at", "2020-01-22 09:00", "--json"],
+                ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert "HN-LDTBXH" in shown["nobody_reachable"]
+    assert shown["messages"][0]["recipient_id"] is None
+    assert main(["reminders", "--at", "2020-01-22 09:00"],
+                ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    assert "KHÔNG AI NHẬN ĐƯỢC" in capsys.readouterr().out
+    db = Database.open(f"sqlite:///{tmp_path / 'tiendo.sqlite3'}")
+    assert count(db, Outbox) == 0 and count(db, SchedulerState) == 0
+    db.dispose()
+
+
+def test_scheduler_once_ticks_at_the_given_clock(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import"], ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    capsys.readouterr()
+    assert main(["scheduler", "--once", "--clock", "2020-01-22 09:00"],
+                ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    out = capsys.readouterr().out
+    assert "slot 2020-01-22" in out and "nobody reachable: HN-KHDT" in out
+    db = Database.open(f"sqlite:///{tmp_path / 'tiendo.sqlite3'}")
+    with db.unit_of_work() as session:
+        state = session.get(SchedulerState, "reminders")
+        assert state is not None and state.last_slot == date(2020, 1, 22)
+    db.dispose()
