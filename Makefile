@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-fast lint typecheck bench clean
+.PHONY: setup demo test lint typecheck bench messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: setup  ## print the figures quoted in docs/figures.md
 	$(PY) bench/aggregate.py
 	$(PY) bench/updates.py
 	$(PY) bench/fanout.py
+
+messages: setup  ## re-extract texts; then translate the new entries in the English catalog
+	$(VENV)/bin/pybabel extract -k _ --no-location --sort-output -o handlers/locale/messages.pot handlers scheduler bot storage
+	$(VENV)/bin/pybabel update -i handlers/locale/messages.pot -d handlers/locale -D messages --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) var/demo build *.egg-info
