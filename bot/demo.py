@@ -88,7 +88,28 @@ async def conversations(stage: Stage) -> dict[str, Person]:
     return people
 
 
-async def time_travel(stage: Stage, db: Database, clock: FixedClock, until: date) -> list[str]:
+async def answer_reminders(stage: Stage, people: dict[str, Person], day: date) -> None:
+    """Officials answer some reminders, from the reminder's own button or by item code."""
+    lan, minh, tam, hoa = people["lan"], people["minh"], people["tam"], people["hoa"]
+    if day == date(2020, 1, 20):
+        await stage.tap(lan, "2.5")  # the button on her reminder opens the report directly
+        await stage.tap(lan, "Đang thực hiện")
+        await stage.say(lan, "80")
+        await stage.say(lan, "Đã thống nhất lộ trình với Sở GTVT Hà Nội")
+        await stage.tap(lan, "Tiếp tục")
+        await stage.tap(lan, "Gửi báo cáo")
+    elif day == date(2020, 2, 20):
+        await stage.say(minh, "2.5 xong: tuyến buýt Hưng Yên – Hà Nội đã chạy thử")
+        await stage.tap(minh, "Gửi báo cáo")
+        await stage.say(hoa, "2.2.a 70 đã ký kết quy chế phối hợp an toàn thực phẩm")
+        await stage.tap(hoa, "Gửi báo cáo")
+    elif day == date(2020, 3, 20):
+        await stage.say(tam, "2.6.c dang thuc hien 40 đã có vốn đối ứng theo chỉ đạo")
+        await stage.tap(tam, "Gửi báo cáo")
+
+
+async def time_travel(stage: Stage, db: Database, clock: FixedClock, until: date,
+                      people: dict[str, Person]) -> list[str]:
     """Run the scheduler day by day through the outbox; return what each day sent."""
     from scheduler.jobs import SchedulerService
 
@@ -108,6 +129,8 @@ async def time_travel(stage: Stage, db: Database, clock: FixedClock, until: date
             if result.enqueued:
                 log.append(f"{day:%a %d/%m/%Y} {hour:02d}:{minute:02d} " + ", ".join(
                     f"{reason}: {count}" for reason, count in sorted(result.reasons.items())))
+            if hour == 8:
+                await answer_reminders(stage, people, day)
         day += timedelta(days=1)
     return log
 
@@ -142,12 +165,13 @@ async def main() -> int:
                   f"(từ thông báo / from the notice {spec.notice_source})")
     async with Stage(db, clock, OUT) as stage:
         console.rule("2. Các cơ quan báo cáo / Officials report (Telegram + Zalo)")
-        await conversations(stage)
+        people = await conversations(stage)
         excerpt = stage.transcript().splitlines()
-        console.print("\n".join(excerpt[:60]), markup=False)
+        start = next(i for i, line in enumerate(excerpt) if line.endswith(": /baocao"))
+        console.print("\n".join(excerpt[start:start + 70]), markup=False)
         console.print(f"… ({len(excerpt)} dòng / lines in var/demo/transcript.txt)", style="dim")
         console.rule("3. Bốn tháng nhắc việc và bản tin / Four months of reminders and digests")
-        days = await time_travel(stage, db, clock, date(2020, 3, 31))
+        days = await time_travel(stage, db, clock, date(2020, 3, 31), people)
         console.print("\n".join(days[:12] + ["…"] + days[-4:]), markup=False)
         (OUT / "transcript.txt").write_text(stage.transcript() + "\n", encoding="utf-8")
     today = clock.now().astimezone(HANOI).date()

@@ -47,6 +47,10 @@ class ReportView:
     reporter_name: str | None
 
 
+# Lists longer than this are cut in chat (the counts stay complete); /xuat has everything.
+SUMMARY_ROWS = 200
+
+
 class StoreReader:
     """Read-only queries for one conversation step, in the step's transaction."""
 
@@ -114,7 +118,7 @@ class StoreReader:
 
     def summary(self) -> Any:
         if self._summary is None:
-            self._summary = aggregate.summary(self.session, self.today)
+            self._summary = aggregate.summary(self.session, self.today, limit=SUMMARY_ROWS)
         return self._summary
 
     def _report_views(self, where: Any, limit: int) -> list[ReportView]:
