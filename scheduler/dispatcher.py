@@ -44,8 +44,10 @@ class Dispatcher:
     """Send pending outbox rows through the platforms' messengers."""
 
     def __init__(self, db: Database, clock: Clock, messengers: Mapping[str, Messenger],
-                 limits: Mapping[str, Limits], batch: int = 200) -> None:
+                 limits: Mapping[str, Limits], batch: int = 200,
+                 backoff_base: float = BACKOFF_BASE) -> None:
         self.db = db
+        self.backoff_base = backoff_base
         self.clock = clock
         self.messengers = dict(messengers)
         self.limiters = {name: PlatformLimiter(limit) for name, limit in limits.items()}
@@ -151,7 +153,7 @@ class Dispatcher:
                     delay = error.retry_after
                 else:
                     self.stats.transient_failures += 1
-                    delay = min(BACKOFF_MAX, BACKOFF_BASE ** attempts)
+                    delay = min(BACKOFF_MAX, self.backoff_base ** attempts)
                 row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
                 return
             self.stats.permanent_failures += 1
