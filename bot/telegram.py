@@ -45,6 +45,8 @@ COMMANDS = (
     ("duyet", "Xác nhận hoặc trả lại báo cáo", "Confirm or return reports"),
     ("chidao", "Gửi chỉ đạo (Phó Chủ tịch)", "Send a directive (Vice-Chair)"),
     ("vangmat", "Báo vắng, người nhận thay", "Set an absence and stand-in"),
+    ("lienket", "Liên kết thêm Zalo/Telegram", "Link your Zalo/Telegram account"),
+    ("kenh", "Chọn kênh nhận nhắc việc", "Choose where reminders go"),
     ("ngonngu", "Đổi ngôn ngữ", "Change language"),
     ("huy", "Huỷ thao tác", "Cancel"),
     ("trogiup", "Hướng dẫn", "Help"),
@@ -52,6 +54,7 @@ COMMANDS = (
 ENGLISH_NAMES = {"baocao": "report", "cuatoi": "my", "muc": "item", "sua": "correct",
                  "tonghop": "summary", "quahan": "overdue", "chuabaocao": "missing",
                  "xuat": "export", "duyet": "review", "chidao": "directive", "vangmat": "away",
+                 "lienket": "link", "kenh": "channel",
                  "ngonngu": "language", "huy": "cancel", "trogiup": "help"}
 
 

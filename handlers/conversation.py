@@ -46,6 +46,8 @@ COMMANDS: dict[str, Command] = {
     "duyet": oversight.review_list, "review": oversight.review_list,
     "chidao": oversight.directive, "directive": oversight.directive,
     "vangmat": _absence, "away": _absence,
+    "lienket": onboarding.link, "link": onboarding.link,
+    "kenh": onboarding.channel, "channel": onboarding.channel,
     "ngonngu": onboarding.language, "language": onboarding.language,
     "trogiup": onboarding.help_, "help": onboarding.help_,
 }
@@ -154,6 +156,8 @@ def _choice(ctx: StepContext, data: str) -> Transition:
             return oversight.review_one(ctx, int(report_id))
         if kind == "l":
             return onboarding.choose_language(ctx, arg)
+        if kind == "ch":
+            return onboarding.choose_channel(ctx, arg)
         if kind == "x":
             return _cancel(ctx)
         if kind == "a":

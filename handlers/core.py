@@ -98,8 +98,18 @@ class MuteItem:
     assignment_id: int
 
 
+@dataclass(frozen=True)
+class MakeLinkCode:
+    pass
+
+
+@dataclass(frozen=True)
+class SetChannel:
+    platform: str
+
+
 Effect = (SaveReport | Join | FailedJoin | SetLanguage | ReviewReport | GiveDirective
-          | SendExport | SetAbsence | MuteItem)
+          | SendExport | SetAbsence | MuteItem | MakeLinkCode | SetChannel)
 
 
 @dataclass
@@ -137,6 +147,7 @@ class Reader(Protocol):
     def recent_reports(self, limit: int) -> Sequence[Any]: ...
     def report(self, report_id: int) -> Any | None: ...
     def colleagues(self) -> Sequence[Any]: ...
+    def channels(self) -> Sequence[str]: ...
 
 
 @dataclass

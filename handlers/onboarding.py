@@ -7,7 +7,9 @@ from handlers.core import (
     REVIEW_ROLES,
     FailedJoin,
     Join,
+    MakeLinkCode,
     MemberView,
+    SetChannel,
     SetLanguage,
     StepContext,
     Transition,
@@ -66,6 +68,8 @@ def commands_for(tx: Texts, role: str) -> list[str]:
         tx._("/muc 2.5 — xem một nội dung, lịch sử và minh chứng"),
         tx._("/sua 2.5 — sửa báo cáo gần nhất của một nội dung"),
         tx._("/vangmat — báo vắng và người thay"),
+        tx._("/lienket — liên kết thêm tài khoản Zalo hoặc Telegram"),
+        tx._("/kenh — chọn kênh nhận nhắc việc"),
         tx._("/ngonngu — đổi ngôn ngữ (Tiếng Việt / English)"),
         tx._("/huy — huỷ thao tác đang làm"),
     ]
@@ -123,3 +127,48 @@ def language(ctx: StepContext, args: str) -> Transition:
 def choose_language(ctx: StepContext, wanted: str) -> Transition:
     tx = Texts(wanted, ctx.tz)
     return ctx.stay(Reply(tx._("Đã chuyển sang tiếng Việt.")), effects=[SetLanguage(wanted)])
+
+
+PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
+
+def link(ctx: StepContext, args: str) -> Transition:
+    """Give a one-time code that links this member's account on the other platform."""
+    return ctx.stay(effects=[MakeLinkCode()])
+
+
+def link_code_reply(tx: Texts, code: str) -> Reply:
+    return Reply(tx._("Mã liên kết: {code} (dùng một lần, trong 1 giờ).\nGõ mã này cho bot "
+                      "trên nền tảng kia (Zalo hoặc Telegram) để nhận tin ở cả hai nơi.",
+                      code=f"{code[:4]}-{code[4:]}"))
+
+
+def linked(tx: Texts, member: MemberView, platform: str) -> Reply:
+    return Reply(tx._("Đã liên kết thêm tài khoản {platform} cho {name} ({agency}). "
+                      "Gõ /kenh để chọn kênh nhận nhắc việc.",
+                      platform=PLATFORM_NAMES.get(platform, platform), name=member.name,
+                      agency=member.agency_name))
+
+
+def channel(ctx: StepContext, args: str) -> Transition:
+    """Choose which linked platform reminders and digests go to."""
+    tx = ctx.tx
+    channels = list(ctx.reader.channels())
+    wanted = args.strip().lower()
+    if wanted in channels:
+        return choose_channel(ctx, wanted)
+    if len(channels) < 2:
+        return ctx.stay(Reply(tx._("Anh/chị mới liên kết một kênh nên nhắc việc gửi qua kênh "
+                                   "này. Gõ /lienket để liên kết thêm Zalo hoặc Telegram.")))
+    rows = [[(PLATFORM_NAMES.get(c, c), f"ch:{c}")] for c in channels]
+    return ctx.stay(Reply(tx._("Nhắc việc và bản tin đang gửi qua {current}. Chọn kênh:",
+                               current=PLATFORM_NAMES.get(channels[0], channels[0])),
+                          menu(ctx.conv.menu_token, rows)))
+
+
+def choose_channel(ctx: StepContext, platform: str) -> Transition:
+    if platform not in ctx.reader.channels():
+        return ctx.stay(Reply(ctx.tx._("Kênh này chưa được liên kết. Gõ /lienket trước.")))
+    return ctx.stay(Reply(ctx.tx._("Từ nay nhắc việc và bản tin sẽ gửi qua {platform}.",
+                                   platform=PLATFORM_NAMES.get(platform, platform))),
+                    effects=[SetChannel(platform)])

@@ -24,12 +24,14 @@ from handlers.core import (
     FailedJoin,
     GiveDirective,
     Join,
+    MakeLinkCode,
     MemberView,
     MuteItem,
     ReviewReport,
     SaveReport,
     SendExport,
     SetAbsence,
+    SetChannel,
     SetLanguage,
     State,
     StepContext,
@@ -56,7 +58,13 @@ from storage.models import (
     Review,
 )
 from storage.outbox import Message, enqueue
-from storage.people import active_member, find_invite, note_failed_join, redeem
+from storage.people import (
+    active_member,
+    create_link_code,
+    find_invite,
+    note_failed_join,
+    redeem,
+)
 from storage.reports import append_report
 
 log = logging.getLogger(__name__)
@@ -168,10 +176,13 @@ class ConversationService:
             if isinstance(effect, Join):
                 invite = find_invite(session, effect.code)
                 assert invite is not None
+                linking = invite.member_id is not None
                 joined = redeem(session, invite, event.platform, event.user_id, event.chat_id,
                                 event.display_name, conv_row.language, now)
-                replies.append(onboarding.welcome(Texts(conv_row.language, self.tz),
-                                                  member_view(joined.member)))
+                tx = Texts(joined.member.language if linking else conv_row.language, self.tz)
+                view = member_view(joined.member)
+                replies.append(onboarding.linked(tx, view, event.platform) if linking
+                               else onboarding.welcome(tx, view))
             elif isinstance(effect, FailedJoin):
                 note_failed_join(session, event.platform, event.user_id, now)
             elif isinstance(effect, SetLanguage):
@@ -190,6 +201,11 @@ class ConversationService:
                 replies.append(self._export(session, ctx))
             elif isinstance(effect, SetAbsence):
                 self._absence(session, effect, member, now, actor)
+            elif isinstance(effect, MakeLinkCode):
+                invite = create_link_code(session, member, now)
+                replies.append(onboarding.link_code_reply(ctx.tx, invite.code))
+            elif isinstance(effect, SetChannel):
+                member.preferred_channel = effect.platform
             elif isinstance(effect, MuteItem):
                 assignment = session.get(Assignment, effect.assignment_id)
                 if assignment is not None:

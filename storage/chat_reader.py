@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage import aggregate
 from storage.models import Agency, Assignment, Directive, Evidence, Item, Member, Report, Review
-from storage.people import failed_joins_since, find_invite, invite_problem
+from storage.people import chat_targets, failed_joins_since, find_invite, invite_problem
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,13 @@ class StoreReader:
     def report(self, report_id: int) -> ReportView | None:
         views = self._report_views(Report.id == report_id, 1)
         return views[0] if views else None
+
+    def channels(self) -> Sequence[str]:
+        """The platforms this member has linked, preferred first."""
+        if self.member is None:
+            return []
+        return [i.platform for i in chat_targets(self.session, self.member)
+                if i.platform != "cli"]
 
     def colleagues(self) -> Sequence[Member]:
         if self.member is None:

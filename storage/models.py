@@ -164,6 +164,8 @@ class Invite(Base):
     used_at: Mapped[datetime | None]
     used_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     revoked_at: Mapped[datetime | None]
+    # Set for a code that links one more chat account to an existing member (/lienket).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     agency: Mapped[Agency] = relationship(lazy="joined")
 
 

@@ -108,9 +108,30 @@ def active_member(session: Session, platform: str, external_id: str) -> Member |
     return member if member is not None and member.revoked_at is None else None
 
 
+def create_link_code(session: Session, member: Member, at: datetime,
+                     expires: timedelta = timedelta(hours=1)) -> Invite:
+    """A one-time code that links one more chat account (e.g. Zalo) to this member."""
+    code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    invite = Invite(code=code, agency_id=member.agency_id, role=member.role,
+                    member_name=member.name, created_at=at, expires_at=at + expires,
+                    member_id=member.id)
+    session.add(invite)
+    session.flush()
+    return invite
+
+
 def redeem(session: Session, invite: Invite, platform: str, external_id: str, chat_id: str,
            display_name: str, language: str, at: datetime) -> Redeemed:
-    """Use an invite: create the member and link this chat account to it."""
+    """Use an invite: create the member (or take the one it links) and link this account."""
+    existing = session.get(Member, invite.member_id) if invite.member_id else None
+    if existing is not None and existing.revoked_at is None:
+        identity = link_identity(session, existing, platform, external_id, chat_id,
+                                 display_name, at)
+        identity.chat_id, identity.linked_at = chat_id, at
+        invite.used_at, invite.used_by_member_id = at, existing.id
+        record(session, at, f"{platform}:{external_id}", "member.link", "member", existing.id,
+               platform=platform)
+        return Redeemed(existing, identity)
     member = Member(agency_id=invite.agency_id, name=invite.member_name or display_name or "?",
                     role=invite.role, language=language, preferred_channel=platform,
                     created_at=at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from bot.loopback.stage import Person, Stage, text_of
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import FixedClock
-from storage.models import Evidence, Report, Review
+from storage.models import Evidence, Identity, Member, Report, Review
+from storage.outbox import Message, enqueue
+from storage.people import revoke
 from tests.conftest import hanoi
 from tests.harness import build_template, copy_database
 
@@ -279,3 +282,45 @@ async def test_language_switch(world: World) -> None:
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
        b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00"
        b"\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+async def test_revoked_member_and_expired_code_see_nothing(world: World) -> None:
+    lan = await world.join("Lan", "HY-GTVT")
+    with world.db.unit_of_work() as session:
+        member = session.scalars(select(Member).where(Member.name == "Lan")).one()
+        revoke(session, str(member.id), world.clock.now(), "test")
+    replies = await world.say(lan, "/cuatoi")
+    assert "chưa được liên kết" in text_of(replies) and "2.5" not in text_of(replies)
+    assert "chưa được liên kết" in text_of(await world.say(lan, "2.5 60% khảo sát"))
+    old = world.stage.invite("HY-GTVT", expires=timedelta(days=1))
+    world.clock.advance(days=2)  # type: ignore[attr-defined]
+    assert "đã hết hạn" in text_of(await world.start(world.user("Muộn"), old))
+    assert reports(world) == []
+
+
+async def test_one_member_on_both_platforms_chooses_where_reminders_go(
+        world: World) -> None:
+    lan = await world.join("Lan", "HY-GTVT")
+    given = text_of(await world.say(lan, "/lienket"))
+    code = given.split("Mã liên kết: ")[1].split(" ")[0]
+    other = "zalo" if world.platform == "telegram" else "telegram"
+    twin = world.stage.person("Lan", other)
+    text = code if other == "zalo" else f"/start {code}"
+    linked = text_of(await world.stage.say(twin, text))
+    assert "Đã liên kết thêm tài khoản" in linked
+    assert "2.5" in text_of(await world.stage.say(twin, "/cuatoi"))  # same member, same items
+    await world.stage.say(twin, "/kenh")
+    await world.stage.tap(twin, "Zalo" if other == "zalo" else "Telegram")
+    with world.db.unit_of_work() as session:
+        member = session.scalars(select(Member).where(Member.name == "Lan")).one()
+        assert member.preferred_channel == other
+        assert len(list(session.scalars(select(Identity).where(
+            Identity.member_id == member.id)))) == 2
+        enqueue(session, key="remind-lan", member=member, reason="reminder",
+                message=Message("Nhắc việc thử"), due_at=world.clock.now(),
+                now=world.clock.now())
+    dispatcher = Dispatcher(world.db, world.clock, world.stage.messengers,
+                            {"telegram": Limits(30, 1), "zalo": Limits(10, 1)})
+    await dispatcher.drain(5)
+    assert "Nhắc việc thử" in world.stage.received(twin)[-1].text
+    assert all("Nhắc việc thử" not in m.text for m in world.stage.received(lan))
