@@ -17,7 +17,8 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.logs import protect
 from bot.textsplit import split_text
@@ -150,6 +151,36 @@ class TelegramMessenger:
             raise SendError(f"network: {type(exc).__name__}", transient=True) from None
 
 
+class TolerantBot(ExtBot):  # type: ignore[type-arg]
+    """An ExtBot whose polling survives an update it cannot parse.
+
+    python-telegram-bot parses a getUpdates batch as a whole: one malformed update makes
+    every later poll fail on the same batch, and the bot stops answering anyone. Here the
+    batch is parsed one update at a time; a malformed one becomes an empty update (so the
+    offset moves past it) and is logged.
+    """
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            wanted = {k: kwargs[k] for k in ("offset", "limit", "allowed_updates")
+                      if kwargs.get(k) is not None}
+            raw = await self.do_api_request("getUpdates", api_kwargs={**wanted, "timeout": 0})
+            return tuple(self._parse_one(item) for item in raw or [])
+
+    def _parse_one(self, item: Any) -> Update:
+        try:
+            update = Update.de_json(item, self)
+            if update is not None:
+                return update
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass
+        update_id = item.get("update_id", 0) if isinstance(item, dict) else 0
+        log.warning("skipped a malformed update %s", update_id)
+        return Update(update_id=int(update_id))
+
+
 class TelegramBot:
     """The PTB Application wired to the conversation service."""
 
@@ -159,11 +190,11 @@ class TelegramBot:
         protect(token)
         self.service = service
         self.on_handled = on_handled  # tests and benchmarks count finished updates
-        builder: ApplicationBuilder = (ApplicationBuilder().token(token).base_url(base_url)
-                                       .base_file_url(base_file_url)
-                                       .concurrent_updates(concurrent)
-                                       .connection_pool_size(concurrent + 4)
-                                       .get_updates_connection_pool_size(2))
+        bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
+                          request=HTTPXRequest(connection_pool_size=concurrent + 4),
+                          get_updates_request=HTTPXRequest(connection_pool_size=2))
+        builder: ApplicationBuilder = (ApplicationBuilder().bot(bot)  # type: ignore[type-arg]
+                                       .concurrent_updates(concurrent))
         self.app: Application = builder.build()  # type: ignore[type-arg]
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)

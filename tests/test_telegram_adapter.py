@@ -142,3 +142,16 @@ async def test_webhook_checks_the_secret_header(stage: Stage, caplog: pytest.Log
     assert text_of(stage.received(lan))
     assert server.webhook is not None and server.webhook["secret_token"] == secret
     assert secret not in caplog.text and server.token not in caplog.text
+
+
+async def test_malformed_updates_are_skipped_and_the_bot_keeps_answering(stage: Stage) -> None:
+    server = stage.telegram_server
+    assert server is not None
+    lan = await stage.join("Lan", "HY-GTVT")
+    await server.send_raw_update({"message": "garbage"})
+    await server.send_raw_update({"message": {"message_id": "x", "chat": 5}})
+    await server.send_raw_update({"channel_post": {"message_id": 1, "date": 0,
+                                                   "chat": {"id": -100, "type": "channel"}}})
+    answer = await stage.say(lan, "/cuatoi")
+    assert "2.5" in text_of(answer)
+    assert reports(stage) == []
