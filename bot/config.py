@@ -199,6 +199,6 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        key, what = _describe(exc.errors()[0])
+        key, what = _describe(dict(exc.errors()[0]))
         raise ConfigError(f"{path}: {key}: {what}") from exc
     return Config(settings, path, env)

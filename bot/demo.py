@@ -35,8 +35,8 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 console = Console(highlight=False)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=HANOI)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=HANOI)
 
 
 async def conversations(stage: Stage) -> dict[str, Person]:

@@ -50,7 +50,7 @@ def try_join(ctx: StepContext, typed: str) -> Transition:
         "expired": tx._("Mã mời này đã hết hạn. Vui lòng xin mã mới từ cơ quan đầu mối."),
         "revoked": tx._("Mã mời này đã bị thu hồi. Vui lòng liên hệ cơ quan đầu mối."),
     }
-    return ctx.stay(Reply(messages[problem]), effects=[FailedJoin()])
+    return ctx.stay(Reply(messages[problem or "unknown"]), effects=[FailedJoin()])
 
 
 def unlinked(ctx: StepContext) -> Transition:

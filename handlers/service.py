@@ -132,6 +132,7 @@ class ConversationService:
             return replies, stored
 
     def _first_time(self, session: Session, event: Inbound, now: datetime) -> bool:
+        assert event.update_key is not None
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         result = session.execute(insert(InboundSeen).values(

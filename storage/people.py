@@ -137,12 +137,13 @@ def redeem(session: Session, invite: Invite, platform: str, external_id: str, ch
                     created_at=at)
     session.add(member)
     session.flush()
-    identity = identity_of(session, platform, external_id)
-    if identity is None:
+    found = identity_of(session, platform, external_id)
+    if found is None:
         identity = Identity(member_id=member.id, platform=platform, external_id=external_id,
                             chat_id=chat_id, display_name=display_name, linked_at=at)
         session.add(identity)
     else:
+        identity = found
         identity.member_id, identity.chat_id, identity.linked_at = member.id, chat_id, at
     invite.used_at, invite.used_by_member_id = at, member.id
     session.flush()
