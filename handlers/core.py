@@ -189,7 +189,7 @@ def menu(token: str, rows: Sequence[Sequence[tuple[str, str]]]) -> tuple[tuple[C
 def split_choice(data: str) -> tuple[str | None, str]:
     """Split `token.action` into its parts; global actions carry no token."""
     token, dot, action = data.partition(".")
-    if dot and len(token) == 4:
+    if dot and len(token) == 4 and all(c in "0123456789abcdef" for c in token):
         return token, action
     return None, data
 

@@ -135,10 +135,10 @@ class ConversationService:
         assert event.update_key is not None
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        result = session.execute(insert(InboundSeen).values(
+        statement = insert(InboundSeen).values(
             platform=event.platform, key=event.update_key[:128], seen_at=now
-        ).on_conflict_do_nothing(index_elements=["platform", "key"]))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        ).on_conflict_do_nothing(index_elements=["platform", "key"]).returning(InboundSeen.id)
+        return session.execute(statement).first() is not None
 
     def _conversation(self, session: Session, event: Inbound, now: datetime) -> Conversation:
         row = session.scalar(select(Conversation).where(

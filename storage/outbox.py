@@ -51,9 +51,9 @@ def enqueue(session: Session, *, key: str, member: Member, reason: str, message:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(Outbox).values(**values).on_conflict_do_nothing(
-        index_elements=["idempotency_key"])
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        index_elements=["idempotency_key"]).returning(Outbox.id)
+    # rowcount is -1 on PostgreSQL with RETURNING; a returned row means "inserted".
+    return session.execute(statement).first() is not None
 
 
 def pending(session: Session, now: datetime, limit: int) -> list[Outbox]:
