@@ -360,15 +360,18 @@ def load_people(session: Session) -> list[Person]:
     linked = set(session.scalars(select(Identity.member_id).distinct()
                                  .where(Identity.platform.in_(PUSH_PLATFORMS))))
     rows = session.execute(
-        select(Member, Agency, Locality.code)
+        select(Member.id, Member.name, Member.agency_id, Agency.code, Locality.code, Member.role,
+               Member.is_head, Agency.coordinates, Member.language, Member.unreachable_at,
+               Agency.archived_at)
         .join(Agency, Agency.id == Member.agency_id)
         .join(Locality, Locality.id == Agency.locality_id)
         .where(Member.revoked_at.is_(None)).order_by(Member.id))
-    return [Person(member.id, member.name, agency.id, agency.code, locality, member.role,
-                   member.is_head, agency.coordinates, member.language,
-                   reachable=member.id in linked and member.unreachable_at is None
-                   and agency.archived_at is None)
-            for member, agency, locality in rows]
+    return [Person(member_id, name, agency_id, agency_code, locality, role, is_head,
+                   coordinates, language,
+                   reachable=member_id in linked and unreachable_at is None
+                   and archived_at is None)
+            for (member_id, name, agency_id, agency_code, locality, role, is_head, coordinates,
+                 language, unreachable_at, archived_at) in rows]
 
 
 def digest_recipients(session: Session, role: str) -> list[Member]:

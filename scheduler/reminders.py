@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import ReminderSettings
@@ -192,7 +193,7 @@ class PlannedMessage:
 
     def message(self) -> Message:
         """Return what the outbox stores for this message."""
-        name = self.file_path.rsplit("/", 1)[-1] if self.file_path else None
+        name = Path(self.file_path).name if self.file_path else None
         return Message(self.text, self.choices or None, self.file_path, name, self.photo)
 
     def as_dict(self) -> dict[str, Any]:
@@ -234,24 +235,6 @@ def cycle_ending(end: date, cycle_day: int, cadence: str) -> Cycle | None:
         year, month = year - 1, month + 12
     start = date(year, month, cycle_day) + timedelta(days=1)
     return Cycle(start, end, months)
-
-
-def current_cycle(day: date, cycle_day: int, cadence: str) -> Cycle | None:
-    """Return the cycle whose period holds `day`."""
-    months = CADENCE_MONTHS.get(cadence)
-    if months is None:
-        return None
-    year, month = day.year, day.month
-    if day.day > cycle_day:
-        month += 1
-    while True:
-        if month > 12:
-            year, month = year + 1, month - 12
-        if month % months == 0:
-            found = cycle_ending(date(year, month, cycle_day), cycle_day, cadence)
-            assert found is not None
-            return found
-        month += 1
 
 
 def _reported_between(state: StateLike, start: date, end: date, calendar: WorkCalendar,
@@ -345,8 +328,6 @@ def _box_order(b: _Box) -> tuple[int, int]:
 
 
 def _replace(item: DueItem, absent_name: str) -> DueItem:
-    from dataclasses import replace
-
     return replace(item, on_behalf_of=absent_name)
 
 

@@ -25,15 +25,15 @@ class WorkCalendar:
         self.work_end = work_end
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_workdays = frozenset(extra_workdays)
-        self._official = holidays.country_holidays("VN")
+        self._official = holidays.country_holidays("VN", language="vi")
         self._cache: dict[date, bool] = {}
         self._span: tuple[date, date] | None = None
         self._ranks: list[int] = []
 
     def holiday_name(self, day: date) -> str | None:
-        """Name the public holiday on `day` (English, from the holidays package), if any."""
+        """Name the public holiday on `day` in Vietnamese ("Mùng ba Tết Nguyên Đán"), if any."""
         if day in self.extra_holidays:
-            return "holiday"
+            return "ngày nghỉ"
         name = self._official.get(day)
         return str(name) if name else None
 

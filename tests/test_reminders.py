@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.config import AppSettings, Config, DigestSettings, ReminderSettings, Settings
 from scheduler.jobs import SchedulerService, TickResult
+from scheduler.reminders import Person, PlannedMessage, cycle_ending, plan_reminders
 from scheduler.worktime import WorkCalendar
 from storage.clock import FixedClock
 from storage.db import Database
@@ -377,3 +379,87 @@ def test_reminders_wait_for_the_next_slot_when_the_process_comes_back_after_hour
     rows = world.rows(an)
     assert len(rows) == 1 and "hôm nay đến hạn" in rows[0].payload["text"]
     assert rows[0].next_attempt_at == hanoi(2020, 3, 13, 8, 30).astimezone(UTC)
+
+
+# the rule itself, without a database ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    """Just the fields of an assignment state the policy reads."""
+
+    assignment_id: int
+    item_code: str
+    agency_id: int
+    due_date: date | None
+    status: str | None = None
+    item_id: int = 0
+    item_title: str = "Lĩnh vực giao thông"
+    agency_code: str = "HY-GTVT"
+    agency_name: str = "Sở Giao thông vận tải Hưng Yên"
+    locality_code: str = "HY"
+    role: str = "lead"
+    percent: int | None = None
+    reported_at: datetime | None = None
+    completed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Away:
+    member_id: int
+    stand_in_id: int
+    starts_on: date
+    ends_on: date
+
+
+PEOPLE = [
+    Person(1, "Nguyễn Văn An", 10, "HY-GTVT", "HY", "reporter"),
+    Person(2, "Lê Văn Cường", 10, "HY-GTVT", "HY", "reporter", is_head=True),
+    Person(3, "Phạm Thu Dung", 30, "HY-KHDT", "HY", "coordinator", coordinates=True),
+    Person(4, "Đỗ Minh Hải", 30, "HY-KHDT", "HY", "coordinator", coordinates=True),
+    Person(5, "Vũ Thị Lan", 20, "HY-XD", "HY", "reporter", reachable=False),
+    Person(6, "Phó Chủ tịch", 40, "HY-UBND", "HY", "vice_chair"),
+]
+POLICY = ReminderSettings(cycle_reminder_days_before=[])
+
+
+def plan(states: list[State], day: date, absences: list[Away] | None = None
+         ) -> dict[int | None, PlannedMessage]:
+    planned = plan_reminders(states, PEOPLE, absences or [], [], CALENDAR, POLICY, day)
+    return {p.recipient_id: p for p in planned}
+
+
+def test_the_rule_routes_each_item_to_who_can_act() -> None:
+    states = [State(1, "2.5", 10, date(2020, 3, 20)),
+              State(2, "2.6.b", 20, date(2020, 3, 20), agency_code="HY-XD",
+                    agency_name="Sở Xây dựng Hưng Yên"),
+              State(3, "2.8", 10, date(2020, 3, 20), status="done")]
+    out = plan(states, date(2020, 3, 13))
+    assert sorted(out, key=str) == [1, 2, 3, 4]  # no Vice-Chair, nobody for the unreachable
+    assert [i.item_code for i in out[1].items] == ["2.5"]  # done items are never chased
+    assert [i.item_code for i in out[3].forwarded] == ["2.6.b"]  # Lan cannot be reached
+    assert out[3].unreachable_agencies == ("HY-XD",) and out[3].items == ()
+    away = plan(states, date(2020, 3, 13), [Away(1, 4, date(2020, 3, 13), date(2020, 3, 13))])
+    assert 1 not in away and away[4].items[0].on_behalf_of == "Nguyễn Văn An"
+
+
+def test_the_rule_escalates_once_to_head_and_offices_and_plans_nothing_on_a_holiday() -> None:
+    states = [State(1, "2.5", 10, date(2020, 3, 20))]
+    escalated = plan(states, date(2020, 3, 27))
+    assert {k for k, p in escalated.items() if p.escalations} == {2, 3, 4}
+    for day in (date(2020, 3, 30), date(2020, 3, 31)):
+        assert not any(p.escalations for p in plan(states, day).values())
+    assert plan(states, date(2020, 9, 2)) == {}
+
+
+@pytest.mark.parametrize(("end", "cadence", "start"), [
+    (date(2020, 3, 25), "monthly", date(2020, 2, 26)),
+    (date(2020, 1, 25), "monthly", date(2019, 12, 26)),
+    (date(2020, 3, 25), "quarterly", date(2019, 12, 26)),
+    (date(2020, 2, 25), "quarterly", None),
+    (date(2020, 3, 24), "monthly", None),
+    (date(2020, 3, 25), "none", None),
+])
+def test_cycles_close_on_their_day(end: date, cadence: str, start: date | None) -> None:
+    cycle = cycle_ending(end, 25, cadence)
+    assert (cycle.start if cycle else None) == start

@@ -44,6 +44,12 @@ def test_working_days_follow_the_vietnamese_calendar(calendar: WorkCalendar, day
     assert calendar.is_working_day(day) is working
 
 
+def test_holidays_are_named_in_vietnamese(calendar: WorkCalendar) -> None:
+    assert calendar.holiday_name(date(2020, 1, 27)) == "Mùng ba Tết Nguyên Đán"
+    assert calendar.holiday_name(date(2020, 9, 2)) == "Quốc khánh"
+    assert calendar.holiday_name(date(2020, 9, 3)) is None
+
+
 def test_extra_holidays_and_workdays_override_the_official_calendar() -> None:
     calendar = WorkCalendar("Asia/Ho_Chi_Minh", time(8), time(17),
                             extra_holidays=[date(2020, 1, 22)], extra_workdays=[date(2020, 1, 25)])
