@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,6 +36,8 @@ from storage.models import (
     Assignment,
     Conversation,
     Identity,
+    InboundSeen,
+    JoinAttempt,
     Locality,
     Member,
     Mute,
@@ -106,6 +108,7 @@ class SchedulerService:
         result = TickResult(at=now)
         with self.db.unit_of_work() as session:
             self._expire_conversations(session, now, result)
+            prune_seen(session, now)
             done = {row.job: row.last_slot for row in session.scalars(select(SchedulerState))}
         # Each due job runs in its own transaction and checks again under the row lock.
         if due_slots(self.calendar, done.get(REMINDERS_JOB), now, self.reminders.send_at):
@@ -399,3 +402,13 @@ def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
                                 else None))
     return messages
 
+
+
+SEEN_KEPT = timedelta(days=30)
+
+
+def prune_seen(session: Session, now: datetime) -> None:
+    """Forget update ids and failed join attempts older than a month (platforms redeliver
+    within hours), so these tables stay small."""
+    session.execute(delete(InboundSeen).where(InboundSeen.seen_at < now - SEEN_KEPT))
+    session.execute(delete(JoinAttempt).where(JoinAttempt.at < now - SEEN_KEPT))

@@ -76,3 +76,21 @@ def test_enqueue_tells_whether_it_added(db: Database, clock: FixedClock,
 def test_menu_tokens_are_told_apart_from_item_codes(data: str,
                                                     expected: tuple[str | None, str]) -> None:
     assert split_choice(data) == expected
+
+
+def test_old_update_ids_and_join_attempts_are_forgotten(db: Database, clock: FixedClock
+                                                        ) -> None:
+    from scheduler.jobs import prune_seen
+    from storage.models import InboundSeen, JoinAttempt
+
+    now = clock.now()
+    with db.unit_of_work() as session:
+        session.add_all([InboundSeen(platform="zalo", key="old", seen_at=now - timedelta(days=31)),
+                         InboundSeen(platform="zalo", key="new", seen_at=now - timedelta(days=1)),
+                         JoinAttempt(platform="zalo", external_id="x",
+                                     at=now - timedelta(days=40))])
+    with db.unit_of_work() as session:
+        prune_seen(session, now)
+    with db.unit_of_work() as session:
+        assert list(session.scalars(select(InboundSeen.key))) == ["new"]
+        assert session.scalar(select(func.count()).select_from(JoinAttempt)) == 0
