@@ -17,7 +17,7 @@ setup: $(STAMP)  ## create .venv and install the package with its dev extras
 demo: setup  ## run the whole product on SQLite against a loopback Bot API (no token, no internet)
 	$(PY) -m bot.demo
 
-test: setup  ## the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: setup lint typecheck  ## lint, types, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 lint: setup

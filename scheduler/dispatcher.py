@@ -8,6 +8,7 @@ dispatcher sends one message at a time, so at most one is ever in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -72,10 +73,8 @@ class Dispatcher:
         while not stop.is_set():
             delay = await self.drain_once()
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(delay, idle_seconds))
-            except TimeoutError:
-                pass
 
     async def drain(self, max_seconds: float = 60.0) -> None:
         """Send everything due now (tests, the demo, `tiendo scheduler --once`)."""
