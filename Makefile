@@ -31,9 +31,11 @@ bench: setup  ## print the figures quoted in docs/figures.md
 	$(PY) bench/updates.py
 	$(PY) bench/fanout.py
 
-messages: setup  ## re-extract texts; then translate the new entries in the English catalog
-	$(VENV)/bin/pybabel extract -k _ --no-location --sort-output -o handlers/locale/messages.pot handlers scheduler bot storage
-	$(VENV)/bin/pybabel update -i handlers/locale/messages.pot -d handlers/locale -D messages --no-fuzzy-matching
+messages: setup  ## extract the Vietnamese texts and merge them into the English catalog
+	$(VENV)/bin/pybabel extract --no-default-keywords -k _ --no-location --sort-output --width=100 \
+		--project=tiendo --version=0.1.0 -o handlers/locale/messages.pot handlers scheduler bot storage
+	$(VENV)/bin/pybabel update -i handlers/locale/messages.pot -d handlers/locale -D messages -l en \
+		--width=100 --ignore-obsolete --previous --init-missing
 
 clean:
 	rm -rf $(VENV) var/demo build *.egg-info

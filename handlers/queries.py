@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.core import OVERSIGHT_ROLES, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, shorten, state_line
+from handlers.report import category_label, shorten, state_line, status_text
 
 
 def mine(ctx: StepContext, args: str = "") -> Transition:
@@ -52,10 +52,8 @@ def item(ctx: StepContext, args: str) -> Transition:
     lines.append(tx._("Các cơ quan:"))
     for state in states:
         role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
-        status = tx.status(state.status)
-        if state.status is not None:
-            status += f" {state.percent}%"
-        lines.append(f"• {state.agency_name} ({state.locality_code}, {role}): {status} · "
+        lines.append(f"• {state.agency_name} ({state.locality_code}, {role}): "
+                     f"{status_text(tx, state)} · "
                      + tx._("hạn {due}", due=tx.date(state.due_date))
                      + f" · {category_label(tx, state.category)}")
     history = list(ctx.reader.history([s.assignment_id for s in states], 6))

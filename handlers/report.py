@@ -20,13 +20,19 @@ def category_label(tx: Texts, category: Any) -> str:
     return en if tx.language == "en" else vi
 
 
-def state_line(tx: Texts, state: Any) -> str:
-    """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020`."""
+def status_text(tx: Texts, state: Any) -> str:
+    """`Đang thực hiện 60%`, or `Chưa báo cáo`."""
     status = tx.status(state.status)
     if state.percent is not None and state.status is not None:
         status += f" {state.percent}%"
+    return status
+
+
+def state_line(tx: Texts, state: Any) -> str:
+    """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020`."""
     return tx._("{code} · {title} — {status} · hạn {due}", code=state.item_code,
-                title=shorten(state.item_title, 60), status=status, due=tx.date(state.due_date))
+                title=shorten(state.item_title, 60), status=status_text(tx, state),
+                due=tx.date(state.due_date))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -106,8 +112,7 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
                              "title": state.item_title, "evidence": []}
     head = tx._("Nội dung {code}: {title}", code=state.item_code,
                 title=shorten(state.item_title, 200))
-    current = tx._("Hiện tại: {status} · hạn {due}",
-                   status=state_line(tx, state).split(" — ", 1)[-1].rsplit(" · ", 1)[0],
+    current = tx._("Hiện tại: {status} · hạn {due}", status=status_text(tx, state),
                    due=tx.date(state.due_date))
     if correct:
         if state.report_id is None:
