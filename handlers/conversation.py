@@ -156,6 +156,8 @@ def _choice(ctx: StepContext, data: str) -> Transition:
             return oversight.review_one(ctx, int(report_id))
         if kind == "l":
             return onboarding.choose_language(ctx, arg)
+        if kind == "m":
+            return report.mute(ctx, int(arg))
         if kind == "ch":
             return onboarding.choose_channel(ctx, arg)
         if kind == "x":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.core import SaveReport, State, StepContext, Transition, menu
+from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu, menu
 from handlers.events import Reply
 from handlers.quick import QuickReport, normalize_code, parse_quick
 from handlers.texts import Texts
@@ -343,7 +343,19 @@ def submit(ctx: StepContext) -> Transition:
                 "{category} (hạn {due}).", code=draft["code"], status=tx.status(draft["status"]),
                 percent=draft["percent"], category=category_label(tx, category),
                 due=tx.date(state.due_date))
-    return ctx.idle(Reply(text), effects=[effect])
+    buttons = global_menu([[(tx._("🔕 Tạm dừng nhắc việc mục này 7 ngày"),
+                             f"m:{draft['aid']}")]]) if draft["status"] != "done" else ()
+    return ctx.idle(Reply(text, buttons), effects=[effect])
+
+
+def mute(ctx: StepContext, assignment_id: int) -> Transition:
+    """Silence non-urgent reminders on an item the official has just reported on."""
+    state = ctx.reader.assignment_state(assignment_id)
+    if state is None or ctx.member is None or state.agency_id != ctx.member.agency_id:
+        return ctx.stay(Reply(ctx.tx._("Nội dung này không còn trong chương trình.")))
+    return ctx.stay(Reply(ctx.tx._(
+        "Đã tạm dừng nhắc việc thường kỳ cho nội dung {code} trong 7 ngày. Nhắc việc quá hạn "
+        "vẫn được gửi.", code=state.item_code)), effects=[MuteItem(assignment_id)])
 
 
 def quick(ctx: StepContext, parsed: QuickReport) -> Transition:

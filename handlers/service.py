@@ -45,7 +45,6 @@ from storage.chat_reader import StoreReader
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import (
-    Absence,
     Assignment,
     Conversation,
     Directive,
@@ -64,6 +63,7 @@ from storage.people import (
     find_invite,
     note_failed_join,
     redeem,
+    set_absence,
 )
 from storage.reports import append_report
 
@@ -201,17 +201,15 @@ class ConversationService:
             elif isinstance(effect, SendExport):
                 replies.append(self._export(session, ctx))
             elif isinstance(effect, SetAbsence):
-                self._absence(session, effect, member, now, actor)
+                set_absence(session, member.id, effect.stand_in_id, effect.days, now, self.tz,
+                            actor)
             elif isinstance(effect, MakeLinkCode):
                 invite = create_link_code(session, member, now)
                 replies.append(onboarding.link_code_reply(ctx.tx, invite.code))
             elif isinstance(effect, SetChannel):
                 member.preferred_channel = effect.platform
             elif isinstance(effect, MuteItem):
-                assignment = session.get(Assignment, effect.assignment_id)
-                if assignment is not None:
-                    session.add(Mute(member_id=member.id, item_id=assignment.item_id,
-                                     until=now + timedelta(days=7)))
+                self._mute(session, effect, member, now)
         return replies
 
     def _save_report(self, session: Session, effect: SaveReport, member: Member, channel: str,
@@ -283,6 +281,18 @@ class ConversationService:
                     reason="directive", message=Message(text), due_at=now, now=now)
         record(session, now, f"member:{member.id}", "directive.add", "item", item.code)
 
+    def _mute(self, session: Session, effect: MuteItem, member: Member, now: datetime) -> None:
+        assignment = session.get(Assignment, effect.assignment_id)
+        if assignment is None:
+            return
+        until = now + timedelta(days=7)
+        mute = session.scalar(select(Mute).where(Mute.member_id == member.id,
+                                                 Mute.item_id == assignment.item_id))
+        if mute is None:
+            session.add(Mute(member_id=member.id, item_id=assignment.item_id, until=until))
+        else:
+            mute.until = until
+
     def _export(self, session: Session, ctx: StepContext) -> Reply:
         from storage.export_xlsx import write_workbook
 
@@ -291,19 +301,6 @@ class ConversationService:
         name = f"tien-do-{ctx.today.isoformat()}.xlsx"
         return Reply(ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),
                      file=OutFile(name, buffer.getvalue(), XLSX))
-
-    def _absence(self, session: Session, effect: SetAbsence, member: Member, now: datetime,
-                 actor: str) -> None:
-        today = self.today(now)
-        for current in session.scalars(select(Absence).where(
-                Absence.member_id == member.id, Absence.ends_on >= today)):
-            current.ends_on = today - timedelta(days=1)
-        if effect.stand_in_id is not None:
-            session.add(Absence(member_id=member.id, stand_in_id=effect.stand_in_id,
-                                starts_on=today,
-                                ends_on=today + timedelta(days=effect.days - 1), created_at=now))
-        record(session, now, actor, "absence.set", "member", member.id,
-               stand_in=effect.stand_in_id, days=effect.days)
 
     # evidence ----------------------------------------------------------------------------
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.audit import record
-from storage.models import Agency, Identity, Invite, JoinAttempt, Member, Role
+from storage.models import Absence, Agency, Identity, Invite, JoinAttempt, Member, Role
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -188,3 +188,27 @@ def chat_targets(session: Session, member: Member) -> list[Identity]:
     """The member's chat accounts, preferred channel first."""
     identities = list(session.scalars(select(Identity).where(Identity.member_id == member.id)))
     return sorted(identities, key=lambda i: (i.platform != member.preferred_channel, i.id))
+
+
+def set_absence(session: Session, member_id: int, stand_in_id: int | None, days: int,
+                at: datetime, tz: tzinfo, actor: str) -> None:
+    """End the member's current absence and, with a stand-in, start a new one of `days`."""
+    member = session.get(Member, member_id)
+    if member is None or member.revoked_at is not None:
+        raise PeopleError(f"không có thành viên số {member_id} / no such active member")
+    if stand_in_id is not None:
+        stand_in = session.get(Member, stand_in_id)
+        if stand_in is None or stand_in.revoked_at is not None or stand_in.id == member.id:
+            raise PeopleError(f"người nhận thay {stand_in_id} không hợp lệ / "
+                              "the stand-in must be another active member")
+        if not 1 <= days <= 90:
+            raise PeopleError("số ngày phải từ 1 đến 90 / --days must be 1..90")
+    today = at.astimezone(tz).date()
+    for current in session.scalars(select(Absence).where(
+            Absence.member_id == member.id, Absence.ends_on >= today)):
+        current.ends_on = today - timedelta(days=1)
+    if stand_in_id is not None:
+        session.add(Absence(member_id=member.id, stand_in_id=stand_in_id, starts_on=today,
+                            ends_on=today + timedelta(days=days - 1), created_at=at))
+    record(session, at, actor, "absence.set", "member", member.id, stand_in=stand_in_id,
+           days=days)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,62 @@ base_url = "{zalo.base_url}"
             assert running.scheduler is not None and running.telegram and running.zalo
         finally:
             await stop(running)
+
+
+def test_coordinator_sets_an_absence_for_someone(tmp_path: Path) -> None:
+    from storage.db import Database
+    from storage.models import Absence, Agency, Member
+
+    config = write_config(tmp_path)
+    assert run_cli(config, "import")[0] == 0
+    db = Database.open(load_config(config).database_url)
+    clock = FixedClock(hanoi(2019, 12, 2, 9, 0))
+    with db.unit_of_work() as session:
+        agency = session.scalars(select(Agency).where(Agency.code == "HY-GTVT")).one()
+        away, stand_in = (Member(agency_id=agency.id, name=name, created_at=clock.now())
+                          for name in ("Lan", "Bình"))
+        session.add_all([away, stand_in])
+        session.flush()
+        ids = (away.id, stand_in.id)
+    code, out = run_cli(config, "member", "absence", str(ids[0]), "--stand-in", str(ids[1]),
+                        "--days", "3")
+    assert code == 0 and "absence set for 3 days" in out
+    assert run_cli(config, "member", "absence", str(ids[0]), "--stand-in", str(ids[0]))[0] == 2
+    with db.unit_of_work() as session:
+        absence = session.scalars(select(Absence)).one()
+        assert (absence.member_id, absence.stand_in_id) == ids
+        assert absence.ends_on.isoformat() == "2019-12-04"
+    db.dispose()
+
+
+async def test_zalo_webhook_commands_set_show_and_delete(tmp_path: Path) -> None:
+    import asyncio
+
+    async with FakeZaloServer() as zalo:
+        config = write_config(tmp_path, f"""
+[zalo]
+base_url = "{zalo.base_url}"
+[zalo.webhook]
+url = "https://bot.example.vn/zalo/webhook"
+""")
+        env = {"TIENDO_ZALO_TOKEN": zalo.token, "TIENDO_ZALO_WEBHOOK_SECRET": "secret-12345"}
+
+        def cli(*args: str) -> tuple[int, str]:
+            old = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
+            try:
+                return run_cli(config, "zalo", "webhook", *args)
+            finally:
+                for key, value in old.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+
+        code, _ = await asyncio.to_thread(cli, "set")
+        assert code == 0
+        assert zalo.webhook is not None and zalo.webhook["secret_token"] == "secret-12345"
+        code, out = await asyncio.to_thread(cli, "info")
+        assert code == 0 and "https://bot.example.vn/zalo/webhook" in out
+        assert (await asyncio.to_thread(cli, "delete"))[0] == 0
+        assert zalo.webhook is None

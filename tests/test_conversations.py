@@ -324,3 +324,25 @@ async def test_one_member_on_both_platforms_chooses_where_reminders_go(
     await dispatcher.drain(5)
     assert "Nhắc việc thử" in world.stage.received(twin)[-1].text
     assert all("Nhắc việc thử" not in m.text for m in world.stage.received(lan))
+
+
+async def test_mute_after_reporting_and_absence_with_a_stand_in(world: World) -> None:
+    from storage.models import Absence, Mute
+
+    lan = await world.join("Lan", "HY-GTVT")
+    await world.join("Bình", "HY-GTVT")
+    await world.say(lan, "2.5 60% khảo sát")
+    thanks = await world.tap(lan, "Gửi báo cáo")
+    assert any("Tạm dừng nhắc việc" in label for label, _ in thanks[-1].buttons)
+    muted = await world.tap(lan, "Tạm dừng nhắc việc")
+    assert "trong 7 ngày" in text_of(muted)
+    await world.say(lan, "/vangmat 5")
+    chosen = await world.tap(lan, "Bình")
+    assert "sẽ gửi cho Bình" in text_of(chosen)
+    with world.db.unit_of_work() as session:
+        mute = session.scalars(select(Mute)).one()
+        assert mute.until == world.clock.now() + timedelta(days=7)
+        absence = session.scalars(select(Absence)).one()
+        assert (absence.ends_on - absence.starts_on).days == 4
+    back = await world.say(lan, "/vangmat het")
+    assert "đã trở lại" in text_of(back)

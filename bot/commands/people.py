@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from storage.models import Role
-from storage.people import PeopleError, create_invites, revoke
+from storage.people import PeopleError, create_invites, revoke, set_absence
 
 if TYPE_CHECKING:
     from bot.cli import CommandContext
@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                                       "revoke a member (id) or an invite (code)")
     revoke_parser.add_argument("target", help="member id or invite code")
     revoke_parser.set_defaults(func=run_revoke)
+    away = actions.add_parser("absence", help="đặt vắng mặt và người nhận thay / set an "
+                                              "absence; reminders go to the stand-in")
+    away.add_argument("member", type=int, help="member id of the person away")
+    away.add_argument("--stand-in", type=int, required=True, help="member id of the stand-in")
+    away.add_argument("--days", type=int, default=7)
+    away.set_defaults(func=run_absence)
 
 
 def run_invite(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -86,4 +92,18 @@ def run_revoke(args: argparse.Namespace, ctx: CommandContext) -> int:
         ctx.err.print(str(exc), style="red", markup=False)
         return 2
     ctx.console.print(f"Đã thu hồi / revoked: {what}", markup=False)
+    return 0
+
+
+def run_absence(args: argparse.Namespace, ctx: CommandContext) -> int:
+    now = ctx.clock.now()
+    try:
+        with ctx.unit_of_work() as session:
+            set_absence(session, args.member, args.stand_in, args.days, now, ctx.config.tz,
+                        "cli")
+    except PeopleError as exc:
+        ctx.err.print(str(exc), style="red", markup=False)
+        return 2
+    ctx.console.print(f"Đã đặt vắng mặt {args.days} ngày / absence set for {args.days} days: "
+                      f"member {args.member} → stand-in {args.stand_in}", markup=False)
     return 0
