@@ -185,7 +185,7 @@ class TelegramBot:
     """The PTB Application wired to the conversation service."""
 
     def __init__(self, service: ConversationService, token: str, *, base_url: str,
-                 base_file_url: str, concurrent: int = 64,
+                 base_file_url: str, concurrent: int = 8,
                  on_handled: Callable[[Inbound], None] | None = None) -> None:
         protect(token)
         self.service = service
@@ -196,6 +196,8 @@ class TelegramBot:
         builder: ApplicationBuilder = (ApplicationBuilder().bot(bot)  # type: ignore[type-arg]
                                        .concurrent_updates(concurrent))
         self.app: Application = builder.build()  # type: ignore[type-arg]
+        # A handler's database step blocks the loop anyway; a few updates in flight are enough
+        # and keep httpx's connection pool (checked on every request) small.
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self.messenger = TelegramMessenger(self.app.bot)

@@ -269,7 +269,9 @@ def _state(row: Sequence[Any], today: date) -> AssignmentState:
 
 def _filtered(query: AnySelect, agency_ids: Collection[int] | None,
               item_codes: Collection[str] | None, locality_code: str | None,
-              leads_only: bool) -> AnySelect:
+              leads_only: bool, assignment_ids: Collection[int] | None = None) -> AnySelect:
+    if assignment_ids is not None:
+        query = query.where(Assignment.id.in_(list(assignment_ids)))
     if agency_ids is not None:
         query = query.where(Assignment.agency_id.in_(list(agency_ids)))
     if item_codes is not None:
@@ -287,13 +289,14 @@ def assignment_states(session: Session, today: date, *,
                       agency_ids: Collection[int] | None = None,
                       item_codes: Collection[str] | None = None,
                       locality_code: str | None = None, leads_only: bool = False,
-                      programme_code: str | None = None) -> list[AssignmentState]:
+                      programme_code: str | None = None,
+                      assignment_ids: Collection[int] | None = None) -> list[AssignmentState]:
     """Return the active assignments' states, in document order then by agency code.
 
     `item_codes` keeps those items and everything under them ("2" keeps "2.5.a").
     """
     query = _filtered(_state_query(programme_code), agency_ids, item_codes,
-                      locality_code, leads_only)
+                      locality_code, leads_only, assignment_ids)
     states = [_state(row, today) for row in session.execute(query)]
     return _in_tree_order(session, states, programme_code)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import aggregate
@@ -67,23 +67,14 @@ class StoreReader:
     def agency_states(self, agency_id: int) -> Sequence[Any]:
         return aggregate.assignment_states(self.session, self.today, agency_ids=[agency_id])
 
-    def _codes_under(self, code: str) -> list[str]:
-        rows = self.session.scalars(select(Item.code).where(
-            Item.archived_at.is_(None), or_(Item.code == code, Item.code.like(f"{code}.%"))))
-        return list(rows)
-
     def item_states(self, code: str) -> Sequence[Any]:
-        return aggregate.assignment_states(self.session, self.today,
-                                           item_codes=self._codes_under(code))
+        """Every agency's state on an item and on everything under it."""
+        return aggregate.assignment_states(self.session, self.today, item_codes=[code])
 
     def assignment_state(self, assignment_id: int) -> Any | None:
-        assignment = self.session.get(Assignment, assignment_id)
-        if assignment is None or assignment.archived_at is not None:
-            return None
         states = aggregate.assignment_states(self.session, self.today,
-                                             agency_ids=[assignment.agency_id],
-                                             item_codes=[assignment.item.code])
-        return next((s for s in states if s.assignment_id == assignment_id), None)
+                                             assignment_ids=[assignment_id])
+        return states[0] if states else None
 
     def item(self, code: str) -> Item | None:
         return self.session.scalar(select(Item).where(Item.code == code,

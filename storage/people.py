@@ -101,11 +101,10 @@ def identity_of(session: Session, platform: str, external_id: str) -> Identity |
 
 def active_member(session: Session, platform: str, external_id: str) -> Member | None:
     """The member behind a chat account, unless unlinked or revoked."""
-    identity = identity_of(session, platform, external_id)
-    if identity is None:
-        return None
-    member = session.get(Member, identity.member_id)
-    return member if member is not None and member.revoked_at is None else None
+    return session.scalar(
+        select(Member).join(Identity, Identity.member_id == Member.id)
+        .where(Identity.platform == platform, Identity.external_id == external_id,
+               Member.revoked_at.is_(None)))
 
 
 def create_link_code(session: Session, member: Member, at: datetime,
