@@ -54,12 +54,17 @@ class Running:
 
     @property
     def messengers(self) -> dict[str, Messenger]:
-        found: dict[str, Messenger] = {}
-        if self.telegram is not None:
-            found["telegram"] = self.telegram.messenger
-        if self.zalo is not None:
-            found["zalo"] = self.zalo.messenger
-        return found
+        return messengers_of(self.telegram, self.zalo)
+
+
+def messengers_of(telegram: TelegramBot | None, zalo: ZaloBot | None) -> dict[str, Messenger]:
+    """The outbox messengers of the bots that run."""
+    found: dict[str, Messenger] = {}
+    if telegram is not None:
+        found["telegram"] = telegram.messenger
+    if zalo is not None:
+        found["zalo"] = zalo.messenger
+    return found
 
 
 def build_messengers(config: Config) -> dict[str, Messenger]:

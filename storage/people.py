@@ -126,7 +126,6 @@ def redeem(session: Session, invite: Invite, platform: str, external_id: str, ch
     if existing is not None and existing.revoked_at is None:
         identity = link_identity(session, existing, platform, external_id, chat_id,
                                  display_name, at)
-        identity.chat_id, identity.linked_at = chat_id, at
         invite.used_at, invite.used_by_member_id = at, existing.id
         record(session, at, f"{platform}:{external_id}", "member.link", "member", existing.id,
                platform=platform)
@@ -136,14 +135,7 @@ def redeem(session: Session, invite: Invite, platform: str, external_id: str, ch
                     created_at=at)
     session.add(member)
     session.flush()
-    found = identity_of(session, platform, external_id)
-    if found is None:
-        identity = Identity(member_id=member.id, platform=platform, external_id=external_id,
-                            chat_id=chat_id, display_name=display_name, linked_at=at)
-        session.add(identity)
-    else:
-        identity = found
-        identity.member_id, identity.chat_id, identity.linked_at = member.id, chat_id, at
+    identity = link_identity(session, member, platform, external_id, chat_id, display_name, at)
     invite.used_at, invite.used_by_member_id = at, member.id
     session.flush()
     record(session, at, f"{platform}:{external_id}", "member.join", "member", member.id,
@@ -153,14 +145,14 @@ def redeem(session: Session, invite: Invite, platform: str, external_id: str, ch
 
 def link_identity(session: Session, member: Member, platform: str, external_id: str,
                   chat_id: str, display_name: str, at: datetime) -> Identity:
-    """Link another chat account (e.g. the terminal) to an existing member."""
+    """Link a chat account to a member, moving it if it belonged to someone else."""
     identity = identity_of(session, platform, external_id)
     if identity is None:
         identity = Identity(member_id=member.id, platform=platform, external_id=external_id,
                             chat_id=chat_id, display_name=display_name, linked_at=at)
         session.add(identity)
     else:
-        identity.member_id = member.id
+        identity.member_id, identity.chat_id, identity.linked_at = member.id, chat_id, at
     session.flush()
     return identity
 

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,6 +73,15 @@ def db(engine: Engine) -> Iterator[Database]:
     finally:
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file with the default programme, copied by each flow test."""
+    from tests.harness import build_template
+
+    return build_template(tmp_path_factory.mktemp("template"),
+                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
 
 
 @pytest.fixture

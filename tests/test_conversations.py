@@ -18,13 +18,7 @@ from storage.models import Evidence, Identity, Member, Report, Review
 from storage.outbox import Message, enqueue
 from storage.people import revoke
 from tests.conftest import hanoi
-from tests.harness import build_template, copy_database
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template"),
-                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
+from tests.harness import copy_database
 
 
 @pytest.fixture(params=["telegram", "zalo"])

@@ -25,13 +25,7 @@ from storage.db import Database
 from storage.models import Agency, Identity, Member, Outbox
 from storage.outbox import Message, enqueue
 from tests.conftest import hanoi
-from tests.harness import REPO, build_template, copy_database
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template"),
-                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
+from tests.harness import REPO, copy_database
 
 
 @pytest.fixture

@@ -17,13 +17,7 @@ from bot.zalo_api import SECRET_HEADER, ZaloBotApi
 from storage.clock import FixedClock
 from storage.models import Report
 from tests.conftest import hanoi
-from tests.harness import build_template, copy_database
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template"),
-                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
+from tests.harness import copy_database
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.config import ConversationSettings
 from bot.loopback.telegram_server import FakeTelegramServer
 from bot.loopback.zalo_server import FakeZaloServer
+from bot.runner import messengers_of
 from bot.telegram import TelegramBot
 from bot.zalo import ZaloBot
 from bot.zalo_api import ZaloBotApi
@@ -108,12 +109,7 @@ class Stage:
 
     @property
     def messengers(self) -> dict[str, Messenger]:
-        found: dict[str, Messenger] = {}
-        if self.telegram is not None:
-            found["telegram"] = self.telegram.messenger
-        if self.zalo is not None:
-            found["zalo"] = self.zalo.messenger
-        return found
+        return messengers_of(self.telegram, self.zalo)
 
     def _count(self, event: Inbound) -> None:
         self.handled[f"{event.platform}:{event.user_id}"] += 1
