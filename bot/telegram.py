@@ -22,7 +22,7 @@ from telegram.request import HTTPXRequest
 
 from bot.logs import protect
 from bot.textsplit import split_text
-from handlers.events import Inbound, InboundFile, Reply
+from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
 from handlers.ports import SendError
 from handlers.service import ConversationService
 from handlers.texts import Texts
@@ -126,8 +126,6 @@ class TelegramMessenger:
         self.bot = bot
 
     async def deliver(self, chat_id: str, payload: dict[str, Any]) -> None:
-        from handlers.events import Choice, OutFile
-
         choices = tuple(tuple(Choice(label, data) for label, data in row)
                         for row in payload.get("choices") or [])
         file = None

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from handlers import onboarding, oversight, queries, report
+from handlers import absence, onboarding, oversight, queries, report
 from handlers.core import REPORTING_STATES, Conv, State, StepContext, Transition, split_choice
 from handlers.events import Reply
 from handlers.quick import parse_quick
+from storage.people import normalize_code as invite_shape
 
 Command = Callable[[StepContext, str], Transition]
 
@@ -25,12 +26,6 @@ def _correct(ctx: StepContext, args: str) -> Transition:
     return report.pick_code(ctx, args, correct=True)
 
 
-def _absence(ctx: StepContext, args: str) -> Transition:
-    from handlers import absence
-
-    return absence.start(ctx, args)
-
-
 # Telegram command names are Latin lower case (no diacritics); English aliases too.
 COMMANDS: dict[str, Command] = {
     "start": onboarding.start,
@@ -45,7 +40,7 @@ COMMANDS: dict[str, Command] = {
     "xuat": oversight.export, "export": oversight.export,
     "duyet": oversight.review_list, "review": oversight.review_list,
     "chidao": oversight.directive, "directive": oversight.directive,
-    "vangmat": _absence, "away": _absence,
+    "vangmat": absence.start, "away": absence.start,
     "lienket": onboarding.link, "link": onboarding.link,
     "kenh": onboarding.channel, "channel": onboarding.channel,
     "ngonngu": onboarding.language, "language": onboarding.language,
@@ -163,8 +158,6 @@ def _choice(ctx: StepContext, data: str) -> Transition:
         if kind == "x":
             return _cancel(ctx)
         if kind == "a":
-            from handlers import absence
-
             return absence.choose(ctx, arg)
         if kind == "i" and state == State.REPORT_ITEM:
             return report.pick(ctx, int(arg))
@@ -222,8 +215,6 @@ def _text(ctx: StepContext, text: str) -> Transition:
                 "Chưa rõ tình trạng của nội dung {code}. Ví dụ cách gõ: {code} 60% ghi chú · "
                 "{code} xong · {code} vướng mắc: lý do", code=parsed.code)))
         return report.quick(ctx, parsed)
-    from storage.people import normalize_code as invite_shape
-
     if invite_shape(text):
         return onboarding.try_join(ctx, text)
     return ctx.stay(Reply(tx._(

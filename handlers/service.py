@@ -44,6 +44,7 @@ from storage.audit import record
 from storage.chat_reader import StoreReader
 from storage.clock import Clock
 from storage.db import Database
+from storage.export_xlsx import write_workbook
 from storage.models import (
     Assignment,
     Conversation,
@@ -294,8 +295,6 @@ class ConversationService:
             mute.until = until
 
     def _export(self, session: Session, ctx: StepContext) -> Reply:
-        from storage.export_xlsx import write_workbook
-
         buffer = io.BytesIO()
         write_workbook(session, ctx.today, buffer)
         name = f"tien-do-{ctx.today.isoformat()}.xlsx"

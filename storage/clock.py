@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time as _time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -33,8 +33,6 @@ class FixedClock:
         self._now = moment.astimezone(UTC)
 
     def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
         self._now += timedelta(**delta)
 
 
@@ -47,7 +45,5 @@ class SimulatedClock:
         self._origin = _time.monotonic()
 
     def now(self) -> datetime:
-        from datetime import timedelta
-
         elapsed = (_time.monotonic() - self._origin) * self._speed
         return self._start + timedelta(seconds=elapsed)
