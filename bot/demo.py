@@ -135,15 +135,25 @@ async def time_travel(stage: Stage, db: Database, clock: FixedClock, until: date
     return log
 
 
+def inboxes(stage: Stage, people: dict[str, Person]) -> str:
+    """Everything each person received, reminders and digests included, in order."""
+    parts = []
+    for person in people.values():
+        parts.append(f"===== {person.name} ({person.platform}) =====")
+        parts += [said.text + "\n" for said in stage.received(person)]
+    return "\n".join(parts)
+
+
 def print_summary(db: Database, today: date) -> None:
     with db.unit_of_work() as session:
         data = aggregate.summary(session, today)
     table = Table(title=f"Tổng hợp / Summary — {today:%d/%m/%Y}")
-    for column in ("Lĩnh vực / Field", "Nhiệm vụ", "Tiến độ TB", "Xong", "Quá hạn"):
-        table.add_column(column)
+    table.add_column("Lĩnh vực / Field", overflow="fold")
+    for column in ("Nhiệm vụ", "Tiến độ TB", "Xong", "Quá hạn"):
+        table.add_column(column, justify="right")
     for group in data.by_field:
         tally = group.tally
-        table.add_row(f"{group.code} {group.name[:40]}", str(tally.count),
+        table.add_row(f"{group.code} {group.name}", str(tally.count),
                       f"{tally.avg_percent:.0f}%", str(tally.done), str(tally.overdue))
     console.print(table)
     console.print(f"Tỷ lệ báo cáo kỳ này / response rate: {data.response_rate:.0%}; "
@@ -174,6 +184,7 @@ async def main() -> int:
         days = await time_travel(stage, db, clock, date(2020, 3, 31), people)
         console.print("\n".join(days[:12] + ["…"] + days[-4:]), markup=False)
         (OUT / "transcript.txt").write_text(stage.transcript() + "\n", encoding="utf-8")
+        (OUT / "inboxes.txt").write_text(inboxes(stage, people), encoding="utf-8")
     today = clock.now().astimezone(HANOI).date()
     with db.unit_of_work() as session:
         write_workbook(session, today, OUT / "tong-hop.xlsx")
@@ -188,6 +199,8 @@ async def main() -> int:
     console.print(f"{stored} báo cáo / reports stored; {sent} tin nhắn nhắc việc và bản tin đã "
                   f"gửi qua outbox / reminder and digest messages sent through the outbox")
     console.print(f"Bản ghi hội thoại / transcript: {OUT / 'transcript.txt'}")
+    console.print(f"Mọi tin nhắn mỗi người nhận, kể cả nhắc việc / every message each person "
+                  f"received, reminders included: {OUT / 'inboxes.txt'}")
     console.print(f"Excel: {OUT / 'tong-hop.xlsx'}")
     if charts:
         console.print(f"Biểu đồ bản tin / digest chart: {OUT / 'digest-chart.png'}")

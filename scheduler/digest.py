@@ -78,11 +78,6 @@ class Digest:
         return "\n".join(self.parts)
 
 
-def field_of(code: str) -> str:
-    """Return the field an item belongs to: its code's first two parts ("2.5.a" → "2.5")."""
-    return ".".join(code.split(".")[:2])
-
-
 def _code_key(code: str) -> tuple[Any, ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
 
@@ -106,7 +101,7 @@ def field_rows(session: Session, states: Sequence[AssignmentState]) -> list[Fiel
     """Group states by field, with mean percent (no report counts 0) and category counts."""
     groups: dict[str, list[AssignmentState]] = {}
     for state in states:
-        groups.setdefault(field_of(state.item_code), []).append(state)
+        groups.setdefault(state.field_code, []).append(state)
     titles = {code: title for code, title in session.execute(
         select(Item.code, Item.title).where(Item.code.in_(list(groups)),
                                             Item.archived_at.is_(None)))}

@@ -115,8 +115,12 @@ def category_sql(status: Column, due: Column, completed_on: Column,
 
 
 def field_code(code: str) -> str:
-    """Return the field (top-level numbered ancestor) of an item code: "2.5.a" → "2"."""
-    return code.split(".", 1)[0]
+    """Return the field of an item code, its first two levels: "2.5.a" → "2.5", "2" → "2".
+
+    In a cooperation notice the fields are the numbered items of the content section
+    (2.1 state management … 2.9 defence and security); bullets belong to their field.
+    """
+    return ".".join(code.split(".", 2)[:2])
 
 
 class field_code_sql(FunctionElement[str]):  # noqa: N801 (a SQL function, named like one)
@@ -127,16 +131,26 @@ class field_code_sql(FunctionElement[str]):  # noqa: N801 (a SQL function, named
     name = "field_code"
 
 
+def _field_sqlite(code: str) -> str:
+    first = f"instr({code}, '.')"
+    second = f"instr(substr({code}, {first} + 1), '.')"
+    return (f"CASE WHEN {first} > 0 AND {second} > 0 "
+            f"THEN substr({code}, 1, {first} + {second} - 1) ELSE {code} END")
+
+
+def _field_postgresql(code: str) -> str:
+    return (f"CASE WHEN split_part({code}, '.', 2) = '' THEN {code} "
+            f"ELSE split_part({code}, '.', 1) || '.' || split_part({code}, '.', 2) END")
+
+
 @compiles(field_code_sql)
 def _field_code_default(element: field_code_sql, compiler: Any, **kw: Any) -> str:
-    code = compiler.process(element.clauses, **kw)
-    return (f"CASE WHEN instr({code}, '.') > 0 THEN substr({code}, 1, instr({code}, '.') - 1)"
-            f" ELSE {code} END")
+    return _field_sqlite(compiler.process(element.clauses, **kw))
 
 
 @compiles(field_code_sql, "postgresql")
 def _field_code_postgresql(element: field_code_sql, compiler: Any, **kw: Any) -> str:
-    return f"split_part({compiler.process(element.clauses, **kw)}, '.', 1)"
+    return _field_postgresql(compiler.process(element.clauses, **kw))
 
 
 def month_of(day: date) -> tuple[date, date]:
@@ -663,11 +677,7 @@ FROM (
 ) per
 GROUP BY field, agency_id, category
 """
-_FIELD_SQL = {
-    "postgresql": "split_part(i.code, '.', 1)",
-    "sqlite": "CASE WHEN instr(i.code, '.') > 0 THEN substr(i.code, 1, instr(i.code, '.') - 1)"
-              " ELSE i.code END",
-}
+_FIELD_SQL = {"postgresql": _field_postgresql("i.code"), "sqlite": _field_sqlite("i.code")}
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,10 @@ def test_every_category_has_a_vietnamese_label_and_a_colour() -> None:
     assert len(set(CATEGORY_COLOURS.values())) == len(Category)
 
 
-@pytest.mark.parametrize(("code", "field"), [("2.5", "2"), ("2.2.b", "2"), ("10", "10"),
-                                             ("10.1.a", "10")])
-def test_field_is_the_top_level_number(code: str, field: str) -> None:
+@pytest.mark.parametrize(("code", "field"), [("2.5", "2.5"), ("2.2.b", "2.2"), ("10", "10"),
+                                             ("10.1.a", "10.1"), ("III.1", "III.1"),
+                                             ("2.10.b", "2.10")])
+def test_field_is_the_numbered_item_a_bullet_belongs_to(code: str, field: str) -> None:
     assert field_code(code) == field
 
 
@@ -210,7 +211,8 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
     assert (o.open, o.open_reported, o.overdue, o.blocked) == (5, 2, 2, 1)
     assert result.response_rate == pytest.approx(0.4)
     assert [(g.code, g.name, g.tally.count) for g in result.by_field] == [
-        ("1", "Công tác xây dựng Đảng", 2), ("2", "Hợp tác phát triển kinh tế – xã hội", 5)]
+        ("1.1", "Trao đổi kinh nghiệm công tác xây dựng Đảng", 2), ("2.5", "Giao thông", 4),
+        ("2.9", "Hỗ trợ quỹ an sinh xã hội 3 tỷ đồng", 1)]
     assert [(g.code, g.tally.count, g.tally.done) for g in result.by_locality] == [
         ("HN", 3, 1), ("HY", 4, 1)]
     assert [(g.code, g.tally.count) for g in result.by_agency] == [
@@ -346,7 +348,7 @@ def test_states_are_filtered_and_in_document_order(db: Database) -> None:
         assert names(agency_ids=[store.a["A1"].agency_id]) == ["A1", "A4"]
         a2 = assignment_states(s, TODAY, item_codes=["2.5.a"], locality_code="HY")[0]
     assert (a2.item_code, a2.field_code, a2.agency_code, a2.locality_code) == (
-        "2.5.a", "2", "HY-GTVT", "HY")
+        "2.5.a", "2.5", "HY-GTVT", "HY")
     assert a2.overdue and a2.days_left(TODAY) == -2 and a2.category is C.IN_PROGRESS_OVERDUE
 
 
