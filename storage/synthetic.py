@@ -238,19 +238,22 @@ def _items(writer: _BulkWriter, rng: random.Random, programme_id: int, n_leaves:
         due = None if rng.random() < 0.1 else start + timedelta(days=rng.randint(45, 540))
         leaves.append(_Leaf(item_id, due))
 
+    # Like a real notice: one content section "2" whose numbered items 2.1 … 2.N are the
+    # fields (field_code keeps two levels), each with items and bullets below.
+    root = add(None, "2", "item", "Nội dung hợp tác")
     for f in range(1, fields + 1):
-        field_id = add(None, str(f), "section", FIELDS[f - 1])
+        field_id = add(root, f"2.{f}", "item", FIELDS[f - 1])
         made, k = 0, 0
         while made < per_field and len(leaves) < n_leaves:
             k += 1
             topic = rng.choice(TOPICS)
-            item_id = add(field_id, f"{f}.{k}", "item", f"Phối hợp {topic}")
+            item_id = add(field_id, f"2.{f}.{k}", "item", f"Phối hợp {topic}")
             if rng.random() < 0.25:
                 leaf(item_id)
                 made += 1
                 continue
             for b in range(min(rng.randint(2, bullet_max), n_leaves - len(leaves))):
-                leaf(add(item_id, f"{f}.{k}.{_letters(b)}", "bullet",
+                leaf(add(item_id, f"2.{f}.{k}.{_letters(b)}", "bullet",
                          f"Triển khai {topic}, phần {_letters(b)}"))
                 made += 1
     writer.insert("item", ITEM_COLUMNS, rows, count=len(rows))
