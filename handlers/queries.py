@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.core import OVERSIGHT_ROLES, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import normalize_code
@@ -24,12 +26,14 @@ def mine(ctx: StepContext, args: str = "") -> Transition:
     return ctx.stay(Reply("\n".join(lines)))
 
 
-def may_see(ctx: StepContext, states: list[object]) -> bool:
-    """Oversight roles see everything; an official sees items their agency works on."""
+def visible(ctx: StepContext, states: list[Any]) -> list[Any]:
+    """Oversight roles see everything; an official sees only the items their agency works on
+    (with every agency of both localities on those items), never a whole section."""
     assert ctx.member is not None
     if ctx.member.role in OVERSIGHT_ROLES:
-        return True
-    return any(getattr(s, "agency_id", None) == ctx.member.agency_id for s in states)
+        return states
+    own = {s.item_code for s in states if s.agency_id == ctx.member.agency_id}
+    return [s for s in states if s.item_code in own]
 
 
 def item(ctx: StepContext, args: str) -> Transition:
@@ -42,8 +46,8 @@ def item(ctx: StepContext, args: str) -> Transition:
     if found is None:
         return ctx.stay(Reply(tx._("Không có nội dung mã {code}. Gõ /cuatoi để xem mã các "
                                    "nội dung.", code=code)))
-    states = list(ctx.reader.item_states(code))
-    if not may_see(ctx, states):
+    states = visible(ctx, list(ctx.reader.item_states(code)))
+    if not states:
         return ctx.stay(Reply(tx._(
             "Nội dung {code} không thuộc phạm vi của {agency}. Anh/chị chỉ xem được các "
             "nội dung cơ quan mình được giao.", code=code,

@@ -171,6 +171,9 @@ async def test_other_agencys_item_is_refused(world: World) -> None:
     lan = await world.join("Lan", "HY-GTVT")
     assert "không được giao" in text_of(await world.say(lan, "2.8 xong"))
     assert "không thuộc phạm vi" in text_of(await world.say(lan, "/muc 2.8"))
+    section = text_of(await world.say(lan, "/muc 2"))  # a whole section: only her items
+    assert "Sở Giao thông vận tải Hà Nội" in section  # the other side of her own 2.5
+    assert "Lao động" not in section and "Tài nguyên" not in section
     assert reports(world) == []
 
 
