@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.logs import protect
 from bot.terminal import render_text
 from bot.zalo_api import (
     EVENT_IMAGE,
@@ -149,6 +150,7 @@ class ZaloBot:
         self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
 
     async def start_webhook(self, listen: str, port: int, path: str, secret: str) -> None:
+        protect(secret)
         app = make_webhook_app(secret, self.handle, path=path)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
