@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.loopback.stage import Stage, text_of
 from bot.telegram import TelegramBot
+from handlers.service import ConversationService
 from storage.clock import FixedClock
 from storage.models import Report
 from tests.conftest import hanoi
@@ -149,3 +150,33 @@ async def test_malformed_updates_are_skipped_and_the_bot_keeps_answering(stage: 
     answer = await stage.say(lan, "/cuatoi")
     assert "2.5" in text_of(answer)
     assert reports(stage) == []
+
+
+async def test_a_restart_mid_report_loses_nothing(template: Path, tmp_path: Path) -> None:
+    """Stop the bot half-way through a report and start a new one on the same database:
+    the official goes on where they were (state lives in the store, not in the process)."""
+    db = copy_database(template, tmp_path)
+    clock = FixedClock(hanoi(2019, 12, 2, 9, 0))
+    async with Stage(db, clock, tmp_path, zalo=False) as first:
+        lan = await first.join("Lan", "HY-GTVT")
+        await first.say(lan, "/baocao")
+        await first.tap(lan, "2.5")
+        await first.tap(lan, "Đang thực hiện")
+        server = first.telegram_server
+        assert server is not None and first.telegram is not None
+        await first.telegram.stop()  # the process dies here
+        fresh = ConversationService(db, clock, first.settings, tz=first.service.tz,
+                                    evidence_dir=tmp_path / "evidence")
+        second = TelegramBot(fresh, server.token, base_url=server.base_url,
+                             base_file_url=server.base_file_url, on_handled=first._count)
+        first.telegram = second
+        await second.start_polling()
+        note = await first.say(lan, "70")
+        assert "Ghi chú" in text_of(note)
+        await first.tap(lan, "Bỏ qua")
+        await first.tap(lan, "Tiếp tục")
+        await first.tap(lan, "Gửi báo cáo")
+    with db.unit_of_work() as session:
+        assert [(r.status, r.percent) for r in session.scalars(select(Report))] == [
+            ("in_progress", 70)]
+    db.dispose()
