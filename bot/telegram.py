@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 
 from bot.logs import protect
 from bot.textsplit import split_text
+from handlers.conversation import apology
 from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
 from handlers.ports import SendError
 from handlers.service import ConversationService
@@ -247,9 +248,7 @@ class TelegramBot:
         if isinstance(update, Update) and update.effective_chat is not None:
             tx = Texts("vi")
             with contextlib.suppress(TelegramError):
-                await self.app.bot.send_message(update.effective_chat.id, tx._(
-                    "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn này. Chưa có gì bị mất; vui lòng "
-                    "thử lại sau ít phút."))
+                await self.app.bot.send_message(update.effective_chat.id, apology(tx))
 
     async def register_commands(self) -> None:
         """Publish the command menu in Vietnamese (default) and English."""

@@ -24,6 +24,7 @@ from bot.zalo_api import (
     ZaloEvent,
 )
 from bot.zalo_webhook import make_webhook_app
+from handlers.conversation import apology
 from handlers.events import Inbound, InboundFile, Reply
 from handlers.ports import SendError
 from handlers.service import ConversationService
@@ -140,10 +141,23 @@ class ZaloBot:
                 delay = min(delay * 2, 60.0)
                 continue
             if event is not None:
-                try:
-                    await self.handle(event)
-                except ZaloApiError as exc:
-                    log.warning("could not answer on Zalo: %s", exc)
+                await self.handle_safely(event)
+
+    async def handle_safely(self, event: ZaloEvent) -> None:
+        """Handle an event; on an unexpected error, log it and ask the person to resend.
+
+        Zalo hands each polled event over once, and a failed webhook would only be retried
+        into the same error: either way the person is told, and the bot keeps going.
+        """
+        try:
+            await self.handle(event)
+        except ZaloApiError as exc:
+            log.warning("could not answer on Zalo: %s", exc)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the bot
+            log.exception("error while handling a Zalo event")
+            if event.chat_id:
+                with contextlib.suppress(ZaloApiError):
+                    await self.api.send_message(event.chat_id, apology(Texts("vi")))
 
     async def start_polling(self) -> None:
         await self.api.get_me()
@@ -151,7 +165,7 @@ class ZaloBot:
 
     async def start_webhook(self, listen: str, port: int, path: str, secret: str) -> None:
         protect(secret)
-        app = make_webhook_app(secret, self.handle, path=path)
+        app = make_webhook_app(secret, self.handle_safely, path=path)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, listen, port).start()

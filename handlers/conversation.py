@@ -9,6 +9,7 @@ from handlers import absence, onboarding, oversight, queries, report
 from handlers.core import REPORTING_STATES, Conv, State, StepContext, Transition, split_choice
 from handlers.events import Reply
 from handlers.quick import parse_quick
+from handlers.texts import Texts
 from storage.people import normalize_code as invite_shape
 
 Command = Callable[[StepContext, str], Transition]
@@ -47,6 +48,12 @@ COMMANDS: dict[str, Command] = {
     "trogiup": onboarding.help_, "help": onboarding.help_,
 }
 OPEN_TO_ALL = {"start", "trogiup", "help", "huy", "cancel"}
+
+
+def apology(tx: Texts) -> str:
+    """What a person reads when handling their message failed unexpectedly."""
+    return tx._("Xin lỗi, bot gặp lỗi khi xử lý tin nhắn này. Chưa có gì bị mất; vui lòng thử "
+                "lại sau ít phút.")
 
 
 def expired(ctx: StepContext) -> bool:
