@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "bot.commands.run",
     "bot.commands.schedule",
     "bot.commands.zalo",
+    "bot.commands.status",
 )
 
 

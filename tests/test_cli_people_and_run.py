@@ -171,3 +171,33 @@ url = "https://bot.example.vn/zalo/webhook"
         assert code == 0 and "https://bot.example.vn/zalo/webhook" in out
         assert (await asyncio.to_thread(cli, "delete"))[0] == 0
         assert zalo.webhook is None
+
+
+def test_status_says_what_needs_attention(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from storage.db import Database
+    from storage.models import Agency, Member
+    from storage.outbox import Message, enqueue
+
+    config = write_config(tmp_path)
+    code, out = run_cli(config, "status")
+    assert code == 1 and "no programme imported" in out
+    assert run_cli(config, "import")[0] == 0
+    code, out = run_cli(config, "status")
+    assert code == 0 and "programmes: 1" in out
+    db = Database.open(load_config(config).database_url)
+    an_hour_ago = hanoi(2019, 12, 2, 8, 0)
+    with db.unit_of_work() as session:
+        agency = session.scalars(select(Agency).where(Agency.code == "HY-GTVT")).one()
+        member = Member(agency_id=agency.id, name="Lan", created_at=an_hour_ago,
+                        unreachable_at=an_hour_ago)
+        session.add(member)
+        session.flush()
+        enqueue(session, key="k", member=member, reason="reminder", message=Message("x"),
+                due_at=an_hour_ago - timedelta(minutes=5), now=an_hour_ago)
+    db.dispose()
+    code, out = run_cli(config, "status", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["members_unreachable"] == 1
+    assert any("unreachable" in p for p in report["problems"])
