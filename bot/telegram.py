@@ -106,7 +106,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 async def send_reply(bot: Any, chat_id: int | str, reply: Reply) -> None:
     """Send one neutral reply: long text split, the keyboard on the last part, then a file."""
-    parts = split_text(reply.text, MAX_TEXT) if reply.text else []
+    text = reply.text_with_details()
+    parts = split_text(text, MAX_TEXT) if text else []
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 and not reply.file else None
         await bot.send_message(chat_id, part, reply_markup=markup)

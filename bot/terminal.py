@@ -6,10 +6,11 @@ from handlers.events import Reply
 
 
 def render_text(reply: Reply) -> str:
-    """Text followed by the choices: numbered, or inline when the labels are what to type."""
+    """Text followed by the choices: numbered (with their details, when given), or inline
+    when the labels are what to type."""
     choices = reply.flat_choices()
     if not choices:
-        return reply.text
+        return reply.text_with_details()
     if reply.typed_choices:
         typed = [c.label for c in choices if c.label[:1].isdigit()]
         rest = [c.label for c in choices if not c.label[:1].isdigit()]
@@ -17,5 +18,6 @@ def render_text(reply: Reply) -> str:
         if rest:
             lines.append(" · ".join(f"/huy = {label}" for label in rest[:1]))
         return "\n".join(lines)
-    numbered = [f"{index}. {choice.label}" for index, choice in enumerate(choices, start=1)]
+    details = list(reply.details) + [c.label for c in choices[len(reply.details):]]
+    numbered = [f"{index}. {line}" for index, line in enumerate(details, start=1)]
     return "\n".join([reply.text, *numbered])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -66,7 +66,11 @@ class Reply:
     choices: tuple[tuple[Choice, ...], ...] = ()
     file: OutFile | None = None
     typed_choices: bool = False  # the labels are what to type (e.g. percentages), not numbered
-    remove_choices_of: str | None = field(default=None, compare=False)
+    details: tuple[str, ...] = ()  # one line per leading choice, describing it in full
 
     def flat_choices(self) -> list[Choice]:
         return [choice for row in self.choices for choice in row]
+
+    def text_with_details(self) -> str:
+        """The text with the choices' details listed under it (for platforms with buttons)."""
+        return "\n".join([self.text, *self.details]) if self.details else self.text

@@ -58,7 +58,6 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     page = max(0, min(page, pages - 1))
     shown = states[page * size:(page + 1) * size]
     head = tx._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=page + 1, pages=pages)
-    lines = [head] + [state_line(tx, s) for s in shown]
     transition = ctx.go(State.REPORT_ITEM, {"page": page})
     rows = [[(shorten(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")]
             for s in shown]
@@ -71,7 +70,8 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
         rows.append(nav)
     rows.append([(tx._("Huỷ"), "x")])
     assert transition.menu_token is not None
-    transition.replies.append(Reply("\n".join(lines), menu(transition.menu_token, rows)))
+    transition.replies.append(Reply(head, menu(transition.menu_token, rows),
+                                    details=tuple(state_line(tx, s) for s in shown)))
     return transition
 
 
