@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,8 +128,11 @@ async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) ->
         running.scheduler = _scheduler(config, db, clock, running.dispatcher)
         if running.scheduler is not None:
             await running.scheduler.start()
-    running.tasks.append(asyncio.create_task(running.dispatcher.run(running.stop_event),
-                                             name="outbox-dispatcher"))
+    scheduler = running.scheduler
+    leader: Callable[[], bool] = (lambda: bool(scheduler.is_leader)) if scheduler else \
+        (lambda: True)
+    running.tasks.append(asyncio.create_task(
+        running.dispatcher.run(running.stop_event, active=leader), name="outbox-dispatcher"))
     return running
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -67,10 +67,22 @@ class Dispatcher:
                                      .values(status="pending"))
             return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        """Loop until `stop` is set, sleeping when nothing is due."""
-        self.recover()
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0,
+                  active: Callable[[], bool] = lambda: True) -> None:
+        """Loop until `stop` is set, sleeping when nothing is due.
+
+        `active` says whether this process may send now: with several workers on PostgreSQL
+        only the scheduler leader does, so the platforms' rate limits hold for the whole
+        deployment.
+        """
+        recovered = False
         while not stop.is_set():
+            if not active():
+                await asyncio.sleep(idle_seconds)
+                continue
+            if not recovered:
+                self.recover()
+                recovered = True
             delay = await self.drain_once()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

@@ -183,3 +183,28 @@ async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_one(
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Outbox)
                               .where(Outbox.status != "sent")) == 0
+
+
+async def test_only_the_leader_sends(db: Database, server: FakeTelegramServer) -> None:
+    chats = members(db, 3)
+    for chat in chats:
+        server.add_user(chat, "Cán bộ")
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    fill_outbox(db, clock)
+    leader = {"now": False}
+    stop = asyncio.Event()
+    async with Bot(server.token, base_url=server.base_url) as bot:
+        dispatcher = Dispatcher(db, clock, {"telegram": TelegramMessenger(bot)},
+                                {"telegram": Limits(100, 10)})
+        task = asyncio.create_task(dispatcher.run(stop, idle_seconds=0.02,
+                                                  active=lambda: leader["now"]))
+        await asyncio.sleep(0.2)
+        assert server.sent == []  # a follower worker keeps its hands off the outbox
+        leader["now"] = True
+        for _ in range(100):
+            if statuses(db)["sent"] == 3:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+    assert statuses(db) == Counter({"sent": 3})

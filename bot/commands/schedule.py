@@ -240,7 +240,8 @@ async def _serve(ctx: CommandContext) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await service.start()
-    task = asyncio.create_task(dispatcher.run(stop)) if dispatcher is not None else None
+    task = asyncio.create_task(dispatcher.run(stop, active=lambda: service.is_leader)) \
+        if dispatcher is not None else None
     try:
         await stop.wait()
     finally:
