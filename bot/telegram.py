@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -188,6 +189,9 @@ class TelegramBot:
                  base_file_url: str, concurrent: int = 8,
                  on_handled: Callable[[Inbound], None] | None = None) -> None:
         protect(token)
+        # update_id counts per bot: keying deduplication by bot keeps a new token's first
+        # updates from colliding with the old bot's, kept for a month.
+        self.bot_id = token.split(":", 1)[0]
         self.service = service
         self.on_handled = on_handled  # tests and benchmarks count finished updates
         bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
@@ -217,6 +221,7 @@ class TelegramBot:
             return
         if event.group and not (event.text or "").startswith("/"):
             return  # in groups, only commands are for the bot
+        event = dataclasses.replace(event, update_key=f"{self.bot_id}:{event.update_key}")
         try:
             replies = await self.service.handle(event, self._fetch)
             for reply in replies:

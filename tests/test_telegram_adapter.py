@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.loopback.stage import Stage, text_of
+from bot.loopback.telegram_server import FakeTelegramServer
 from bot.telegram import TelegramBot
 from handlers.service import ConversationService
 from storage.clock import FixedClock
@@ -179,4 +180,20 @@ async def test_a_restart_mid_report_loses_nothing(template: Path, tmp_path: Path
     with db.unit_of_work() as session:
         assert [(r.status, r.percent) for r in session.scalars(select(Report))] == [
             ("in_progress", 70)]
+    db.dispose()
+
+
+async def test_a_new_bot_token_is_not_mistaken_for_redeliveries(template: Path,
+                                                                 tmp_path: Path) -> None:
+    """A new bot's update ids start over; its first messages must still be answered."""
+    db = copy_database(template, tmp_path)
+    clock = FixedClock(hanoi(2019, 12, 2, 9, 0))
+    for token in ("111111:old-bot-token_aaaaaaaaaaaaaaaaaaaaaaaa",
+                  "222222:new-bot-token_bbbbbbbbbbbbbbbbbbbbbbbb"):
+        stage = Stage(db, clock, tmp_path, zalo=False)
+        stage.telegram_server = FakeTelegramServer(token)
+        async with stage:
+            person = stage.person("Lan")
+            answer = await stage.say(person, "/trogiup")
+            assert "chưa được liên kết" in text_of(answer)
     db.dispose()
