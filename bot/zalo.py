@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +108,9 @@ class ZaloBot:
         if inbound is None:
             log.info("ignored Zalo event %s", event.event_name[:40])
             return
+        if inbound.update_key:  # message ids are only known unique per bot
+            inbound = dataclasses.replace(
+                inbound, update_key=f"{self.api.fingerprint}:{inbound.update_key}")
         try:
             if inbound.group and not (inbound.text or "").startswith("/"):
                 return

@@ -17,6 +17,7 @@ httpx exception chained, so a logged traceback cannot leak the URL either.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import re
@@ -487,6 +488,11 @@ class ZaloBotApi:
 
     def __repr__(self) -> str:
         return f"ZaloBotApi(base_url={self._base_url!r})"
+
+    @property
+    def fingerprint(self) -> str:
+        """A short stable name for this bot that reveals nothing of its token."""
+        return hashlib.sha256(self._token.encode()).hexdigest()[:12]
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it."""
