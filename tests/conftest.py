@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
@@ -15,8 +14,9 @@ from sqlalchemy.orm import sessionmaker
 
 from storage.clock import FixedClock
 from storage.db import Database, make_engine, upgrade
+from storage.programme import ProgrammeSpec, load_programme_file
+from tests.harness import HANOI, PROGRAMME, build_template
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 NO_PG = "TEST_DATABASE_URL is not set: PostgreSQL runs of the store tests need a database URL"
 
@@ -78,10 +78,14 @@ def db(engine: Engine) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with the default programme, copied by each flow test."""
-    from tests.harness import build_template
-
     return build_template(tmp_path_factory.mktemp("template"),
                           FixedClock(hanoi(2019, 7, 1, 8, 0)))
+
+
+@pytest.fixture(scope="session")
+def spec() -> ProgrammeSpec:
+    """The default programme file, read and checked once."""
+    return load_programme_file(PROGRAMME)
 
 
 @pytest.fixture

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+from datetime import datetime
 from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
 
-from storage.clock import Clock
+from rich.console import Console
+
+from bot.cli import CommandContext, main
+from storage.clock import Clock, FixedClock
 from storage.db import Database, make_engine, upgrade
 from storage.programme import import_programme, load_programme_file
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMME = REPO / "programmes" / "ha-noi-hung-yen-2019.toml"
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def build_template(folder: Path, clock: Clock) -> Path:
@@ -30,3 +38,32 @@ def copy_database(template: Path, folder: Path) -> Database:
     target = folder / "tiendo.sqlite3"
     shutil.copyfile(template, target)
     return Database.open(f"sqlite:///{target}")
+
+
+def write_config(folder: Path, extra: str = "", programme: Path = PROGRAMME) -> Path:
+    """Write a config.toml for one test: SQLite and data files in `folder`."""
+    path = folder / "config.toml"
+    path.write_text(f"""
+[app]
+programme = "{programme}"
+data_dir = "{folder / 'data'}"
+[database]
+url = "sqlite:///{folder / 'tiendo.sqlite3'}"
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+def cli_context(config: Path | None, clock: Clock, *, width: int = 200,
+                file: TextIO | None = None) -> CommandContext:
+    """A command context on a fixed clock whose console prints to stdout or `file`."""
+    console = Console(file=file, width=width, highlight=False, record=True)
+    return CommandContext(config, console=console, clock=clock)
+
+
+def run_cli(config: Path, *args: str, clock: Clock | None = None) -> tuple[int, str]:
+    """Run `tiendo --config CONFIG ARGS…`; return the exit code and what it printed."""
+    ctx = cli_context(config, clock or FixedClock(datetime(2019, 12, 2, 9, tzinfo=HANOI)),
+                      file=io.StringIO())
+    code = main(["--config", str(config), *args], ctx=ctx)
+    return code, ctx.console.export_text()

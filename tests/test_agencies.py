@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,17 +30,11 @@ from storage.models import (
     Member,
     Report,
 )
-from storage.programme import ProgrammeSpec, import_programme, load_programme_file
+from storage.programme import ProgrammeSpec, import_programme
+from tests.harness import cli_context, write_config
 
-ROOT = Path(__file__).resolve().parent.parent
-PROGRAMME = ROOT / "programmes" / "ha-noi-hung-yen-2019.toml"
 AT = datetime(2019, 7, 5, 2, 0, tzinfo=UTC)
 MERGED_AT = datetime(2020, 1, 2, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def spec() -> ProgrammeSpec:
-    return load_programme_file(PROGRAMME)
 
 
 @pytest.fixture
@@ -216,12 +209,7 @@ def test_rename_refuses_an_empty_name_and_an_unknown_code(imported: Database) ->
 
 
 def _ctx(tmp_path: Path) -> CommandContext:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[app]\nprogramme = "{PROGRAMME}"\n\n'
-                      f'[database]\nurl = "sqlite:///{tmp_path / "tiendo.sqlite3"}"\n',
-                      encoding="utf-8")
-    return CommandContext(config, console=Console(width=200, highlight=False),
-                          clock=FixedClock(MERGED_AT))
+    return cli_context(write_config(tmp_path), FixedClock(MERGED_AT))
 
 
 def test_agency_commands_merge_rename_and_list(

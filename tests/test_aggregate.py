@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from sqlalchemy import Date, String, literal, select
 from sqlalchemy.orm import Session
 
-from bot.cli import CommandContext, main
+from bot.cli import main
+from bot.config import load_config
 from storage.aggregate import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,
@@ -53,6 +53,7 @@ from storage.reports import (
 )
 from storage.synthetic import build_synthetic
 from tests.conftest import hanoi
+from tests.harness import cli_context, write_config
 
 TODAY = date(2019, 12, 2)  # the clock fixture's day
 DUE = date(2019, 11, 30)
@@ -437,17 +438,14 @@ def test_the_cached_state_matches_the_history(db: Database) -> None:
 
 
 def test_summary_json_through_the_cli(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tiendo.sqlite3'}"
-    config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
-    database = Database.open(url)
+    config = write_config(tmp_path)
+    database = Database.open(load_config(config).database_url)
     with database.unit_of_work() as s:
         build_synthetic(s, assignments=250, reports=1500, seed=5, today=TODAY)
         expected = summary(s, TODAY, limit=5)
     database.dispose()
     out = io.StringIO()
-    ctx = CommandContext(None, console=Console(file=out, width=200),
-                         clock=FixedClock(hanoi(2019, 12, 2, 9)))
+    ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), file=out)
     assert main(["--config", str(config), "summary", "--json", "--limit", "5"], ctx=ctx) == 0
     data = json.loads(out.getvalue())
     assert data["today"] == "2019-12-02" and data["period"] == ["2019-12-01", "2019-12-31"]
@@ -462,16 +460,13 @@ def test_summary_json_through_the_cli(tmp_path: Path) -> None:
 
 
 def test_summary_tables_through_the_cli(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tiendo.sqlite3'}"
-    config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
-    database = Database.open(url)
+    config = write_config(tmp_path)
+    database = Database.open(load_config(config).database_url)
     with database.unit_of_work() as s:
         build_store(s)
     database.dispose()
     out = io.StringIO()
-    ctx = CommandContext(None, console=Console(file=out, width=240),
-                         clock=FixedClock(hanoi(2019, 12, 2, 9)))
+    ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), width=240, file=out)
     assert main(["--config", str(config), "summary"], ctx=ctx) == 0
     text = out.getvalue()
     for words in ("Tổng quan / Overall", "Hoàn thành đúng hạn / Done on time",

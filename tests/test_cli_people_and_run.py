@@ -9,39 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from sqlalchemy import select
 
-from bot.cli import CommandContext, main
 from bot.config import ConfigError, load_config
 from bot.loopback.telegram_server import FakeTelegramServer
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.runner import start, stop
-from storage.clock import Clock, FixedClock, SystemClock
+from storage.clock import FixedClock, SystemClock
 from storage.models import Report
 from tests.conftest import hanoi
-from tests.harness import PROGRAMME, REPO
-
-
-def write_config(tmp_path: Path, extra: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[app]
-programme = "{PROGRAMME}"
-data_dir = "{tmp_path / 'var'}"
-[database]
-url = "sqlite:///{tmp_path / 'tiendo.sqlite3'}"
-{extra}
-""", encoding="utf-8")
-    return path
-
-
-def run_cli(config: Path, *args: str, clock: Clock | None = None) -> tuple[int, str]:
-    console = Console(record=True, width=200)
-    ctx = CommandContext(config, console=console,
-                         clock=clock or FixedClock(hanoi(2019, 12, 2, 9, 0)))
-    code = main(["--config", str(config), *args], ctx=ctx)
-    return code, console.export_text()
+from tests.harness import REPO, run_cli, write_config
 
 
 def test_invite_prints_codes_and_links_and_revoke_stops_a_code(tmp_path: Path) -> None:

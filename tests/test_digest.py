@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from sqlalchemy import select
 
 from bot.cli import CommandContext, main
@@ -16,15 +15,13 @@ from storage.aggregate import field_code
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import Assignment, Directive, Item
-from storage.programme import ProgrammeSpec, load_programme_file
-from tests.test_reminders import PROGRAMME, World, hanoi
+from storage.programme import ProgrammeSpec
+from tests.conftest import hanoi
+from tests.harness import cli_context, write_config
+from tests.test_reminders import World
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
-
-@pytest.fixture(scope="module")
-def spec() -> ProgrammeSpec:
-    return load_programme_file(PROGRAMME)
 
 
 @pytest.fixture
@@ -146,14 +143,10 @@ def test_the_scheduler_sends_the_chart_then_the_text_to_each_vice_chair(
 
 def test_digest_preview_command_prints_the_text_and_writes_the_chart(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[app]\nprogramme = "{PROGRAMME}"\ndata_dir = "{tmp_path / "data"}"\n\n'
-                      f'[database]\nurl = "sqlite:///{tmp_path / "tiendo.sqlite3"}"\n',
-                      encoding="utf-8")
+    config = write_config(tmp_path)
 
     def ctx() -> CommandContext:
-        return CommandContext(config, console=Console(width=200, highlight=False),
-                              clock=FixedClock(hanoi(2020, 3, 16, 9, 0)))
+        return cli_context(config, FixedClock(hanoi(2020, 3, 16, 9, 0)))
 
     assert main(["import"], ctx=ctx()) == 0
     capsys.readouterr()

@@ -10,11 +10,13 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from rich.console import Console
 
-from bot.cli import CommandContext, main
+from bot.cli import main
+from bot.config import load_config
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import HEADER_ROW, HEADERS, write_workbook
 from tests.conftest import hanoi
+from tests.harness import cli_context, write_config
 from tests.test_aggregate import TODAY, build_store
 
 EXPECTED_HEADERS = ["Mã nội dung", "Nội dung", "Cơ quan", "Địa phương", "Vai trò", "Trạng thái",
@@ -82,16 +84,13 @@ def test_workbook_has_the_consolidated_table_by_locality_and_the_issues(db: Data
 
 
 def test_export_command_writes_the_file_and_says_where(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tiendo.sqlite3'}"
-    config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
-    database = Database.open(url)
+    config = write_config(tmp_path)
+    database = Database.open(load_config(config).database_url)
     with database.unit_of_work() as s:
         build_store(s)
     database.dispose()
     out = io.StringIO()
-    ctx = CommandContext(None, console=Console(file=out, width=300),
-                         clock=FixedClock(hanoi(2020, 1, 6, 9)))
+    ctx = cli_context(None, FixedClock(hanoi(2020, 1, 6, 9)), width=300, file=out)
     target = tmp_path / "bao-cao" / "tong-hop.xlsx"
     assert main(["--config", str(config), "export", str(target), "--at", "2019-12-02"],
                 ctx=ctx) == 0
@@ -102,11 +101,8 @@ def test_export_command_writes_the_file_and_says_where(tmp_path: Path) -> None:
 
 
 def test_export_refuses_a_name_that_is_not_xlsx(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.sqlite3"}"\n',
-                      encoding="utf-8")
-    ctx = CommandContext(None, console=Console(file=io.StringIO()),
-                         clock=FixedClock(hanoi(2019, 12, 2, 9)))
+    config = write_config(tmp_path)
+    ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), file=io.StringIO())
     errors = io.StringIO()
     ctx.err = Console(file=errors, width=200)
     assert main(["--config", str(config), "export", str(tmp_path / "bang.csv")], ctx=ctx) == 2

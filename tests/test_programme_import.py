@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -36,11 +35,10 @@ from storage.programme import (
     import_programme,
     load_programme_file,
 )
+from tests.harness import PROGRAMME, REPO, cli_context, write_config
 
-ROOT = Path(__file__).resolve().parent.parent
-PROGRAMME = ROOT / "programmes" / "ha-noi-hung-yen-2019.toml"
-NOTICE = ROOT / "programmes" / "ha-noi-hung-yen-2019-notice.txt"
-SEED = ROOT.parent / "shared" / "seed" / "ha-noi-hung-yen-2019-notice.txt"
+NOTICE = REPO / "programmes" / "ha-noi-hung-yen-2019-notice.txt"
+SEED = REPO.parent / "shared" / "seed" / "ha-noi-hung-yen-2019-notice.txt"
 AT = datetime(2019, 7, 5, 2, 0, tzinfo=UTC)
 LATER = AT + timedelta(days=30)
 # Commitments that concern one side only: the other side supports.
@@ -95,11 +93,6 @@ def active_assignments(session: Session) -> set[tuple[str, str, str, date | None
 def expected_assignments(spec: ProgrammeSpec) -> set[tuple[str, str, str, date | None, str]]:
     return {(a.item, a.agency, a.role, a.due, a.cadence) for a in spec.assignments}
 
-
-@pytest.fixture(scope="module")
-def spec() -> ProgrammeSpec:
-    """The real programme, loaded once."""
-    return load_programme_file(PROGRAMME)
 
 
 # --------------------------------------------------------------------------- the real programme
@@ -392,16 +385,11 @@ def test_any_sequence_of_imports_converges_on_the_last_file(
 
 
 def _config(tmp_path: Path, programme: Path) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[app]\nprogramme = "{programme}"\n\n'
-                      f'[database]\nurl = "sqlite:///{tmp_path / "tiendo.sqlite3"}"\n',
-                      encoding="utf-8")
-    return config
+    return write_config(tmp_path, programme=programme)
 
 
 def _ctx(config: Path) -> CommandContext:
-    return CommandContext(config, console=Console(width=200, highlight=False),
-                          clock=FixedClock(AT))
+    return cli_context(config, FixedClock(AT))
 
 
 def test_tiendo_import_prints_the_counts_then_nothing_changed(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -30,18 +29,13 @@ from storage.models import (
     Outbox,
     SchedulerState,
 )
-from storage.programme import ProgrammeSpec, import_programme, load_programme_file
+from storage.programme import ProgrammeSpec, import_programme
 from storage.reports import append_report
+from tests.conftest import hanoi
+from tests.harness import HANOI
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-ROOT = Path(__file__).resolve().parent.parent
-PROGRAMME = ROOT / "programmes" / "ha-noi-hung-yen-2019.toml"
 CALENDAR = WorkCalendar(HANOI, time(8), time(17))
 NO_CYCLES = {"cycle_reminder_days_before": []}
-
-
-def hanoi(*args: int) -> datetime:
-    return datetime(*args, tzinfo=HANOI)  # type: ignore[misc]
 
 
 def make_config(folder: Path, reminders: dict[str, Any] | None = None,
@@ -52,10 +46,6 @@ def make_config(folder: Path, reminders: dict[str, Any] | None = None,
                         digests=DigestSettings(**(digests or {})))
     return Config(settings, folder / "config.toml", {})
 
-
-@pytest.fixture(scope="session")
-def spec() -> ProgrammeSpec:
-    return load_programme_file(PROGRAMME)
 
 
 class World:

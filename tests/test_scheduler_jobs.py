@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from sqlalchemy import func, select
 
 from bot.cli import CommandContext, main
@@ -28,11 +27,11 @@ from storage.models import (
     Outbox,
     SchedulerState,
 )
-from storage.programme import ProgrammeSpec, load_programme_file
+from storage.programme import ProgrammeSpec
 from storage.reports import append_report
-from tests.conftest import NO_PG, PG_URL
-from tests.harness import build_template, copy_database
-from tests.test_reminders import CALENDAR, HANOI, PROGRAMME, World, hanoi, make_config
+from tests.conftest import NO_PG, PG_URL, hanoi
+from tests.harness import HANOI, build_template, cli_context, copy_database, write_config
+from tests.test_reminders import CALENDAR, World, make_config
 
 REMINDER_REASONS = {"reminder", "forwarded", "escalation", "cycle_close"}
 # Public holidays of the phase, written out by hand (Tết 2020 is 23–29 January).
@@ -44,10 +43,6 @@ def count(db: Database, model: type) -> int:
     with db.unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
-
-@pytest.fixture(scope="module")
-def spec() -> ProgrammeSpec:
-    return load_programme_file(PROGRAMME)
 
 
 @pytest.fixture
@@ -286,12 +281,7 @@ def test_replay_of_the_2019_2020_phase(template: Path, tmp_path: Path) -> None:
 
 
 def _ctx(tmp_path: Path, at: datetime) -> CommandContext:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[app]\nprogramme = "{PROGRAMME}"\ndata_dir = "{tmp_path / "data"}"\n\n'
-                      f'[database]\nurl = "sqlite:///{tmp_path / "tiendo.sqlite3"}"\n',
-                      encoding="utf-8")
-    return CommandContext(config, console=Console(width=200, highlight=False),
-                          clock=FixedClock(at))
+    return cli_context(write_config(tmp_path), FixedClock(at))
 
 
 def test_reminders_command_previews_in_json_and_writes_nothing(
