@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from storage.aggregate import summary, summary_sql  # noqa: E402
-from storage.db import make_engine, upgrade  # noqa: E402
+from storage.db import make_engine, private_schema, upgrade  # noqa: E402
 from storage.synthetic import build_synthetic  # noqa: E402
 
 TODAY = date(2020, 6, 26)
@@ -88,23 +87,6 @@ def sqlite_engine(path: Path) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-
-
-@contextmanager
-def postgresql_engine(url: str) -> Iterator[Engine]:
-    """An engine on a schema of its own, dropped afterwards."""
-    schema = f"tiendo_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def reachable(url: str) -> str | None:
@@ -198,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     elif (why := reachable(args.pg)) is not None:
         console.print(f"PostgreSQL: bỏ qua / skipped, cannot connect: {why}")
     else:
-        with postgresql_engine(args.pg) as engine:
+        with private_schema(args.pg, "tiendo_bench") as engine:
             rows.append(measure("postgresql", engine, args, console))
     report(rows, args, console)
     return 0 if all(r.equal for r in rows) else 1

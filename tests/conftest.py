@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from storage.clock import FixedClock
-from storage.db import Database, make_engine, upgrade
+from storage.db import Database, make_engine, private_schema, upgrade
 from storage.programme import ProgrammeSpec, load_programme_file
 from tests.harness import HANOI, PROGRAMME, build_template
 
@@ -38,19 +37,9 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 def postgresql_engine() -> Iterator[Engine]:
     if not PG_URL:
         pytest.skip(NO_PG)
-    schema = f"tiendo_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
+    with private_schema(PG_URL, "tiendo_test") as engine:
         upgrade(engine)
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -411,6 +411,20 @@ def _visible_text(text: str, parse_mode: Any) -> str:
     raise _bad("unsupported parse_mode")
 
 
+def _message_text(params: _Params) -> tuple[str, str]:
+    """Check a message text as Telegram does; return it as sent and as shown."""
+    text = params.get("text")
+    if text is None or text == "":
+        raise _bad("message text is empty")
+    text = str(text)
+    visible = _visible_text(text, params.get("parse_mode"))
+    if not visible.strip():
+        raise _bad("message must be non-empty")
+    if len(visible) > MAX_TEXT:
+        raise _bad("message is too long")
+    return text, visible
+
+
 def _check_button(button: Any) -> None:
     """Validate one inline button as Telegram does."""
     prefix = "can't parse inline keyboard button: "
@@ -1044,15 +1058,7 @@ class FakeTelegramServer:
         return info
 
     def _send_message(self, params: _Params, files: _Files) -> dict[str, Any]:
-        text = params.get("text")
-        if text is None or text == "":
-            raise _bad("message text is empty")
-        text = str(text)
-        visible = _visible_text(text, params.get("parse_mode"))
-        if not visible.strip():
-            raise _bad("message must be non-empty")
-        if len(visible) > MAX_TEXT:
-            raise _bad("message is too long")
+        text, visible = _message_text(params)
         markup = check_reply_markup(params.get("reply_markup"))
         chat = self._target_chat(params)
         self._check_reply_to(chat, params)
@@ -1097,15 +1103,7 @@ class FakeTelegramServer:
         return self._bot_message(chat, "sendSticker", fields, markup, params, None, None)
 
     def _edit_message_text(self, params: _Params, files: _Files) -> dict[str, Any]:
-        text = params.get("text")
-        if text is None or text == "":
-            raise _bad("message text is empty")
-        text = str(text)
-        visible = _visible_text(text, params.get("parse_mode"))
-        if not visible.strip():
-            raise _bad("message must be non-empty")
-        if len(visible) > MAX_TEXT:
-            raise _bad("message is too long")
+        text, visible = _message_text(params)
         markup = check_reply_markup(params.get("reply_markup"))
         chat, message = self._message_to_edit(params)
         if "text" not in message:
