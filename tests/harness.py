@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from sqlalchemy import select
 
 from bot.cli import CommandContext, main
+from bot.loopback.stage import Stage
 from storage.clock import Clock, FixedClock
 from storage.db import Database, make_engine, upgrade
+from storage.models import Report
 from storage.programme import import_programme, load_programme_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,3 +72,22 @@ def run_cli(config: Path, *args: str, clock: Clock | None = None) -> tuple[int, 
                       file=io.StringIO())
     code = main(["--config", str(config), *args], ctx=ctx)
     return code, ctx.console.export_text()
+
+
+@asynccontextmanager
+async def staged(template: Path, folder: Path, *, telegram: bool = True,
+                 zalo: bool = True) -> AsyncIterator[Stage]:
+    """The bots on loopback over a private copy of the template, on Monday 2 December 2019."""
+    db = copy_database(template, folder)
+    try:
+        async with Stage(db, FixedClock(datetime(2019, 12, 2, 9, tzinfo=HANOI)), folder,
+                         telegram=telegram, zalo=zalo) as stage:
+            yield stage
+    finally:
+        db.dispose()
+
+
+def stored_reports(db: Database) -> list[Report]:
+    """Every report in the store, oldest first."""
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(Report).order_by(Report.id)))

@@ -13,22 +13,17 @@ from sqlalchemy import func, select
 from bot.loopback.stage import Person, Stage, text_of
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
-from storage.clock import FixedClock
 from storage.models import Evidence, Identity, Member, Report, Review
 from storage.outbox import Message, enqueue
 from storage.people import revoke
-from tests.conftest import hanoi
-from tests.harness import copy_database
+from tests.harness import staged, stored_reports
 
 
 @pytest.fixture(params=["telegram", "zalo"])
 async def world(request: pytest.FixtureRequest, template: Path,
                 tmp_path: Path) -> AsyncIterator[World]:
-    clock = FixedClock(hanoi(2019, 12, 2, 9, 0))
-    db = copy_database(template, tmp_path)
-    async with Stage(db, clock, tmp_path) as stage:
+    async with staged(template, tmp_path) as stage:
         yield World(stage, request.param)
-    db.dispose()
 
 
 class World:
@@ -56,8 +51,7 @@ class World:
 
 
 def reports(world: World) -> list[Report]:
-    with world.db.unit_of_work() as session:
-        return list(session.scalars(select(Report).order_by(Report.id)))
+    return stored_reports(world.db)
 
 
 async def test_join_greets_by_name_and_lists_commands(world: World) -> None:

@@ -18,20 +18,17 @@ from handlers.service import ConversationService
 from storage.clock import FixedClock
 from storage.models import Report
 from tests.conftest import hanoi
-from tests.harness import copy_database
+from tests.harness import copy_database, staged, stored_reports
 
 
 @pytest.fixture
 async def stage(template: Path, tmp_path: Path) -> AsyncIterator[Stage]:
-    db = copy_database(template, tmp_path)
-    async with Stage(db, FixedClock(hanoi(2019, 12, 2, 9, 0)), tmp_path, zalo=False) as running:
+    async with staged(template, tmp_path, zalo=False) as running:
         yield running
-    db.dispose()
 
 
 def reports(stage: Stage) -> list[Report]:
-    with stage.db.unit_of_work() as session:
-        return list(session.scalars(select(Report)))
+    return stored_reports(stage.db)
 
 
 async def test_double_tap_on_confirm_makes_one_report(stage: Stage) -> None:

@@ -9,29 +9,22 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 
 from bot.loopback.stage import Stage, text_of
 from bot.zalo import ZaloBot
 from bot.zalo_api import SECRET_HEADER, ZaloBotApi
-from storage.clock import FixedClock
 from storage.models import Report
-from tests.conftest import hanoi
-from tests.harness import copy_database
+from tests.harness import staged, stored_reports
 
 
 @pytest.fixture
 async def stage(template: Path, tmp_path: Path) -> AsyncIterator[Stage]:
-    db = copy_database(template, tmp_path)
-    async with Stage(db, FixedClock(hanoi(2019, 12, 2, 9, 0)), tmp_path,
-                     telegram=False) as running:
+    async with staged(template, tmp_path, telegram=False) as running:
         yield running
-    db.dispose()
 
 
 def reports(stage: Stage) -> list[Report]:
-    with stage.db.unit_of_work() as session:
-        return list(session.scalars(select(Report)))
+    return stored_reports(stage.db)
 
 
 async def test_choices_are_numbered_and_answered_by_number_or_code(stage: Stage) -> None:
