@@ -459,12 +459,18 @@ def test_summary_json_through_the_cli(tmp_path: Path) -> None:
     assert data["overdue"][0]["overdue"] is True
 
 
-def test_summary_tables_through_the_cli(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+def config_with_store(folder: Path) -> Path:
+    """A config whose SQLite file holds the hand-built store."""
+    config = write_config(folder)
     database = Database.open(load_config(config).database_url)
     with database.unit_of_work() as s:
         build_store(s)
     database.dispose()
+    return config
+
+
+def test_summary_tables_through_the_cli(tmp_path: Path) -> None:
+    config = config_with_store(tmp_path)
     out = io.StringIO()
     ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), width=240, file=out)
     assert main(["--config", str(config), "summary"], ctx=ctx) == 0

@@ -11,13 +11,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rich.console import Console
 
 from bot.cli import main
-from bot.config import load_config
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import HEADER_ROW, HEADERS, write_workbook
 from tests.conftest import hanoi
 from tests.harness import cli_context, write_config
-from tests.test_aggregate import TODAY, build_store
+from tests.test_aggregate import TODAY, build_store, config_with_store
 
 EXPECTED_HEADERS = ["Mã nội dung", "Nội dung", "Cơ quan", "Địa phương", "Vai trò", "Trạng thái",
                     "Tiến độ (%)", "Ghi chú gần nhất", "Ngày báo cáo gần nhất",
@@ -84,11 +83,7 @@ def test_workbook_has_the_consolidated_table_by_locality_and_the_issues(db: Data
 
 
 def test_export_command_writes_the_file_and_says_where(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
-    database = Database.open(load_config(config).database_url)
-    with database.unit_of_work() as s:
-        build_store(s)
-    database.dispose()
+    config = config_with_store(tmp_path)
     out = io.StringIO()
     ctx = cli_context(None, FixedClock(hanoi(2020, 1, 6, 9)), width=300, file=out)
     target = tmp_path / "bao-cao" / "tong-hop.xlsx"
