@@ -19,9 +19,9 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.logs import protect
+from bot.telegram_request import AiohttpRequest
 from bot.textsplit import split_text
 from handlers.conversation import apology
 from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
@@ -195,8 +195,8 @@ class TelegramBot:
         self.service = service
         self.on_handled = on_handled  # tests and benchmarks count finished updates
         bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
-                          request=HTTPXRequest(connection_pool_size=concurrent + 4),
-                          get_updates_request=HTTPXRequest(connection_pool_size=2))
+                          request=AiohttpRequest(concurrent + 4),
+                          get_updates_request=AiohttpRequest(2))
         builder: ApplicationBuilder = (ApplicationBuilder().bot(bot)  # type: ignore[type-arg]
                                        .concurrent_updates(concurrent))
         self.app: Application = builder.build()  # type: ignore[type-arg]

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits
 from bot.telegram import TelegramMessenger
+from bot.telegram_request import AiohttpRequest
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import FixedClock
@@ -73,7 +73,7 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 def quick_bot(server: FakeTelegramServer) -> Bot:
     return Bot(server.token, base_url=server.base_url,
-               request=HTTPXRequest(read_timeout=0.5, connect_timeout=0.5))
+               request=AiohttpRequest(read_timeout=0.5, connect_timeout=0.5))
 
 
 async def test_every_message_is_delivered_once_through_429s_5xx_and_timeouts(
