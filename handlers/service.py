@@ -8,10 +8,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -40,14 +40,15 @@ from handlers.core import (
 )
 from handlers.events import Inbound, InboundFile, OutFile, Reply
 from handlers.texts import Texts
+from storage import conversations
 from storage.audit import record
 from storage.chat_reader import StoreReader
 from storage.clock import Clock
+from storage.conversations import ConversationRow
 from storage.db import Database
 from storage.export_xlsx import write_workbook
 from storage.models import (
     Assignment,
-    Conversation,
     Directive,
     Evidence,
     InboundSeen,
@@ -71,6 +72,17 @@ from storage.reports import append_report
 log = logging.getLogger(__name__)
 Fetch = Callable[[InboundFile], Awaitable[bytes]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# Every update runs this first; built once, it costs only its values (and compiles once).
+_SEEN = cast(Table, InboundSeen.__table__)  # the table: a plain insert skips the ORM
+_SEEN_INSERT = {
+    dialect: insert(_SEEN).values(
+        platform=bindparam("platform"), key=bindparam("key"),
+        seen_at=bindparam("seen_at", type_=_SEEN.c.seen_at.type),
+    ).on_conflict_do_nothing(index_elements=["platform", "key"]).returning(_SEEN.c.id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 def member_view(member: Member) -> MemberView:
@@ -112,7 +124,9 @@ class ConversationService:
         with self.db.unit_of_work() as session:
             if event.update_key and not self._first_time(session, event, now):
                 return [], None
-            conv_row = self._conversation(session, event, now)
+            conv_row = conversations.load(
+                session, event.platform, event.user_id, language=self.default_language,
+                state=State.IDLE, menu_token=new_token(), now=now)
             member = active_member(session, event.platform, event.user_id)
             language = member.language if member else conv_row.language
             conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
@@ -130,30 +144,16 @@ class ConversationService:
                     for e in transition.draft.get("evidence", [])):
                 stored = event.file.ref
             self._save(conv_row, transition, replies, now)
+            conversations.save(session, conv_row)
             return replies, stored
 
     def _first_time(self, session: Session, event: Inbound, now: datetime) -> bool:
         assert event.update_key is not None
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(InboundSeen).values(
-            platform=event.platform, key=event.update_key[:128], seen_at=now
-        ).on_conflict_do_nothing(index_elements=["platform", "key"]).returning(InboundSeen.id)
-        return session.execute(statement).first() is not None
+        statement = _SEEN_INSERT[session.get_bind().dialect.name]
+        params = {"platform": event.platform, "key": event.update_key[:128], "seen_at": now}
+        return session.connection().execute(statement, params).first() is not None
 
-    def _conversation(self, session: Session, event: Inbound, now: datetime) -> Conversation:
-        row = session.scalar(select(Conversation).where(
-            Conversation.platform == event.platform,
-            Conversation.external_id == event.user_id).with_for_update())
-        if row is None:
-            row = Conversation(platform=event.platform, external_id=event.user_id,
-                               state=State.IDLE, draft={}, language=self.default_language,
-                               menu_token=new_token(), updated_at=now)
-            session.add(row)
-            session.flush()
-        return row
-
-    def _save(self, row: Conversation, transition: Transition, replies: list[Reply],
+    def _save(self, row: ConversationRow, transition: Transition, replies: list[Reply],
               now: datetime) -> None:
         draft = dict(transition.draft)
         numbered = [r for r in replies if r.choices and not r.typed_choices]
@@ -170,7 +170,7 @@ class ConversationService:
     # effects -----------------------------------------------------------------------------
 
     def _apply(self, session: Session, ctx: StepContext, transition: Transition,
-               member: Member | None, conv_row: Conversation, now: datetime) -> list[Reply]:
+               member: Member | None, conv_row: ConversationRow, now: datetime) -> list[Reply]:
         replies = list(transition.replies)
         event = ctx.event
         actor = f"{event.platform}:{event.user_id}"
@@ -330,11 +330,9 @@ class ConversationService:
 
     def _update_evidence(self, event: Inbound, ref: str, stored: dict[str, Any] | None) -> None:
         with self.db.unit_of_work() as session:
-            row = session.scalar(select(Conversation).where(
-                Conversation.platform == event.platform,
-                Conversation.external_id == event.user_id).with_for_update())
-            if row is None:
-                return
+            row = conversations.load(session, event.platform, event.user_id,
+                                     language=self.default_language, state=State.IDLE,
+                                     menu_token=new_token(), now=self.clock.now())
             draft = dict(row.draft)
             kept = []
             for entry in draft.get("evidence", []):
@@ -345,6 +343,7 @@ class ConversationService:
                 kept.append(entry)
             draft["evidence"] = kept
             row.draft = draft
+            conversations.save(session, row)
 
     def _language(self, event: Inbound) -> str:
         with self.db.unit_of_work() as session:

@@ -8,6 +8,7 @@ set-based totals; tests hold them equal.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -236,26 +237,37 @@ def tree_order(items: Iterable[ItemLike]) -> dict[int, int]:
 
 def load_items(session: Session, programme_code: str | None = None) -> list[Any]:
     """Return the non-archived items (of one programme, or all) as light rows."""
+    query = _items_query(programme_code is not None)
+    return list(session.execute(query, {"programme_code": programme_code}))
+
+
+# The statements a chat step runs are built once per shape and take their values as bound
+# parameters: building and keying a five-join select per call cost more than running it.
+
+@functools.cache
+def _items_query(of_programme: bool) -> AnySelect:
     query = select(Item.id, Item.parent_id, Item.code, Item.title, Item.position).where(
         Item.archived_at.is_(None))
-    if programme_code is not None:
+    if of_programme:
         query = query.join(Programme, Programme.id == Item.programme_id).where(
-            Programme.code == programme_code)
-    return list(session.execute(query))
-
-
-def _active(query: AnySelect, programme_code: str | None) -> AnySelect:
-    """Keep active assignments of active items (of one programme)."""
-    query = query.where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))
-    if programme_code is not None:
-        query = query.where(Item.programme_id == select(Programme.id).where(
-            Programme.code == programme_code).scalar_subquery())
+            Programme.code == bindparam("programme_code"))
     return query
 
 
-def _state_query(programme_code: str | None) -> AnySelect:
+def _active(query: AnySelect, of_programme: bool) -> AnySelect:
+    """Keep active assignments of active items (of one programme)."""
+    query = query.where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))
+    if of_programme:
+        query = query.where(Item.programme_id == select(Programme.id).where(
+            Programme.code == bindparam("programme_code")).scalar_subquery())
+    return query
+
+
+@functools.cache
+def _state_query(of_programme: bool, by_assignment: bool = False, by_agency: bool = False,
+                 by_locality: bool = False, leads_only: bool = False) -> AnySelect:
     """Select every column an AssignmentState needs (category computed in Python)."""
-    query = (
+    query: AnySelect = (
         select(Assignment.id, Item.id, Item.code, Item.title, Agency.id, Agency.code,
                Agency.name, Locality.code, Assignment.role, Assignment.due_date,
                Assignment.current_status, Assignment.current_percent, Report.note,
@@ -267,7 +279,16 @@ def _state_query(programme_code: str | None) -> AnySelect:
         .outerjoin(Report, Report.id == Assignment.latest_report_id)
         .outerjoin(Member, Member.id == Report.member_id)
     )
-    return _active(query, programme_code)
+    query = _active(query, of_programme)
+    if by_assignment:
+        query = query.where(Assignment.id.in_(bindparam("assignment_ids", expanding=True)))
+    if by_agency:
+        query = query.where(Assignment.agency_id.in_(bindparam("agency_ids", expanding=True)))
+    if by_locality:
+        query = query.where(Locality.code == bindparam("locality_code"))
+    if leads_only:
+        query = query.where(Assignment.role == AssignmentRole.LEAD.value)
+    return query
 
 
 def _state(row: Sequence[Any], today: date) -> AssignmentState:
@@ -281,24 +302,6 @@ def _state(row: Sequence[Any], today: date) -> AssignmentState:
         categorize(status, due, completed_on, today), today)
 
 
-def _filtered(query: AnySelect, agency_ids: Collection[int] | None,
-              item_codes: Collection[str] | None, locality_code: str | None,
-              leads_only: bool, assignment_ids: Collection[int] | None = None) -> AnySelect:
-    if assignment_ids is not None:
-        query = query.where(Assignment.id.in_(list(assignment_ids)))
-    if agency_ids is not None:
-        query = query.where(Assignment.agency_id.in_(list(agency_ids)))
-    if item_codes is not None:
-        codes = list(item_codes)
-        query = query.where(or_(Item.code.in_(codes),
-                                *(Item.code.startswith(f"{c}.", autoescape=True) for c in codes)))
-    if locality_code is not None:
-        query = query.where(Locality.code == locality_code)
-    if leads_only:
-        query = query.where(Assignment.role == AssignmentRole.LEAD.value)
-    return query
-
-
 def assignment_states(session: Session, today: date, *,
                       agency_ids: Collection[int] | None = None,
                       item_codes: Collection[str] | None = None,
@@ -309,9 +312,15 @@ def assignment_states(session: Session, today: date, *,
 
     `item_codes` keeps those items and everything under them ("2" keeps "2.5.a").
     """
-    query = _filtered(_state_query(programme_code), agency_ids, item_codes,
-                      locality_code, leads_only, assignment_ids)
-    states = [_state(row, today) for row in session.execute(query)]
+    query = _state_query(programme_code is not None, assignment_ids is not None,
+                         agency_ids is not None, locality_code is not None, leads_only)
+    if item_codes is not None:
+        codes = list(item_codes)
+        query = query.where(or_(Item.code.in_(codes),
+                                *(Item.code.startswith(f"{c}.", autoescape=True) for c in codes)))
+    params = {"programme_code": programme_code, "locality_code": locality_code,
+              "assignment_ids": list(assignment_ids or ()), "agency_ids": list(agency_ids or ())}
+    states = [_state(row, today) for row in session.execute(query, params)]
     return _in_tree_order(session, states, programme_code)
 
 
@@ -330,8 +339,8 @@ def assignment_categories_sql(session: Session, today: date,
     category = category_sql(Assignment.current_status, Assignment.due_date,
                             Assignment.completed_on, today)
     query = _active(select(Assignment.id, category).join(Item, Item.id == Assignment.item_id),
-                    programme_code)
-    return {a: Category(c) for a, c in session.execute(query)}
+                    programme_code is not None)
+    return {a: Category(c) for a, c in session.execute(query, {"programme_code": programme_code})}
 
 
 # --- roll-up: bullets → items → sections -------------------------------------------------
@@ -587,22 +596,24 @@ def summary(session: Session, today: date, *, period_start: date | None = None,
             case((reported, 1), else_=0).label("reported"),
             case((due < today, 1), else_=0).label("past_due"),
             case((status == BLOCKED, 1), else_=0).label("blocked"),
-        ).join(Item, Item.id == Assignment.item_id), programme_code).subquery()
+        ).join(Item, Item.id == Assignment.item_id), programme_code is not None).subquery()
     grouped = select(
         per.c.field, per.c.agency_id, per.c.category, func.count(), func.sum(per.c.percent),
         func.sum(per.c.reported), func.sum(per.c.past_due), func.sum(per.c.blocked),
     ).group_by(per.c.field, per.c.agency_id, per.c.category)
-    fields, agencies = _fold(session.execute(grouped))
+    programme = {"programme_code": programme_code}
+    fields, agencies = _fold(session.execute(grouped, programme))
     overall = sum(fields.values(), Tally())
     by_agency, by_locality = _agency_groups(session, agencies)
     open_ = or_(status.is_(None), status != DONE)
 
     def listed(condition: ColumnElement[bool], *order: Any) -> list[AssignmentState]:
         # Ordered by assignment columns only, so a LIMIT stops the scan early.
-        query = _state_query(programme_code).where(condition).order_by(*order, Assignment.id)
+        query = _state_query(programme_code is not None).where(condition).order_by(
+            *order, Assignment.id)
         if limit is not None:
             query = query.limit(limit)
-        return [_state(row, today) for row in session.execute(query)]
+        return [_state(row, today) for row in session.execute(query, programme)]
 
     def place(s: AssignmentState) -> tuple[Any, ...]:
         return _natural(s.item_code), s.agency_code

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage.audit import record
@@ -99,12 +99,16 @@ def identity_of(session: Session, platform: str, external_id: str) -> Identity |
         Identity.platform == platform, Identity.external_id == external_id))
 
 
+# Asked on every chat update: built once, so only the values change per call.
+_ACTIVE_MEMBER = (select(Member).join(Identity, Identity.member_id == Member.id)
+                  .where(Identity.platform == bindparam("platform"),
+                         Identity.external_id == bindparam("external_id"),
+                         Member.revoked_at.is_(None)))
+
+
 def active_member(session: Session, platform: str, external_id: str) -> Member | None:
     """The member behind a chat account, unless unlinked or revoked."""
-    return session.scalar(
-        select(Member).join(Identity, Identity.member_id == Member.id)
-        .where(Identity.platform == platform, Identity.external_id == external_id,
-               Member.revoked_at.is_(None)))
+    return session.scalar(_ACTIVE_MEMBER, {"platform": platform, "external_id": external_id})
 
 
 def create_link_code(session: Session, member: Member, at: datetime,
