@@ -194,3 +194,21 @@ async def test_a_new_bot_token_is_not_mistaken_for_redeliveries(template: Path,
             answer = await stage.say(person, "/trogiup")
             assert "chưa được liên kết" in text_of(answer)
     db.dispose()
+
+
+async def test_a_tap_and_a_typed_answer_in_one_batch_keep_their_order(stage: Stage) -> None:
+    """After a restart, updates wait in one batch; each official's must be read in order."""
+    server = stage.telegram_server
+    assert server is not None
+    lan = await stage.join("Lan", "HY-GTVT")
+    await stage.say(lan, "/baocao")
+    await stage.tap(lan, "2.5")
+    key = f"telegram:{lan.id}"
+    handled = stage.handled[key]
+    before = len(server.messages_to(int(lan.id)))
+    await server.click_button(int(lan.id), "Đang thực hiện")  # both queued before the next poll
+    await server.send_text(int(lan.id), "60")
+    await stage.until_handled(lan, handled + 2)
+    said = "\n".join(m.text or "" for m in server.messages_to(int(lan.id))[before:])
+    assert "Ghi chú" in said, said  # "60" was read as the percent, after the tap
+    assert "Không có lựa chọn" not in said, said
