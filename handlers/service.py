@@ -60,9 +60,9 @@ from storage.models import (
 )
 from storage.outbox import Message, enqueue
 from storage.people import (
-    active_member,
     create_link_code,
     find_invite,
+    member_behind,
     note_failed_join,
     redeem,
     set_absence,
@@ -127,16 +127,20 @@ class ConversationService:
             conv_row = conversations.load(
                 session, event.platform, event.user_id, language=self.default_language,
                 state=State.IDLE, menu_token=new_token(), now=now)
-            member = active_member(session, event.platform, event.user_id)
-            language = member.language if member else conv_row.language
+            who = member_behind(session, event.platform, event.user_id)
+            language = who.language if who else conv_row.language
             conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
                         conv_row.menu_token, conv_row.updated_at)
             reader = StoreReader(session, self.today(now), now, event.platform, event.user_id,
-                                 member)
-            ctx = StepContext(event, conv, member_view(member) if member else None, reader, now,
+                                 who)
+            view = MemberView(who.id, who.name, who.role, who.agency_id, who.agency_code,
+                              who.agency_name, who.locality_code) if who else None
+            ctx = StepContext(event, conv, view, reader, now,
                               self.today(now), self.tz, Texts(language, self.tz), self.settings,
                               self.bot_username)
             transition = step(ctx)
+            # Effects write through the ORM; only then is the member loaded as an object.
+            member = session.get(Member, who.id) if who and transition.effects else None
             replies = self._apply(session, ctx, transition, member, conv_row, now)
             stored = None
             if event.file is not None and any(
@@ -347,5 +351,5 @@ class ConversationService:
 
     def _language(self, event: Inbound) -> str:
         with self.db.unit_of_work() as session:
-            member = active_member(session, event.platform, event.user_id)
-            return member.language if member else self.default_language
+            who = member_behind(session, event.platform, event.user_id)
+            return who.language if who else self.default_language

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from storage import aggregate
 from storage.models import Agency, Assignment, Directive, Evidence, Item, Member, Report, Review
-from storage.people import chat_targets, failed_joins_since, find_invite, invite_problem
+from storage.people import (
+    ActiveMember,
+    chat_targets,
+    failed_joins_since,
+    find_invite,
+    invite_problem,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class StoreReader:
     """Read-only queries for one conversation step, in the step's transaction."""
 
     def __init__(self, session: Session, today: date, now: datetime, platform: str,
-                 external_id: str, member: Member | None) -> None:
+                 external_id: str, member: ActiveMember | None) -> None:
         self.session = session
         self.today = today
         self.now = now

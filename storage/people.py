@@ -11,7 +11,16 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage.audit import record
-from storage.models import Absence, Agency, Identity, Invite, JoinAttempt, Member, Role
+from storage.models import (
+    Absence,
+    Agency,
+    Identity,
+    Invite,
+    JoinAttempt,
+    Locality,
+    Member,
+    Role,
+)
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -99,16 +108,44 @@ def identity_of(session: Session, platform: str, external_id: str) -> Identity |
         Identity.platform == platform, Identity.external_id == external_id))
 
 
-# Asked on every chat update: built once, so only the values change per call.
-_ACTIVE_MEMBER = (select(Member).join(Identity, Identity.member_id == Member.id)
-                  .where(Identity.platform == bindparam("platform"),
-                         Identity.external_id == bindparam("external_id"),
-                         Member.revoked_at.is_(None)))
+@dataclass(frozen=True)
+class ActiveMember:
+    """Who is behind a chat account, as one light row: every chat update asks."""
+
+    id: int
+    name: str
+    role: str
+    agency_id: int
+    agency_code: str
+    agency_name: str
+    locality_code: str
+    language: str
+    preferred_channel: str
+
+
+# Built once: per call only the values change, so SQLAlchemy neither rebuilds nor re-keys them.
+_LINKED = (Identity.platform == bindparam("platform"),
+           Identity.external_id == bindparam("external_id"), Member.revoked_at.is_(None))
+_ACTIVE_MEMBER = select(Member).join(Identity, Identity.member_id == Member.id).where(*_LINKED)
+_ACTIVE_VIEW = (
+    select(Member.id, Member.name, Member.role, Member.agency_id, Agency.code, Agency.name,
+           Locality.code, Member.language, Member.preferred_channel)
+    .join(Identity, Identity.member_id == Member.id)
+    .join(Agency, Agency.id == Member.agency_id)
+    .join(Locality, Locality.id == Agency.locality_id)
+    .where(*_LINKED))
 
 
 def active_member(session: Session, platform: str, external_id: str) -> Member | None:
     """The member behind a chat account, unless unlinked or revoked."""
     return session.scalar(_ACTIVE_MEMBER, {"platform": platform, "external_id": external_id})
+
+
+def member_behind(session: Session, platform: str, external_id: str) -> ActiveMember | None:
+    """`active_member` as a light row, for reading (no ORM object to track)."""
+    row = session.connection().execute(
+        _ACTIVE_VIEW, {"platform": platform, "external_id": external_id}).first()
+    return ActiveMember(*row) if row is not None else None
 
 
 def create_link_code(session: Session, member: Member, at: datetime,
@@ -179,7 +216,7 @@ def revoke(session: Session, member_or_code: str, at: datetime, actor: str) -> s
     return f"invite {invite.code}"
 
 
-def chat_targets(session: Session, member: Member) -> list[Identity]:
+def chat_targets(session: Session, member: Member | ActiveMember) -> list[Identity]:
     """The member's chat accounts, preferred channel first."""
     identities = list(session.scalars(select(Identity).where(Identity.member_id == member.id)))
     return sorted(identities, key=lambda i: (i.platform != member.preferred_channel, i.id))
