@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 from telegram import Bot  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.config import TelegramSettings  # noqa: E402
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits  # noqa: E402
 from bot.telegram import TelegramMessenger  # noqa: E402
+from bot.telegram_request import AiohttpRequest  # noqa: E402
 from scheduler.dispatcher import Dispatcher  # noqa: E402
 from scheduler.ratelimit import Limits  # noqa: E402
 from storage.clock import SystemClock  # noqa: E402
@@ -171,7 +171,7 @@ async def measure(members: int = 10_000, *, rate: float | None = None, faults: b
             await server.start()
             for n in range(members):
                 server.add_user(USER_BASE + n, f"Cán bộ {n + 1:05d}")
-            request = HTTPXRequest(read_timeout=read_timeout)
+            request = AiohttpRequest(read_timeout=read_timeout)
             async with Bot(server.token, base_url=server.base_url,
                            base_file_url=server.base_file_url, request=request) as bot:
                 dispatcher = Dispatcher(db, SystemClock(), {"telegram": TelegramMessenger(bot)},

@@ -43,6 +43,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bot.loopback.stage import Stage  # noqa: E402
 from bot.loopback.telegram_server import (  # noqa: E402
+    ECHO_USER_BASE,
     FakeTelegramServer,
     SentMessage,
     echo_ceiling,
@@ -124,10 +125,15 @@ class Figures:
     think: float
     profile: str = ""
     echo_runs: tuple[float, float] = (0.0, 0.0)  # before and after the bot's runs
+    same_calls_per_second: float = 0.0  # the bot's Bot API calls with no store, 0 if not run
 
     @property
     def ratio(self) -> float:
         return self.flat.updates_per_second / max(self.echo_per_second, 1e-9)
+
+    @property
+    def same_calls_ratio(self) -> float:
+        return self.same_calls_per_second / max(self.echo_per_second, 1e-9)
 
     @property
     def lost(self) -> int:
@@ -328,8 +334,10 @@ async def play_run(stage: Stage, driver: Driver, run: RunFigures, officials: lis
 async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
                   echo_messages: int = 20, seed: int = 1, profile: bool = False,
                   folder: Path | None = None) -> Figures:
-    """Run the echo ceiling, the flat-out run, the paced run (unless think is 0), echo again."""
+    """Run the echo ceiling and the same-calls bot, the flat-out run, the paced run (unless
+    think is 0), then echo again."""
     before = await _echo(officials, echo_messages)
+    same_calls = await same_calls_ceiling(officials, max(2, echo_messages // 2))
     with tempfile.TemporaryDirectory(prefix="tiendo-bench-") as scratch:
         base = folder or Path(scratch)
         clock = FixedClock(START)
@@ -354,13 +362,70 @@ async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
             db.dispose()
     after = await _echo(officials, echo_messages)
     return Figures(flat, paced, max(before, after), think,
-                   _profile_text(profiler) if profiler else "", (before, after))
+                   _profile_text(profiler) if profiler else "", (before, after), same_calls)
 
 
 async def _echo(users: int, messages: int) -> float:
     """The bare echo bot's updates per second, on a fresh server of the same kind."""
     async with FakeTelegramServer() as server:
         return await echo_ceiling(server, users, messages)
+
+
+async def same_calls_ceiling(users: int, rounds: int) -> float:
+    """Updates/s of a PTB bot with no store that makes the bot's Bot API calls.
+
+    Like the real bot it runs 32 updates at once on the aiohttp backend; per update it answers
+    a tap, then sends a report-sized text with a percent keyboard. Officials alternate typing
+    and tapping, each waiting for the answer, as in the flat-out run. The gap between this
+    and the echo bot is what the calls cost; the gap to the real bot is what storing costs.
+    """
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+    from bot.telegram_request import AiohttpRequest
+
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"{n}%", callback_data=f"ab12.p:{n}")
+                                    for n in row] for row in ((0, 25, 50), (75, 100))])
+    text = ("Kiểm tra lại báo cáo\n2.5 · Khảo sát, điều chỉnh mạng lưới xe buýt kết nối "
+            "Hà Nội – Hưng Yên\nTình trạng: Đang thực hiện · 60%\nGhi chú: đã khảo sát")
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+
+    async with FakeTelegramServer() as server:
+        app = (ApplicationBuilder().token(server.token).base_url(server.base_url)
+               .request(AiohttpRequest(36)).get_updates_request(AiohttpRequest(2))
+               .concurrent_updates(32).build())
+        app.add_handler(TypeHandler(Update, answer))
+        ids = [ECHO_USER_BASE + n for n in range(users)]
+        for user_id in ids:
+            server.add_user(user_id, "Cán bộ")
+
+        async def play(user_id: int) -> None:
+            shown = None
+            for round_no in range(rounds):
+                if shown is None or round_no % 2 == 0:
+                    await server.send_text(user_id, "2.5 60% đã khảo sát xong")
+                else:
+                    await server.click(user_id, shown.message_id, shown.buttons()[2][1])
+                shown = await server.next_reply(user_id, timeout=STEP_TIMEOUT)
+
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            started = time.perf_counter()
+            await asyncio.gather(*(play(user_id) for user_id in ids))
+            elapsed = time.perf_counter() - started
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+    return users * rounds / max(elapsed, 1e-9)
 
 
 def _profile_text(profiler: cProfile.Profile, lines: int = 30) -> str:
@@ -401,8 +466,14 @@ def render(figures: Figures) -> str:
         f"echo bot (bare python-telegram-bot, same server kind): updates/s "
         f"{figures.echo_per_second:.0f} (best of {figures.echo_runs[0]:.0f} before, "
         f"{figures.echo_runs[1]:.0f} after)",
+        f"same Bot API calls, no store (answer each tap, reply with a keyboard; PTB on aiohttp, "
+        f"32 in flight): updates/s {figures.same_calls_per_second:.0f} = "
+        f"{figures.same_calls_ratio:.2f}× the echo bot",
+        "          (the ceiling for any bot with these conversations, before it stores anything)",
         f"ratio {figures.ratio:.2f}× the echo bot (target ≥ {TARGET_RATIO}×): "
-        f"{'met' if ratio_ok else 'MISSED'}",
+        f"{'met' if ratio_ok else 'MISSED'}; "
+        f"{figures.flat.updates_per_second / max(figures.same_calls_per_second, 1e-9):.2f}× "
+        f"the same calls with no store",
         f"p99 {p99:.0f} ms at {latency.officials} concurrent officials, {latency.label} "
         f"(target ≤ {TARGET_P99_MS:.0f} ms): {'met' if p99 <= TARGET_P99_MS else 'MISSED'}",
     ]
