@@ -48,6 +48,7 @@ from bot.loopback.telegram_server import (  # noqa: E402
     SentMessage,
     echo_ceiling,
 )
+from bot.runner import freeze_startup_objects  # noqa: E402
 from handlers.events import Inbound  # noqa: E402
 from storage.aggregate import assignment_states  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
@@ -349,6 +350,7 @@ async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
         profiler = cProfile.Profile() if profile else None
         try:
             async with Stage(db, clock, base, telegram=True, zalo=False) as stage:
+                freeze_startup_objects()  # as `tiendo run` does once started
                 driver = Driver(stage)
                 people = await enrol(stage, driver, officials, agencies, "Cán bộ")
                 if profiler is not None:
