@@ -60,6 +60,7 @@ from storage.models import (
 )
 from storage.outbox import Message, enqueue
 from storage.people import (
+    ActiveMember,
     create_link_code,
     find_invite,
     member_behind,
@@ -89,6 +90,11 @@ def member_view(member: Member) -> MemberView:
     agency = member.agency
     return MemberView(member.id, member.name, member.role, agency.id, agency.code, agency.name,
                       agency.locality.code)
+
+
+def active_view(who: ActiveMember) -> MemberView:
+    return MemberView(who.id, who.name, who.role, who.agency_id, who.agency_code,
+                      who.agency_name, who.locality_code)
 
 
 class ConversationService:
@@ -133,9 +139,7 @@ class ConversationService:
                         conv_row.menu_token, conv_row.updated_at)
             reader = StoreReader(session, self.today(now), now, event.platform, event.user_id,
                                  who)
-            view = MemberView(who.id, who.name, who.role, who.agency_id, who.agency_code,
-                              who.agency_name, who.locality_code) if who else None
-            ctx = StepContext(event, conv, view, reader, now,
+            ctx = StepContext(event, conv, active_view(who) if who else None, reader, now,
                               self.today(now), self.tz, Texts(language, self.tz), self.settings,
                               self.bot_username)
             transition = step(ctx)
