@@ -47,6 +47,7 @@ from bot.loopback.telegram_server import (  # noqa: E402
     FakeTelegramServer,
     SentMessage,
     echo_ceiling,
+    polling,
 )
 from bot.runner import freeze_startup_objects  # noqa: E402
 from handlers.events import Inbound  # noqa: E402
@@ -415,18 +416,10 @@ async def same_calls_ceiling(users: int, rounds: int) -> float:
                     await server.click(user_id, shown.message_id, shown.buttons()[2][1])
                 shown = await server.next_reply(user_id, timeout=STEP_TIMEOUT)
 
-        await app.initialize()
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
+        async with polling(app):
             started = time.perf_counter()
             await asyncio.gather(*(play(user_id) for user_id in ids))
             elapsed = time.perf_counter() - started
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
     return users * rounds / max(elapsed, 1e-9)
 
 

@@ -21,7 +21,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -1584,6 +1584,21 @@ class FakeTelegramServer:
 ECHO_USER_BASE = 9_000_000_000
 
 
+@contextlib.asynccontextmanager
+async def polling(app: Any) -> AsyncIterator[None]:
+    """Keep a yardstick PTB application polling this server for the duration of the block."""
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        yield
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
 async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user: int) -> float:
     """Measure a bare PTB echo bot's updates per second through this server."""
     from telegram import Update
@@ -1602,11 +1617,7 @@ async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user
         if user_id not in server._users:
             server.add_user(user_id, f"Người thử {n + 1}")
         server._chats[user_id].cursor = len(server._chats[user_id].sent)
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    try:
+    async with polling(app):
         started = time.perf_counter()
         for round_no in range(messages_per_user):
             for user_id in ids:
@@ -1618,10 +1629,6 @@ async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user
             if [r.text for r in replies] != expected:
                 raise AssertionError(f"echo mismatch for {user_id}: {server.transcript(user_id)}")
         elapsed = time.perf_counter() - started
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
     return users * messages_per_user / max(elapsed, 1e-9)
 
 
