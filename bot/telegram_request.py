@@ -9,7 +9,10 @@ writes by default: form fields, or multipart when files go up. Errors map to PTB
 
 from __future__ import annotations
 
+import ssl
+
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -37,7 +40,8 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size)
+            trusted = ssl.create_default_context(cafile=certifi.where())
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=trusted)
             self._session = aiohttp.ClientSession(
                 connector=connector, trust_env=True, skip_auto_headers=("User-Agent",),
                 headers={"User-Agent": self.USER_AGENT})
