@@ -29,9 +29,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 from urllib.parse import quote
-from urllib.request import getproxies, proxy_bypass
 
 import httpx
+
+from bot.proxies import LOOPBACK_HOSTS, env_proxy
 
 DEFAULT_BASE_URL: Final = "https://bot-api.zaloplatforms.com"
 MAX_TEXT: Final = 2000
@@ -52,7 +53,6 @@ REDACTED: Final = "***"
 _PLACEHOLDER: Final = REDACTED
 _POLL_GRACE: Final = 5.0
 _MAX_DESCRIPTION: Final = 300
-_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 _NOISY_LOGGERS: Final = (
     "httpx",
     "httpcore",
@@ -476,7 +476,7 @@ class ZaloBotApi:
         self._max_retry_after = max_retry_after
         self._owns_client = client is None
         if client is None:
-            inner = httpx.AsyncHTTPTransport(proxy=proxy or _env_proxy(self._base_url))
+            inner = httpx.AsyncHTTPTransport(proxy=proxy or env_proxy(self._base_url))
             transport = _TokenTransport(inner, self._base_url, token)
             self._client = httpx.AsyncClient(transport=transport, timeout=call_timeout)
             self._url_token = _PLACEHOLDER
@@ -768,15 +768,6 @@ def _retry_after(data: Mapping[str, Any] | None, response: httpx.Response) -> fl
     return seconds if seconds >= 0 else None
 
 
-def _env_proxy(base_url: str) -> str | None:
-    """Return the proxy the environment sets for base_url (none for loopback or NO_PROXY)."""
-    url = httpx.URL(base_url)
-    if url.host in _LOOPBACK_HOSTS or proxy_bypass(url.host):
-        return None
-    proxies = getproxies()
-    return proxies.get(url.scheme) or proxies.get("all")
-
-
 def _as_dict(result: Any) -> dict[str, Any]:
     """Return a result object, or {} when an ok answer carried none."""
     return dict(result) if isinstance(result, Mapping) else {}
@@ -800,7 +791,7 @@ def _check_webhook_url(url: str) -> None:
         raise ValueError("webhook url must be absolute, e.g. https://example.org/zalo/webhook")
     if parsed.scheme == "https":
         return
-    if parsed.scheme == "http" and parsed.host in _LOOPBACK_HOSTS:
+    if parsed.scheme == "http" and parsed.host in LOOPBACK_HOSTS:
         return
     raise ValueError("webhook url must use https (Zalo refuses plain http)")
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
@@ -95,3 +96,42 @@ async def test_a_closed_port_is_a_network_error_without_the_token(
     finally:
         await request.shutdown()
     assert token not in str(failed.value)
+
+
+async def test_an_environment_proxy_carries_the_calls_except_for_no_proxy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offices reach the internet through a proxy: HTTP(S)_PROXY is honoured, NO_PROXY too."""
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))
+        return web.json_response({"ok": True, "result": {
+            "id": 77, "is_bot": True, "first_name": "Tiến độ", "username": "tiendo_bot"}})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    try:
+        bot = Bot("123:ABC", base_url="http://api.telegram.invalid/bot",
+                  request=AiohttpRequest(connect_timeout=2))
+        async with bot:
+            me = await bot.get_me()
+        assert me.username == "tiendo_bot"
+        assert seen and all(url.startswith("http://api.telegram.invalid/bot") for url in seen)
+        monkeypatch.setenv("NO_PROXY", "api.telegram.invalid")
+        direct = Bot("123:ABC", base_url="http://api.telegram.invalid/bot",
+                     request=AiohttpRequest(connect_timeout=2))
+        calls = len(seen)
+        with pytest.raises(NetworkError):
+            async with direct:  # initialize() calls getMe: straight to a host that is not there
+                pass
+        assert len(seen) == calls
+    finally:
+        await runner.cleanup()

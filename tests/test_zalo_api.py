@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot import zalo_api
 from bot.loopback.zalo_server import FakeZaloServer
+from bot.proxies import env_proxy
 from bot.zalo_api import (
     MAX_TEXT,
     MalformedEvent,
@@ -620,7 +621,7 @@ def test_an_environment_proxy_is_honoured_except_for_no_proxy_and_loopback(
     for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.so-khdt.local:3128")
-    assert zalo_api._env_proxy(zalo_api.DEFAULT_BASE_URL) == "http://proxy.so-khdt.local:3128"
-    assert zalo_api._env_proxy("http://127.0.0.1:8082") is None
+    assert env_proxy(zalo_api.DEFAULT_BASE_URL) == "http://proxy.so-khdt.local:3128"
+    assert env_proxy("http://127.0.0.1:8082") is None
     monkeypatch.setenv("NO_PROXY", "zaloplatforms.com")
-    assert zalo_api._env_proxy(zalo_api.DEFAULT_BASE_URL) is None
+    assert env_proxy(zalo_api.DEFAULT_BASE_URL) is None
