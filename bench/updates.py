@@ -127,7 +127,8 @@ class Figures:
     think: float
     profile: str = ""
     echo_runs: tuple[float, float] = (0.0, 0.0)  # before and after the bot's runs
-    same_calls_per_second: float = 0.0  # the bot's Bot API calls with no store, 0 if not run
+    same_calls_per_second: float = 0.0  # the bot's Bot API calls with no store
+    echo_on_aiohttp: float = 0.0  # the echo bot on the bot's own networking backend
 
     @property
     def ratio(self) -> float:
@@ -337,7 +338,7 @@ async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
                   echo_messages: int = 20, seed: int = 1, profile: bool = False,
                   folder: Path | None = None) -> Figures:
     """Run the echo ceiling and the same-calls bot, the flat-out run, the paced run (unless
-    think is 0), then echo again."""
+    think is 0), then echo again, and once more on aiohttp."""
     before = await _echo(officials, echo_messages)
     same_calls = await same_calls_ceiling(officials, max(2, echo_messages // 2))
     with tempfile.TemporaryDirectory(prefix="tiendo-bench-") as scratch:
@@ -364,14 +365,23 @@ async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
         finally:
             db.dispose()
     after = await _echo(officials, echo_messages)
+    on_aiohttp = await _echo(officials, echo_messages, on_aiohttp=True)
     return Figures(flat, paced, max(before, after), think,
-                   _profile_text(profiler) if profiler else "", (before, after), same_calls)
+                   _profile_text(profiler) if profiler else "", (before, after), same_calls,
+                   on_aiohttp)
 
 
-async def _echo(users: int, messages: int) -> float:
-    """The bare echo bot's updates per second, on a fresh server of the same kind."""
+async def _echo(users: int, messages: int, on_aiohttp: bool = False) -> float:
+    """The bare echo bot's updates per second, on a fresh server of the same kind.
+
+    By default PTB's own networking (httpx), as the target defines it; `on_aiohttp` puts it on
+    the bot's backend instead, to show how much of the bot's margin that backend gives.
+    """
+    from bot.telegram_request import AiohttpRequest
+
+    requests = (AiohttpRequest(8), AiohttpRequest(2)) if on_aiohttp else None
     async with FakeTelegramServer() as server:
-        return await echo_ceiling(server, users, messages)
+        return await echo_ceiling(server, users, messages, requests)
 
 
 async def same_calls_ceiling(users: int, rounds: int) -> float:
@@ -469,6 +479,9 @@ def render(figures: Figures) -> str:
         f"{'met' if ratio_ok else 'MISSED'}; "
         f"{figures.flat.updates_per_second / max(figures.same_calls_per_second, 1e-9):.2f}× "
         f"the same calls with no store",
+        f"          (the echo bot on this bot's aiohttp backend instead of PTB's httpx: "
+        f"{figures.echo_on_aiohttp:.0f} updates/s; the bot is "
+        f"{figures.flat.updates_per_second / max(figures.echo_on_aiohttp, 1e-9):.2f}× that)",
         f"p99 {p99:.0f} ms at {latency.officials} concurrent officials, {latency.label} "
         f"(target ≤ {TARGET_P99_MS:.0f} ms): {'met' if p99 <= TARGET_P99_MS else 'MISSED'}",
     ]

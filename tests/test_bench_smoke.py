@@ -15,7 +15,8 @@ def test_updates_bench_prints_its_figures_and_keeps_every_report(
                          "--echo-messages", "2"])
     out = capsys.readouterr().out
     assert code == 0, out
-    for figure in ("updates/s", "reports/s", "p50", "p99", "echo bot", "× the echo bot"):
+    for figure in ("updates/s", "reports/s", "p50", "p99", "echo bot", "× the echo bot",
+                   "same Bot API calls, no store", "on this bot's aiohttp backend"):
         assert figure in out, out
     # 3 officials × 2 flows, in each of the two runs: one stored report per completed flow.
     assert out.count("reports 6 for completed flows 6 · lost 0 · duplicates 0") == 2, out

@@ -1599,8 +1599,12 @@ async def polling(app: Any) -> AsyncIterator[None]:
         await app.shutdown()
 
 
-async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user: int) -> float:
-    """Measure a bare PTB echo bot's updates per second through this server."""
+async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user: int,
+                       requests: tuple[Any, Any] | None = None) -> float:
+    """Measure a bare PTB echo bot's updates per second through this server.
+
+    `requests` (a BaseRequest for calls, one for getUpdates) replaces PTB's default httpx.
+    """
     from telegram import Update
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -1609,8 +1613,11 @@ async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user
         if message is not None and message.text is not None:
             await message.reply_text(message.text)
 
-    app = (Application.builder().token(server.token).base_url(server.base_url)
-           .base_file_url(server.base_file_url).build())
+    builder = (Application.builder().token(server.token).base_url(server.base_url)
+               .base_file_url(server.base_file_url))
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
     ids = [ECHO_USER_BASE + n for n in range(users)]
     for n, user_id in enumerate(ids):
