@@ -9,7 +9,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError
 from bot.telegram import TelegramBot
@@ -21,6 +21,9 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import Clock
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from scheduler.jobs import SchedulerService
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class Running:
     dispatcher: Dispatcher
     telegram: TelegramBot | None = None
     zalo: ZaloBot | None = None
-    scheduler: Any = None
+    scheduler: SchedulerService | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -127,21 +130,19 @@ async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) ->
     running.dispatcher.messengers = running.messengers
     if with_scheduler:
         running.scheduler = _scheduler(config, db, clock, running.dispatcher)
-        if running.scheduler is not None:
-            await running.scheduler.start()
+        await running.scheduler.start()
     scheduler = running.scheduler
-    leader: Callable[[], bool] = (lambda: bool(scheduler.is_leader)) if scheduler else \
+    leader: Callable[[], bool] = (lambda: scheduler.is_leader) if scheduler else \
         (lambda: True)
     running.tasks.append(asyncio.create_task(
         running.dispatcher.run(running.stop_event, active=leader), name="outbox-dispatcher"))
     return running
 
 
-def _scheduler(config: Config, db: Database, clock: Clock, dispatcher: Dispatcher) -> Any:
-    try:
-        from scheduler.jobs import SchedulerService
-    except ImportError:  # pragma: no cover - the scheduler ships with the package
-        return None
+def _scheduler(config: Config, db: Database, clock: Clock,
+               dispatcher: Dispatcher) -> SchedulerService:
+    from scheduler.jobs import SchedulerService
+
     return SchedulerService(db, clock, config, on_enqueued=dispatcher.wake)
 
 

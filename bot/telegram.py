@@ -120,6 +120,12 @@ async def send_reply(bot: Any, chat_id: int | str, reply: Reply) -> None:
             await bot.send_document(chat_id, data, reply_markup=keyboard(reply))
 
 
+def _retry_seconds(exc: RetryAfter) -> float:
+    """The pause Telegram asked for, in seconds (PTB gives a timedelta or a number)."""
+    delay = exc.retry_after
+    return delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+
+
 class TelegramMessenger:
     """Deliver outbox payloads through a PTB bot, classifying failures."""
 
@@ -140,10 +146,8 @@ class TelegramMessenger:
         try:
             await send_reply(self.bot, chat_id, reply)
         except RetryAfter as exc:
-            delay = exc.retry_after
-            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
-            raise SendError("429 too many requests", transient=True, retry_after=seconds) \
-                from None
+            raise SendError("429 too many requests", transient=True,
+                            retry_after=_retry_seconds(exc)) from None
         except Forbidden as exc:
             raise SendError(f"forbidden: {exc.message}", transient=False) from None
         except BadRequest as exc:
@@ -245,10 +249,7 @@ class TelegramBot:
                 await send_reply(self.app.bot, chat_id, reply)
                 return
             except RetryAfter as exc:
-                delay = exc.retry_after
-                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") \
-                    else float(delay)
-                await asyncio.sleep(min(seconds, 30))
+                await asyncio.sleep(min(_retry_seconds(exc), 30))
             except Forbidden:
                 log.info("reply not delivered: the user blocked the bot")
                 return

@@ -10,7 +10,7 @@ import signal
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storage.clock import Clock, FixedClock, SimulatedClock
 
@@ -208,18 +208,12 @@ def run_scheduler(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 async def _serve(ctx: CommandContext) -> int:
     """Tick on the clock and drain the outbox until SIGINT or SIGTERM."""
+    from bot.runner import build_messengers, limits_for
     from scheduler.dispatcher import Dispatcher
 
     config = ctx.config
-    messengers: dict[str, Any] = {}
-    limits: dict[str, Any] = {}
-    try:
-        from bot import runner
-    except ImportError:  # the lead's runner is optional for this command
-        runner = None  # type: ignore[assignment]
-    if runner is not None and hasattr(runner, "build_messengers"):
-        messengers = runner.build_messengers(config)
-        limits = runner.limits_for(config) if hasattr(runner, "limits_for") else {}
+    messengers = build_messengers(config)
+    limits = limits_for(config)
     dispatcher = None
     if messengers:
         dispatcher = Dispatcher(ctx.database, ctx.clock, messengers,

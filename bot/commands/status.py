@@ -23,11 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.unit_of_work() as session:
         found = health(session, ctx.clock.now())
+    problems = found.problems()
     database = make_url(ctx.config.database_url).render_as_string(hide_password=True)
     if args.json:
         ctx.console.print_json(json.dumps(found.as_dict() | {
-            "database": database, "problems": found.problems()}, ensure_ascii=False))
-        return 1 if found.problems() else 0
+            "database": database, "problems": problems}, ensure_ascii=False))
+        return 1 if problems else 0
     print_ = ctx.console.print
     print_(f"Cơ sở dữ liệu / database: {database}", markup=False)
     print_(f"Chương trình / programmes: {found.programmes} · nội dung / items: {found.items}")
@@ -41,6 +42,6 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     print_("Bộ lập lịch / scheduler: "
            + (", ".join(f"{k} → {v}" for k, v in sorted(found.scheduler.items()))
               or "chưa chạy / not run yet"), markup=False)
-    for problem in found.problems():
+    for problem in problems:
         print_(f"⚠ {problem}", style="yellow", markup=False)
-    return 1 if found.problems() else 0
+    return 1 if problems else 0
