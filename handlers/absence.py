@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.core import SetAbsence, StepContext, Transition, menu
+from handlers.core import SetAbsence, StepContext, Transition
 from handlers.events import Reply
 
 
@@ -19,13 +19,10 @@ def start(ctx: StepContext, args: str) -> Transition:
     if not colleagues:
         return ctx.stay(Reply(tx._("Cơ quan chưa có thành viên nào khác để nhận thay. Vui lòng "
                                    "nhờ cơ quan đầu mối mời thêm người.")))
-    transition = ctx.go(ctx.conv.state, dict(ctx.conv.draft))
-    assert transition.menu_token is not None
     rows = [[(c.name, f"a:{c.id}:{days}")] for c in colleagues[:10]]
     rows.append([(tx._("Huỷ"), "x")])
-    transition.replies.append(Reply(tx._("Vắng {days} ngày. Ai nhận nhắc việc thay anh/chị?",
-                                         days=days), menu(transition.menu_token, rows)))
-    return transition
+    return ctx.ask(ctx.conv.state, dict(ctx.conv.draft),
+                   tx._("Vắng {days} ngày. Ai nhận nhắc việc thay anh/chị?", days=days), rows)
 
 
 def choose(ctx: StepContext, arg: str) -> Transition:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from handlers import absence, onboarding, oversight, queries, report
-from handlers.core import REPORTING_STATES, Conv, State, StepContext, Transition, split_choice
+from handlers.core import Conv, State, StepContext, Transition, split_choice
 from handlers.events import Reply
 from handlers.quick import parse_quick
 from handlers.texts import Texts
@@ -134,13 +134,16 @@ def _command(ctx: StepContext, text: str) -> Transition:
     return handler(ctx, args)
 
 
+def _stale_menu(ctx: StepContext) -> Transition:
+    return ctx.stay(Reply(ctx.tx._("Menu này đã hết hạn. Vui lòng dùng menu mới nhất hoặc "
+                                   "gõ lệnh lại (ví dụ /baocao).")))
+
+
 def _choice(ctx: StepContext, data: str) -> Transition:
     """Route a tapped (or numbered) choice; buttons from a retired menu are refused."""
-    tx = ctx.tx
     token, action = split_choice(data)
     if token is not None and token != ctx.conv.menu_token:
-        return ctx.stay(Reply(tx._("Menu này đã hết hạn. Vui lòng dùng menu mới nhất hoặc "
-                                   "gõ lệnh lại (ví dụ /baocao).")))
+        return _stale_menu(ctx)
     kind, _, arg = action.partition(":")
     state = ctx.conv.state
     try:
@@ -182,8 +185,7 @@ def _choice(ctx: StepContext, data: str) -> Transition:
             return report.submit(ctx) if arg == "ok" else report.ask_status(ctx, ctx.conv.draft)
     except ValueError:
         pass
-    return ctx.stay(Reply(tx._("Menu này đã hết hạn. Vui lòng dùng menu mới nhất hoặc "
-                               "gõ lệnh lại (ví dụ /baocao).")))
+    return _stale_menu(ctx)
 
 
 def _text(ctx: StepContext, text: str) -> Transition:
@@ -211,8 +213,6 @@ def _text(ctx: StepContext, text: str) -> Transition:
         return oversight.return_reason(ctx, text)
     if state == State.DIRECTIVE_TEXT:
         return oversight.directive_text(ctx, text)
-    if state in REPORTING_STATES:
-        return report.resend_menu(ctx)
     parsed = parse_quick(text)
     if parsed is not None:
         if parsed.problem in {"empty", "no_status"} and not parsed.note:

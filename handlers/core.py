@@ -26,10 +26,9 @@ class State(StrEnum):
     DIRECTIVE_TEXT = "directive_text"
 
 
-REPORTING_STATES = {State.REPORT_ITEM, State.REPORT_STATUS, State.REPORT_PERCENT,
-                    State.REPORT_NOTE, State.REPORT_EVIDENCE, State.REPORT_CONFIRM}
 OVERSIGHT_ROLES = {"coordinator", "vice_chair", "admin"}
 REVIEW_ROLES = {"coordinator", "admin"}
+DIRECTIVE_ROLES = {"vice_chair", "admin"}
 
 
 @dataclass(frozen=True)
@@ -175,6 +174,16 @@ class StepContext:
 
     def idle(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:
         return self.go(State.IDLE, {}, *replies, effects=effects)
+
+    def ask(self, state: State, draft: dict[str, Any], text: str,
+            rows: Sequence[Sequence[tuple[str, str]]], *, typed_choices: bool = False,
+            details: tuple[str, ...] = ()) -> Transition:
+        """Move to `state` and show `rows` as a menu bound to the new token."""
+        transition = self.go(state, draft)
+        assert transition.menu_token is not None
+        transition.replies.append(Reply(text, menu(transition.menu_token, rows),
+                                        typed_choices=typed_choices, details=details))
+        return transition
 
 
 def new_token() -> str:

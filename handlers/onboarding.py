@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.core import (
+    DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
     REVIEW_ROLES,
     FailedJoin,
@@ -82,7 +83,7 @@ def commands_for(tx: Texts, role: str) -> list[str]:
         ]
     if role in REVIEW_ROLES:
         lines.append(tx._("/duyet — xác nhận hoặc trả lại báo cáo"))
-    if role in {"vice_chair", "admin"}:
+    if role in DIRECTIVE_ROLES:
         lines.append(tx._("/chidao 2.5 nội dung — gửi chỉ đạo tới cơ quan chủ trì"))
     return lines
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core import (
+    DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
     REVIEW_ROLES,
     GiveDirective,
@@ -14,11 +15,10 @@ from handlers.core import (
     StepContext,
     Transition,
     global_menu,
-    menu,
 )
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, shorten, state_line
+from handlers.report import category_label, shorten, state_line, unknown_code
 
 MAX_LISTED = 25
 
@@ -143,8 +143,6 @@ def review_one(ctx: StepContext, report_id: int) -> Transition:
     report = ctx.reader.report(report_id)
     if report is None:
         return ctx.stay(Reply(tx._("Không tìm thấy báo cáo #{id}.", id=report_id)))
-    transition = ctx.go(ctx.conv.state, dict(ctx.conv.draft))
-    assert transition.menu_token is not None
     text = "\n".join([
         tx._("Báo cáo #{id} của {agency} ({reporter}), {when}:", id=report.id,
              agency=report.agency_name, reporter=report.reporter_name or "—",
@@ -154,8 +152,7 @@ def review_one(ctx: StepContext, report_id: int) -> Transition:
     ])
     rows = [[(tx._("✅ Xác nhận"), f"v:{report.id}:ok"),
              (tx._("↩️ Trả lại"), f"v:{report.id}:back")]]
-    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
-    return transition
+    return ctx.ask(ctx.conv.state, dict(ctx.conv.draft), text, rows)
 
 
 def review_decide(ctx: StepContext, report_id: int, decision: str) -> Transition:
@@ -185,7 +182,7 @@ def return_reason(ctx: StepContext, text: str) -> Transition:
 
 def directive(ctx: StepContext, args: str) -> Transition:
     """`/chidao 2.5 text`: a Vice-Chair's instruction to the item's lead agencies."""
-    if (no := refuse(ctx, {"vice_chair", "admin"})) is not None:
+    if (no := refuse(ctx, DIRECTIVE_ROLES)) is not None:
         return no
     tx = ctx.tx
     code_part, _, text = args.strip().partition(" ")
@@ -194,8 +191,7 @@ def directive(ctx: StepContext, args: str) -> Transition:
                                    "/chidao 2.5 Đề nghị hoàn thành khảo sát trước 30/6")))
     code = normalize_code(code_part)
     if ctx.reader.item(code) is None:
-        return ctx.stay(Reply(tx._("Không có nội dung mã {code}. Gõ /cuatoi để xem mã các "
-                                   "nội dung.", code=code)))
+        return unknown_code(ctx, code)
     if not text.strip():
         transition = ctx.go(State.DIRECTIVE_TEXT, {"code": code})
         transition.replies.append(Reply(tx._("Nội dung chỉ đạo cho mục {code}?", code=code)))

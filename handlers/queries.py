@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.core import OVERSIGHT_ROLES, StepContext, Transition, global_menu
+from handlers.core import DIRECTIVE_ROLES, OVERSIGHT_ROLES, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, shorten, state_line, status_text
+from handlers.report import category_label, shorten, state_line, status_text, unknown_code
 
 
 def mine(ctx: StepContext, args: str = "") -> Transition:
@@ -44,8 +44,7 @@ def item(ctx: StepContext, args: str) -> Transition:
     code = normalize_code(args.split()[0])
     found = ctx.reader.item(code)
     if found is None:
-        return ctx.stay(Reply(tx._("Không có nội dung mã {code}. Gõ /cuatoi để xem mã các "
-                                   "nội dung.", code=code)))
+        return unknown_code(ctx, code)
     states = visible(ctx, list(ctx.reader.item_states(code)))
     if not states:
         return ctx.stay(Reply(tx._(
@@ -76,9 +75,11 @@ def item(ctx: StepContext, args: str) -> Transition:
         lines += ["", tx._("Chỉ đạo:")]
         lines += [f"– {tx.moment(d.created_at)} {d.author}: {d.text}" for d in directives]
     rows = []
-    if ctx.member is not None and any(s.agency_id == ctx.member.agency_id for s in states):
-        own = next(s for s in states if s.agency_id == ctx.member.agency_id)
+    member = ctx.member
+    own = next((s for s in states if member is not None and s.agency_id == member.agency_id),
+               None)
+    if own is not None:
         rows.append([(tx._("Báo cáo nội dung này"), f"r:{own.assignment_id}")])
-    if ctx.member is not None and ctx.member.role in {"vice_chair", "admin"}:
+    if member is not None and member.role in DIRECTIVE_ROLES:
         rows.append([(tx._("Gửi chỉ đạo"), f"d:{code}")])
     return ctx.stay(Reply("\n".join(lines).strip(), global_menu(rows)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu, menu
+from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import QuickReport, normalize_code, parse_quick
 from handlers.texts import Texts
@@ -58,7 +58,6 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     page = max(0, min(page, pages - 1))
     shown = states[page * size:(page + 1) * size]
     head = tx._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=page + 1, pages=pages)
-    transition = ctx.go(State.REPORT_ITEM, {"page": page})
     rows = [[(shorten(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")]
             for s in shown]
     nav = []
@@ -69,10 +68,18 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     if nav:
         rows.append(nav)
     rows.append([(tx._("Huỷ"), "x")])
-    assert transition.menu_token is not None
-    transition.replies.append(Reply(head, menu(transition.menu_token, rows),
-                                    details=tuple(state_line(tx, s) for s in shown)))
-    return transition
+    return ctx.ask(State.REPORT_ITEM, {"page": page}, head, rows,
+                   details=tuple(state_line(tx, s) for s in shown))
+
+
+def unknown_code(ctx: StepContext, code: str) -> Transition:
+    return ctx.stay(Reply(ctx.tx._(
+        "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code)))
+
+
+def not_own(ctx: StepContext, code: str) -> Transition:
+    """Why `code` is not one of the agency's items: no such item, or someone else's."""
+    return unknown_code(ctx, code) if ctx.reader.item(code) is None else _not_yours(ctx, code)
 
 
 def _not_yours(ctx: StepContext, code: str) -> Transition:
@@ -92,10 +99,7 @@ def pick_code(ctx: StepContext, typed: str, correct: bool = False) -> Transition
     code = normalize_code(typed.split()[0])
     state = find_own(ctx, code)
     if state is None:
-        if ctx.reader.item(code) is None:
-            return ctx.stay(Reply(ctx.tx._(
-                "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code)))
-        return _not_yours(ctx, code)
+        return not_own(ctx, code)
     return pick(ctx, state.assignment_id, correct=correct)
 
 
@@ -126,12 +130,9 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
 
 def ask_status(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
     tx = ctx.tx
-    transition = ctx.go(State.REPORT_STATUS, draft)
-    assert transition.menu_token is not None
     rows = [[(tx.status(s), f"s:{s}")] for s in STATUSES] + [[(tx._("Huỷ"), "x")]]
     text = (intro + "\n\n" if intro else "") + tx._("Tình trạng thực hiện?")
-    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
-    return transition
+    return ctx.ask(State.REPORT_STATUS, draft, text, rows)
 
 
 def choose_status(ctx: StepContext, status: str) -> Transition:
@@ -179,14 +180,11 @@ def resend_menu(ctx: StepContext) -> Transition:
 
 def ask_percent(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
     tx = ctx.tx
-    transition = ctx.go(State.REPORT_PERCENT, draft)
-    assert transition.menu_token is not None
     buttons = [(f"{p}%", f"p:{p}") for p in PERCENT_BUTTONS]
     rows = [buttons[:4], buttons[4:], [(tx._("Huỷ"), "x")]]
     text = (intro + "\n" if intro else "") + tx._(
         "Đã hoàn thành bao nhiêu phần trăm? Chọn hoặc gõ một số từ 0 đến 100.")
-    transition.replies.append(Reply(text, menu(transition.menu_token, rows), typed_choices=True))
-    return transition
+    return ctx.ask(State.REPORT_PERCENT, draft, text, rows, typed_choices=True)
 
 
 def typed_percent(ctx: StepContext, text: str) -> Transition:
@@ -214,8 +212,6 @@ def choose_percent(ctx: StepContext, value: int, draft: dict[str, Any] | None = 
 
 def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
     tx = ctx.tx
-    transition = ctx.go(State.REPORT_NOTE, draft)
-    assert transition.menu_token is not None
     if draft.get("status") == "blocked":
         text = tx._("Vướng mắc là gì, cần cấp nào quyết định? (bắt buộc)")
         rows = [[(tx._("Huỷ"), "x")]]
@@ -225,8 +221,7 @@ def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
     if draft.get("note"):
         text += "\n" + tx._("Ghi chú trước: {note}", note=shorten(draft["note"], 300))
         rows.insert(0, [(tx._("Giữ ghi chú trước"), "n:keep")])
-    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
-    return transition
+    return ctx.ask(State.REPORT_NOTE, draft, text, rows)
 
 
 def typed_note(ctx: StepContext, text: str) -> Transition:
@@ -250,8 +245,6 @@ def skip_note(ctx: StepContext, keep: bool) -> Transition:
 
 def ask_evidence(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
     tx = ctx.tx
-    transition = ctx.go(State.REPORT_EVIDENCE, draft)
-    assert transition.menu_token is not None
     count = len(draft.get("evidence", []))
     text = (intro + "\n" if intro else "") + tx._(
         "Gửi ảnh hoặc tệp minh chứng nếu có (tối đa {max} tệp), rồi bấm “Tiếp tục”.",
@@ -259,23 +252,21 @@ def ask_evidence(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Tr
     if count:
         text += "\n" + tx._("Đã nhận {count} tệp.", count=count)
     rows = [[(tx._("Tiếp tục"), "e:done")], [(tx._("Huỷ"), "x")]]
-    transition.replies.append(Reply(text, menu(transition.menu_token, rows)))
-    return transition
+    return ctx.ask(State.REPORT_EVIDENCE, draft, text, rows)
 
 
 def add_file(ctx: StepContext) -> Transition:
-    """Keep a file as evidence (the service has already stored it and put it in `stored`)."""
+    """Keep a file as evidence; the service downloads it after this step (its `ref` only)."""
     tx = ctx.tx
     file = ctx.event.file
     assert file is not None
     draft = dict(ctx.conv.draft)
-    if ctx.conv.state != State.REPORT_EVIDENCE:
-        if ctx.conv.state in {State.REPORT_NOTE}:
-            draft.setdefault("note", "")
-        else:
-            return ctx.stay(Reply(tx._(
-                "Để gửi minh chứng, hãy bắt đầu báo cáo bằng /baocao; đến bước minh chứng "
-                "thì gửi tệp.")))
+    if ctx.conv.state == State.REPORT_NOTE:
+        draft.setdefault("note", "")  # a file instead of a note: go on to the evidence step
+    elif ctx.conv.state != State.REPORT_EVIDENCE:
+        return ctx.stay(Reply(tx._(
+            "Để gửi minh chứng, hãy bắt đầu báo cáo bằng /baocao; đến bước minh chứng "
+            "thì gửi tệp.")))
     evidence = list(draft.get("evidence", []))
     if len(evidence) >= MAX_FILES:
         return ctx.stay(Reply(tx._("Đã đủ {max} tệp cho một báo cáo. Bấm “Tiếp tục”.",
@@ -293,15 +284,11 @@ def add_file(ctx: StepContext) -> Transition:
     evidence.append({"kind": file.kind, "file_name": file.file_name,
                      "mime_type": file.mime_type, "size": file.size or 0, "ref": file.ref})
     draft["evidence"] = evidence
-    if draft.get("status") == "blocked" and not draft.get("note"):
-        draft["note"] = ""
     return ask_evidence(ctx, draft, tx._("Đã nhận tệp {name}.", name=file.file_name))
 
 
 def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
     tx = ctx.tx
-    transition = ctx.go(State.REPORT_CONFIRM, draft)
-    assert transition.menu_token is not None
     lines = [intro] if intro else []
     lines += [
         tx._("Kiểm tra lại báo cáo:"),
@@ -316,8 +303,7 @@ def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transit
         lines.append(tx._("(Báo cáo này thay thế báo cáo trước; lịch sử vẫn được giữ.)"))
     rows = [[(tx._("✅ Gửi báo cáo"), "c:ok"), (tx._("✏️ Sửa"), "c:edit")],
             [(tx._("Huỷ"), "x")]]
-    transition.replies.append(Reply("\n".join(lines), menu(transition.menu_token, rows)))
-    return transition
+    return ctx.ask(State.REPORT_CONFIRM, draft, "\n".join(lines), rows)
 
 
 def evidence_done(ctx: StepContext) -> Transition:
@@ -363,11 +349,7 @@ def quick(ctx: StepContext, parsed: QuickReport) -> Transition:
     tx = ctx.tx
     state = find_own(ctx, parsed.code)
     if state is None:
-        if ctx.reader.item(parsed.code) is None:
-            return ctx.stay(Reply(tx._(
-                "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.",
-                code=parsed.code)))
-        return _not_yours(ctx, parsed.code)
+        return not_own(ctx, parsed.code)
     if parsed.problem == "percent_range":
         return ctx.stay(Reply(tx._(
             "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",

@@ -127,6 +127,7 @@ class ConversationService:
 
     def _step_in_transaction(self, event: Inbound) -> tuple[list[Reply], str | None]:
         now = self.clock.now()
+        today = self.today(now)
         with self.db.unit_of_work() as session:
             if event.update_key and not self._first_time(session, event, now):
                 return [], None
@@ -137,10 +138,9 @@ class ConversationService:
             language = who.language if who else conv_row.language
             conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
                         conv_row.menu_token, conv_row.updated_at)
-            reader = StoreReader(session, self.today(now), now, event.platform, event.user_id,
-                                 who)
+            reader = StoreReader(session, today, now, event.platform, event.user_id, who)
             ctx = StepContext(event, conv, active_view(who) if who else None, reader, now,
-                              self.today(now), self.tz, Texts(language, self.tz), self.settings,
+                              today, self.tz, Texts(language, self.tz), self.settings,
                               self.bot_username)
             transition = step(ctx)
             # Effects write through the ORM; only then is the member loaded as an object.
