@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from bot.textsplit import split_text
 from handlers.texts import Texts
+from scheduler.reminders import short_text
 from storage.aggregate import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,
     AssignmentState,
     Category,
     assignment_states,
+    natural_key,
 )
 from storage.models import Directive, Item, Locality, Member
 
@@ -78,17 +80,6 @@ class Digest:
         return "\n".join(self.parts)
 
 
-def _code_key(code: str) -> tuple[Any, ...]:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-–…") + "…"
-
-
 def cycle_start(today: date, cycle_day: int) -> date:
     """Return the first day of the monthly reporting cycle that holds `today`."""
     if today.day > cycle_day:
@@ -106,7 +97,7 @@ def field_rows(session: Session, states: Sequence[AssignmentState]) -> list[Fiel
         select(Item.code, Item.title).where(Item.code.in_(list(groups)),
                                             Item.archived_at.is_(None)))}
     rows = []
-    for code in sorted(groups, key=_code_key):
+    for code in sorted(groups, key=natural_key):
         mine = groups[code]
         counts = dict.fromkeys(Category, 0)
         for state in mine:
@@ -139,21 +130,24 @@ def open_directives(session: Session, states: Sequence[AssignmentState]
 
 def build_digest(session: Session, today: date, role: Role, locality_code: str | None,
                  lang: str = "vi", *, since: date | None = None, tz: ZoneInfo = HANOI,
-                 cycle_day: int = 25, chart: bool = True) -> Digest:
+                 cycle_day: int = 25, chart: bool = True,
+                 everything: Sequence[AssignmentState] | None = None) -> Digest:
     """Build the digest of `today` for a Vice-Chair or a coordinating office.
 
     `since` is the day of the previous digest (what was completed after it is listed);
-    without it, a week back for a Vice-Chair and a day back for an office.
+    without it, a week back for a Vice-Chair and a day back for an office. `everything`
+    is `assignment_states(session, today)` if the caller already has it.
     """
     tx = Texts(lang, tz)
     since = since or today - timedelta(days=7 if role == "vice_chair" else 1)
-    everything = assignment_states(session, today)
+    if everything is None:
+        everything = assignment_states(session, today)
     states = [s for s in everything if locality_code is None or s.locality_code == locality_code]
     period_start = cycle_start(today, cycle_day)
     completed = [s for s in states if s.done and s.completed_on is not None
                  and since < s.completed_on <= today]
     overdue = sorted((s for s in states if s.overdue),
-                     key=lambda s: (s.due_date or date.max, _code_key(s.item_code)))
+                     key=lambda s: (s.due_date or date.max, natural_key(s.item_code)))
     blocked = [s for s in states if s.status == "blocked"]
     silent: dict[str, int] = {}
     for state in states:
@@ -184,7 +178,7 @@ def tx_date(moment: datetime, tz: ZoneInfo) -> date:
 
 def item_buttons(codes: Sequence[str]) -> list[list[tuple[str, str]]]:
     """One `o:<code>` button per listed item code, 8 a row, at most 100."""
-    unique = sorted(dict.fromkeys(codes), key=_code_key)[:MAX_BUTTONS]
+    unique = sorted(dict.fromkeys(codes), key=natural_key)[:MAX_BUTTONS]
     return [[(code, f"o:{code}") for code in unique[start:start + BUTTONS_PER_ROW]]
             for start in range(0, len(unique), BUTTONS_PER_ROW)]
 
@@ -230,14 +224,14 @@ def _render(tx: Texts, role: Role, today: date, since: date, locality_name: str 
                        "chưa báo cáo):")]
     for row in fields:
         finished = row.counts[Category.DONE_ON_TIME] + row.counts[Category.DONE_LATE]
-        lines.append(f"• {row.code} {_short(row.title, 40)} · {row.count} · "
+        lines.append(f"• {row.code} {short_text(row.title, 40)} · {row.count} · "
                      f"{round(row.percent)}% · {finished}/{row.overdue}/"
                      f"{row.counts[Category.NOT_REPORTED]}")
     sections: list[tuple[str, list[str]]] = [
         (tx._("Chỉ đạo chưa được báo cáo lại ({count}):", count=len(directives)),
          [tx._("• {code} ({day}, {author}): {text} — chờ {agencies}", code=d.item_code,
                day=tx.date(tx_date(d.created_at, tx.tz)), author=d.author,
-               text=_short(d.text, 160), agencies=", ".join(d.waiting)) for d in directives]),
+               text=short_text(d.text, 160), agencies=", ".join(d.waiting)) for d in directives]),
         (tx._("Vướng mắc, cần cho ý kiến chỉ đạo ({count}):", count=len(blocked)),
          [_state_line(tx, s, today, note=True) for s in blocked]),
         (tx._("Quá hạn ({count}):", count=len(overdue)),
@@ -268,10 +262,10 @@ def _state_line(tx: Texts, state: AssignmentState, today: date, note: bool = Fal
     when = tx._("hạn {due}", due=tx.date(state.due_date))
     if state.overdue and state.due_date is not None:
         when += " " + tx._("(quá {days} ngày)", days=(today - state.due_date).days)
-    line = f"• {state.item_code} {_short(state.item_title, 50)} — {state.agency_name}: " \
+    line = f"• {state.item_code} {short_text(state.item_title, 50)} — {state.agency_name}: " \
            f"{status} · {when}"
     if note and state.note:
-        line += f" — {_short(state.note, 200)}"
+        line += f" — {short_text(state.note, 200)}"
     return line
 
 
@@ -285,7 +279,7 @@ def render_chart(fields: Sequence[FieldRow], tx: Texts, title: str) -> bytes:
     figure = Figure(figsize=(9.0, height), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    labels = [f"{r.code} {_short(r.title, 34)}" for r in rows]
+    labels = [f"{r.code} {short_text(r.title, 34)}" for r in rows]
     left = [0] * len(rows)
     for category in Category:
         values = [r.counts[category] for r in rows]

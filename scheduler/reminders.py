@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from bot.config import ReminderSettings
 from handlers.texts import Texts
 from scheduler.worktime import WorkCalendar
+from storage.aggregate import natural_key
 from storage.outbox import Message
 
 MAX_TEXT = 4000
@@ -500,9 +501,9 @@ class _Box:
         tx = Texts(person.language if person else "vi", calendar.tz)
         items = sorted(self.items.values(), key=_item_order)
         forwarded = sorted(self.forwarded.values(), key=lambda i: (i.agency_code,
-                                                                   _code_key(i.item_code)))
+                                                                   natural_key(i.item_code)))
         escalations = sorted(self.escalations.values(), key=lambda i: (i.agency_code,
-                                                                       _code_key(i.item_code)))
+                                                                       natural_key(i.item_code)))
         sections: list[list[str]] = []
         if person is not None:
             head = [tx._("Kính gửi {name},", name=person.name)]
@@ -535,7 +536,7 @@ class _Box:
         if escalations:
             lines = [tx._("Đề nghị đôn đốc, chỉ đạo: các nội dung quá hạn nhiều ngày làm việc:")]
             lines += [tx._("• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm "
-                           "việc; {status}", code=i.item_code, title=_short(i.item_title, 50),
+                           "việc; {status}", code=i.item_code, title=short_text(i.item_title, 50),
                            agency=i.agency_name, due=tx.date(i.due_date), days=i.overdue_days,
                            status=_status(tx, i)) for i in escalations]
             sections.append(lines)
@@ -562,16 +563,13 @@ class _Box:
             unreachable_agencies=agencies)
 
 
-def _code_key(code: str) -> tuple[Any, ...]:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in code.split("."))
-
-
 def _item_order(item: DueItem) -> tuple[Any, ...]:
-    return (-RANK[item.trigger], item.due_date or date.max, _code_key(item.item_code),
+    return (-RANK[item.trigger], item.due_date or date.max, natural_key(item.item_code),
             item.agency_code)
 
 
-def _short(text: str, limit: int) -> str:
+def short_text(text: str, limit: int) -> str:
+    """Collapse whitespace; cut at a word and end with "…" if longer than `limit`."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -588,7 +586,7 @@ def _status(tx: Texts, item: DueItem) -> str:
 
 def _item_lines(tx: Texts, item: DueItem) -> str:
     """`• 2.5 Lĩnh vực giao thông` and a line with the deadline and the last report."""
-    title = f"• {item.item_code} {_short(item.item_title, 60)}"
+    title = f"• {item.item_code} {short_text(item.item_title, 60)}"
     if item.on_behalf_of:
         title += " " + tx._("(thay {name} đang vắng mặt)", name=item.on_behalf_of)
     parts: list[str] = []
@@ -627,7 +625,7 @@ def _fit(text: str, tx: Texts) -> str:
 def _label(item: DueItem) -> str:
     """`2.5 · Lĩnh vực giao thông` (the code first: Zalo readers type it)."""
     room = LABEL_CHARS - len(item.item_code) - 3
-    return f"{item.item_code} · {_short(item.item_title, room)}" if room >= 8 \
+    return f"{item.item_code} · {short_text(item.item_title, room)}" if room >= 8 \
         else item.item_code[:LABEL_CHARS]
 
 

@@ -616,7 +616,7 @@ def summary(session: Session, today: date, *, period_start: date | None = None,
         return [_state(row, today) for row in session.execute(query, programme)]
 
     def place(s: AssignmentState) -> tuple[Any, ...]:
-        return _natural(s.item_code), s.agency_code
+        return natural_key(s.item_code), s.agency_code
 
     overdue = sorted(listed(and_(open_, due < today), due),
                      key=lambda s: (s.due_date, *place(s)))
@@ -626,7 +626,7 @@ def summary(session: Session, today: date, *, period_start: date | None = None,
                    by_agency, by_locality, overdue, blocked, silent, overall.response_rate)
 
 
-def _natural(code: str) -> tuple[Any, ...]:
+def natural_key(code: str) -> tuple[Any, ...]:
     """Sort "2" before "10" and "2.5.a" after "2.5"."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
 
@@ -641,7 +641,7 @@ def _field_groups(session: Session, fields: Mapping[str, Tally],
     for code, title in session.execute(query.order_by(Item.id)):
         titles.setdefault(code, title)
     return [GroupTally(code, titles.get(code, ""), fields[code])
-            for code in sorted(fields, key=_natural)]
+            for code in sorted(fields, key=natural_key)]
 
 
 def _agency_groups(session: Session, agencies: Mapping[int, Tally]

@@ -24,7 +24,7 @@ from storage.aggregate import (
     assignment_states,
 )
 from storage.models import Locality
-from storage.reports import LOCAL_TZ
+from storage.reports import local_date
 
 SUMMARY_SHEET = "Tổng hợp"
 ISSUES_SHEET = "Quá hạn – Vướng mắc"
@@ -119,7 +119,7 @@ def _fill_sheet(sheet: Worksheet, heading: str, states: Sequence[AssignmentState
 def _write_row(sheet: Worksheet, row: int, state: AssignmentState, today: date,
                localities: dict[str, str], overdue_days: bool) -> None:
     status = STATUS_LABELS[state.status][0] if state.status else "Chưa báo cáo"
-    reported = state.reported_at.astimezone(LOCAL_TZ).date() if state.reported_at else None
+    reported = local_date(state.reported_at) if state.reported_at else None
     values: list[object] = [
         state.item_code, state.item_title, state.agency_name,
         localities.get(state.locality_code, state.locality_code),
