@@ -99,6 +99,7 @@ class SchedulerService:
         self._lock_conn: Connection | None = None
         self._scheduler: Any = None
         self._tick_lock = asyncio.Lock()
+        self._pruned_at: datetime | None = None
 
     # the tick --------------------------------------------------------------------------------
 
@@ -108,7 +109,10 @@ class SchedulerService:
         result = TickResult(at=now)
         with self.db.unit_of_work() as session:
             self._expire_conversations(session, now, result)
-            prune_seen(session, now)
+            # Ticks come every second; the month-old rows need clearing only now and then.
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                prune_seen(session, now)
+                self._pruned_at = now
             done = {row.job: row.last_slot for row in session.scalars(select(SchedulerState))}
         # Each due job runs in its own transaction and checks again under the row lock.
         if due_slots(self.calendar, done.get(REMINDERS_JOB), now, self.reminders.send_at):
@@ -215,10 +219,11 @@ class SchedulerService:
         groups: dict[tuple[str, str], list[Member]] = {}
         for member in digest_recipients(session, role):
             groups.setdefault((member.agency.locality.code, member.language), []).append(member)
+        everything = aggregate.assignment_states(session, slot_day) if groups else []
         for (locality, language), members in sorted(groups.items()):
             digest = build_digest(session, slot_day, role, locality, language, since=since,
                                   tz=self.config.tz, cycle_day=self.reminders.cycle_day,
-                                  chart=self.digests.chart)
+                                  chart=self.digests.chart, everything=everything)
             chart = self._write_chart(digest, role, locality, language, slot_day)
             for member in members:
                 target = target_for(session, member)
@@ -405,6 +410,7 @@ def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
 
 
 SEEN_KEPT = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 def prune_seen(session: Session, now: datetime) -> None:

@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 from bot.cli import CommandContext, main
 from scheduler.jobs import SchedulerService
 from storage.clock import FixedClock
-from storage.db import Database, make_engine
+from storage.db import Database, make_engine, upgrade
 from storage.models import (
     Agency,
     Assignment,
     Conversation,
     Identity,
+    InboundSeen,
     Member,
     Outbox,
     SchedulerState,
@@ -30,7 +31,7 @@ from storage.models import (
 from storage.programme import ProgrammeSpec
 from storage.reports import append_report
 from tests.conftest import NO_PG, PG_URL, hanoi
-from tests.harness import HANOI, build_template, cli_context, copy_database, write_config
+from tests.harness import HANOI, cli_context, copy_database, write_config
 from tests.test_reminders import CALENDAR, World, make_config
 
 REMINDER_REASONS = {"reminder", "forwarded", "escalation", "cycle_close"}
@@ -163,12 +164,6 @@ def test_sqlite_always_leads(tmp_path: Path) -> None:
     service = SchedulerService(db, FixedClock(hanoi(2020, 3, 16, 9, 0)), make_config(tmp_path))
     assert service.acquire_leadership() and service.is_leader
     db.dispose()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template"),
-                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
 
 
 async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
@@ -318,4 +313,30 @@ def test_scheduler_once_ticks_at_the_given_clock(
     with db.unit_of_work() as session:
         state = session.get(SchedulerState, "reminders")
         assert state is not None and state.last_slot == date(2020, 1, 22)
+    db.dispose()
+
+
+def test_old_update_ids_are_cleared_on_the_first_tick_then_hourly(tmp_path: Path) -> None:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    upgrade(db.engine)
+    start = hanoi(2020, 3, 14, 11, 0)  # a Saturday: nothing else is due
+    service = SchedulerService(db, FixedClock(start), make_config(tmp_path))
+
+    def seen_long_ago(key: str) -> None:
+        with db.unit_of_work() as session:
+            session.add(InboundSeen(platform="telegram", key=key,
+                                    seen_at=start - timedelta(days=40)))
+
+    def kept() -> list[str]:
+        with db.unit_of_work() as session:
+            return sorted(session.scalars(select(InboundSeen.key)))
+
+    seen_long_ago("a")
+    service.tick(start)
+    assert kept() == []
+    seen_long_ago("b")
+    service.tick(start + timedelta(minutes=30))
+    assert kept() == ["b"]  # not every tick
+    service.tick(start + timedelta(hours=1))
+    assert kept() == []
     db.dispose()
