@@ -116,10 +116,6 @@ class Store:
     programme: Programme
 
 
-def _at(*args: int) -> datetime:
-    return hanoi(*args)
-
-
 def build_store(s: Session) -> Store:
     """Two localities, four agencies, items 1 → 1.1 and 2 → 2.5 → 2.5.a/b, 2.9, and reports.
 
@@ -133,7 +129,7 @@ def build_store(s: Session) -> Store:
       A7 1.1   HY-LĐTBXH lead no due    20 % on 01/12            → in progress, on time
       A8 on an archived item, A9 archived: never counted.
     """
-    moment = _at(2019, 7, 1, 8)
+    moment = hanoi(2019, 7, 1, 8)
     hn, hy = Locality(code="HN", name="Thành phố Hà Nội"), Locality(code="HY", name="Tỉnh Hưng Yên")
     agencies = {
         "HN-GTVT": Agency(code="HN-GTVT", name="Sở Giao thông vận tải Hà Nội", locality=hn),
@@ -181,14 +177,14 @@ def build_store(s: Session) -> Store:
     s.add_all(a.values())
     s.flush()
     for name, status, percent, note, at in [
-        ("A1", Status.IN_PROGRESS, 50, "Đã khảo sát lộ trình", _at(2019, 10, 15, 9)),
-        ("A3", Status.IN_PROGRESS, 30, "Đang lập báo cáo nghiên cứu", _at(2019, 11, 5, 10)),
-        ("A5", Status.DONE, 100, "Đã chuyển 3 tỷ đồng", _at(2019, 11, 10, 14)),
-        ("A2", Status.IN_PROGRESS, 40, "Đang bố trí điểm dừng", _at(2019, 11, 20, 15)),
-        ("A8", Status.IN_PROGRESS, 10, "", _at(2019, 11, 21, 9)),
-        ("A1", Status.DONE, 100, "Tuyến xe buýt 208 đã chạy", _at(2019, 11, 30, 16)),
-        ("A7", Status.IN_PROGRESS, 20, "Đã cử đoàn công tác", _at(2019, 12, 1, 10)),
-        ("A3", Status.BLOCKED, 30, "Vướng mặt bằng, đề nghị chỉ đạo", _at(2019, 12, 2, 8)),
+        ("A1", Status.IN_PROGRESS, 50, "Đã khảo sát lộ trình", hanoi(2019, 10, 15, 9)),
+        ("A3", Status.IN_PROGRESS, 30, "Đang lập báo cáo nghiên cứu", hanoi(2019, 11, 5, 10)),
+        ("A5", Status.DONE, 100, "Đã chuyển 3 tỷ đồng", hanoi(2019, 11, 10, 14)),
+        ("A2", Status.IN_PROGRESS, 40, "Đang bố trí điểm dừng", hanoi(2019, 11, 20, 15)),
+        ("A8", Status.IN_PROGRESS, 10, "", hanoi(2019, 11, 21, 9)),
+        ("A1", Status.DONE, 100, "Tuyến xe buýt 208 đã chạy", hanoi(2019, 11, 30, 16)),
+        ("A7", Status.IN_PROGRESS, 20, "Đã cử đoàn công tác", hanoi(2019, 12, 1, 10)),
+        ("A3", Status.BLOCKED, 30, "Vướng mặt bằng, đề nghị chỉ đạo", hanoi(2019, 12, 2, 8)),
     ]:
         assignment = a[name]
         member = members[next(code for code, ag in agencies.items()
@@ -272,17 +268,17 @@ def test_completion_date_is_the_start_of_the_last_run_of_done(db: Database) -> N
         assert first_done is not None
         # A correction that keeps "done" does not move the completion date...
         append_report(s, assignment=a1, member=member, status="done", percent=100,
-                      note="Bổ sung ảnh", channel="telegram", at=_at(2019, 12, 3, 9),
+                      note="Bổ sung ảnh", channel="telegram", at=hanoi(2019, 12, 3, 9),
                       corrects_id=first_done.id)
         assert a1.completed_on == date(2019, 11, 30)
         assert assignment_states(s, date(2019, 12, 5), item_codes=["2.5.a"])[0].category \
             is C.DONE_ON_TIME
         # ...reopening and finishing again does, and makes it late.
         append_report(s, assignment=a1, member=member, status="in_progress", percent=90,
-                      note="Điều chỉnh lộ trình", channel="telegram", at=_at(2019, 12, 4, 9))
+                      note="Điều chỉnh lộ trình", channel="telegram", at=hanoi(2019, 12, 4, 9))
         assert a1.completed_on is None
         append_report(s, assignment=a1, member=member, status="done", percent=100,
-                      note="Chạy lại", channel="telegram", at=_at(2019, 12, 6, 9))
+                      note="Chạy lại", channel="telegram", at=hanoi(2019, 12, 6, 9))
         state = [x for x in assignment_states(s, date(2019, 12, 9), item_codes=["2.5.a"])
                  if x.assignment_id == a1.id][0]
         assert (state.completed_on, state.category) == (date(2019, 12, 6), C.DONE_LATE)
@@ -295,8 +291,8 @@ def test_done_late_on_new_year_night_is_judged_on_the_hanoi_clock(db: Database) 
         a3.due_date = a4.due_date = date(2019, 12, 31)
         # 23:30 in Hà Nội is still 31/12 (16:30 UTC); 00:30 is 1/1 though still 31/12 in UTC.
         append_report(s, assignment=a3, member=None, status="done", percent=100, note="",
-                      channel="cli", at=_at(2019, 12, 31, 23, 30))
-        late = _at(2020, 1, 1, 0, 30)
+                      channel="cli", at=hanoi(2019, 12, 31, 23, 30))
+        late = hanoi(2020, 1, 1, 0, 30)
         assert late.astimezone(UTC).date() == date(2019, 12, 31)
         append_report(s, assignment=a4, member=None, status="done", percent=100, note="",
                       channel="cli", at=late)
@@ -318,7 +314,7 @@ def test_a_report_out_of_range_is_refused_and_nothing_is_stored(
         store = build_store(s)
         a6 = store.a["A6"]
         fields: dict[str, object] = {"status": "in_progress", "percent": 10, "note": "",
-                                     "channel": "telegram", "at": _at(2019, 12, 2, 9)} | change
+                                     "channel": "telegram", "at": hanoi(2019, 12, 2, 9)} | change
         with pytest.raises(ReportError, match=message):
             append_report(s, assignment=a6, member=None, **fields)  # type: ignore[arg-type]
         assert report_history(s, a6.id) == [] and a6.current_status is None
@@ -331,7 +327,7 @@ def test_a_correction_must_point_at_a_report_of_the_same_assignment(db: Database
         assert other is not None
         with pytest.raises(ReportError, match="not a report of this assignment"):
             append_report(s, assignment=store.a["A7"], member=None, status="done", percent=100,
-                          note="", channel="cli", at=_at(2019, 12, 2, 9), corrects_id=other.id)
+                          note="", channel="cli", at=hanoi(2019, 12, 2, 9), corrects_id=other.id)
 
 
 def test_states_are_filtered_and_in_document_order(db: Database) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ from bot.loopback.telegram_server import FakeTelegramServer
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.runner import start, stop
 from storage.clock import FixedClock, SystemClock
-from storage.models import Report
+from storage.db import Database
+from storage.models import Absence, Agency, Member, Report
+from storage.outbox import Message, enqueue
 from tests.conftest import hanoi
 from tests.harness import REPO, run_cli, write_config
 
@@ -48,23 +52,19 @@ def test_chat_in_the_terminal_reports_like_any_platform(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Xin chào Lan" in done.stdout and "Kiểm tra lại báo cáo" in done.stdout
     assert "1. ✅ Gửi báo cáo" in done.stdout and "Đã ghi nhận" in done.stdout
-    from storage.db import Database
-
     db = Database.open(load_config(config).database_url)
     with db.unit_of_work() as session:
         assert [(r.percent, r.channel) for r in session.scalars(select(Report))] == [(60, "cli")]
     db.dispose()
 
 
-def test_run_without_any_token_says_what_to_set(tmp_path: Path) -> None:
-    import asyncio
-
+def test_run_without_any_token_says_what_to_set(tmp_path: Path, clock: FixedClock) -> None:
     config = load_config(write_config(tmp_path), env={})
     with pytest.raises(ConfigError, match="TIENDO_TELEGRAM_TOKEN"):
-        asyncio.run(start(config, FixedClock(hanoi(2019, 12, 2, 9, 0))))
+        asyncio.run(start(config, clock))
 
 
-async def test_run_serves_telegram_and_zalo_together(tmp_path: Path) -> None:
+async def test_run_serves_telegram_and_zalo_together(tmp_path: Path, clock: FixedClock) -> None:
     async with FakeTelegramServer() as telegram, FakeZaloServer() as zalo:
         config_path = write_config(tmp_path, f"""
 [telegram]
@@ -78,7 +78,7 @@ base_url = "{zalo.base_url}"
         first, second = (row["code"] for row in json.loads(out))
         config = load_config(config_path, env={"TIENDO_TELEGRAM_TOKEN": telegram.token,
                                                "TIENDO_ZALO_TOKEN": zalo.token})
-        running = await start(config, FixedClock(hanoi(2019, 12, 2, 9, 0)))
+        running = await start(config, clock)
         try:
             telegram.add_user(7, "Lan")
             zalo.add_user("8", "Minh")
@@ -91,14 +91,10 @@ base_url = "{zalo.base_url}"
             await stop(running)
 
 
-def test_coordinator_sets_an_absence_for_someone(tmp_path: Path) -> None:
-    from storage.db import Database
-    from storage.models import Absence, Agency, Member
-
+def test_coordinator_sets_an_absence_for_someone(tmp_path: Path, clock: FixedClock) -> None:
     config = write_config(tmp_path)
     assert run_cli(config, "import")[0] == 0
     db = Database.open(load_config(config).database_url)
-    clock = FixedClock(hanoi(2019, 12, 2, 9, 0))
     with db.unit_of_work() as session:
         agency = session.scalars(select(Agency).where(Agency.code == "HY-GTVT")).one()
         away, stand_in = (Member(agency_id=agency.id, name=name, created_at=clock.now())
@@ -118,8 +114,6 @@ def test_coordinator_sets_an_absence_for_someone(tmp_path: Path) -> None:
 
 
 async def test_zalo_webhook_commands_set_show_and_delete(tmp_path: Path) -> None:
-    import asyncio
-
     async with FakeZaloServer() as zalo:
         config = write_config(tmp_path, f"""
 [zalo]
@@ -151,12 +145,6 @@ url = "https://bot.example.vn/zalo/webhook"
 
 
 def test_status_says_what_needs_attention(tmp_path: Path) -> None:
-    from datetime import timedelta
-
-    from storage.db import Database
-    from storage.models import Agency, Member
-    from storage.outbox import Message, enqueue
-
     config = write_config(tmp_path)
     code, out = run_cli(config, "status")
     assert code == 1 and "no programme imported" in out

@@ -17,15 +17,15 @@ from storage.db import Database
 from storage.models import Member, Outbox, Report
 from storage.outbox import Message, enqueue
 from storage.people import create_invites
-from storage.programme import import_programme, load_programme_file
+from storage.programme import ProgrammeSpec, import_programme
 from tests.conftest import HANOI
-from tests.harness import PROGRAMME
 
 
 @pytest.fixture
-def service(db: Database, clock: FixedClock, tmp_path: Path) -> ConversationService:
+def service(db: Database, clock: FixedClock, tmp_path: Path,
+            spec: ProgrammeSpec) -> ConversationService:
     with db.unit_of_work() as session:
-        import_programme(session, load_programme_file(PROGRAMME), clock.now())
+        import_programme(session, spec, clock.now())
     return ConversationService(db, clock, ConversationSettings(), tz=HANOI,
                                evidence_dir=tmp_path)
 

@@ -8,17 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler.worktime import WorkCalendar, due_slots
-
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+from tests.conftest import hanoi
+from tests.harness import HANOI
 
 
 @pytest.fixture
 def calendar() -> WorkCalendar:
     return WorkCalendar(HANOI, time(8, 0), time(17, 0))
-
-
-def hanoi(*args: int) -> datetime:
-    return datetime(*args, tzinfo=HANOI)  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("day", "working"), [
