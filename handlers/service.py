@@ -143,9 +143,7 @@ class ConversationService:
                               today, self.tz, Texts(language, self.tz), self.settings,
                               self.bot_username)
             transition = step(ctx)
-            # Effects write through the ORM; only then is the member loaded as an object.
-            member = session.get(Member, who.id) if who and transition.effects else None
-            replies = self._apply(session, ctx, transition, member, conv_row, now)
+            replies = self._apply(session, ctx, transition, conv_row, now)
             stored = None
             if event.file is not None and any(
                     e.get("ref") == event.file.ref and not e.get("path")
@@ -178,10 +176,22 @@ class ConversationService:
     # effects -----------------------------------------------------------------------------
 
     def _apply(self, session: Session, ctx: StepContext, transition: Transition,
-               member: Member | None, conv_row: ConversationRow, now: datetime) -> list[Reply]:
+               conv_row: ConversationRow, now: datetime) -> list[Reply]:
         replies = list(transition.replies)
         event = ctx.event
         actor = f"{event.platform}:{event.user_id}"
+
+        def linked() -> MemberView:
+            if ctx.member is None:
+                raise RuntimeError(f"{type(effect).__name__} needs a linked member")
+            return ctx.member
+
+        def member() -> Member:
+            """The linked member as an ORM object: loaded only for effects that change it."""
+            found = session.get(Member, linked().id)
+            assert found is not None
+            return found
+
         for effect in transition.effects:
             if isinstance(effect, Join):
                 invite = find_invite(session, effect.code)
@@ -197,46 +207,44 @@ class ConversationService:
                 note_failed_join(session, event.platform, event.user_id, now)
             elif isinstance(effect, SetLanguage):
                 conv_row.language = effect.language
-                if member is not None:
-                    member.language = effect.language
-            elif member is None:
-                raise RuntimeError(f"{type(effect).__name__} needs a linked member")
+                if ctx.member is not None:
+                    member().language = effect.language
             elif isinstance(effect, SaveReport):
-                self._save_report(session, effect, member, event.platform, now)
+                self._save_report(session, effect, linked(), event.platform, now)
             elif isinstance(effect, ReviewReport):
-                self._review(session, effect, member, now)
+                self._review(session, effect, member(), now)
             elif isinstance(effect, GiveDirective):
-                self._directive(session, effect, member, now)
+                self._directive(session, effect, member(), now)
             elif isinstance(effect, SendExport):
+                linked()
                 replies.append(self._export(session, ctx))
             elif isinstance(effect, SetAbsence):
-                set_absence(session, member.id, effect.stand_in_id, effect.days, now, self.tz,
+                set_absence(session, linked().id, effect.stand_in_id, effect.days, now, self.tz,
                             actor)
             elif isinstance(effect, MakeLinkCode):
-                invite = create_link_code(session, member, now)
+                invite = create_link_code(session, member(), now)
                 replies.append(onboarding.link_code_reply(ctx.tx, invite.code))
             elif isinstance(effect, SetChannel):
-                member.preferred_channel = effect.platform
+                member().preferred_channel = effect.platform
             elif isinstance(effect, MuteItem):
-                self._mute(session, effect, member, now)
+                self._mute(session, effect, linked().id, now)
         return replies
 
-    def _save_report(self, session: Session, effect: SaveReport, member: Member, channel: str,
-                     now: datetime) -> None:
-        assignment = session.get(Assignment, effect.assignment_id)
-        if assignment is None or assignment.agency_id != member.agency_id:
-            raise PermissionError("a report on another agency's assignment")
-        report = append_report(session, assignment=assignment, member=member,
-                               status=effect.status, percent=effect.percent, note=effect.note,
-                               channel=channel, at=now, corrects_id=effect.corrects_id)
+    def _save_report(self, session: Session, effect: SaveReport, who: MemberView,
+                     channel: str, now: datetime) -> None:
+        report_id = append_report(
+            session, assignment_id=effect.assignment_id, member_id=who.id,
+            agency_id=who.agency_id, status=effect.status, percent=effect.percent,
+            note=effect.note, channel=channel, at=now, corrects_id=effect.corrects_id)
         for file in effect.evidence:
             if file.get("path"):
-                session.add(Evidence(report_id=report.id, kind=file["kind"],
+                session.add(Evidence(report_id=report_id, kind=file["kind"],
                                      file_name=file["file_name"], mime_type=file["mime_type"],
                                      size=file["size"], path=file["path"],
                                      sha256=file["sha256"]))
-        record(session, now, f"member:{member.id}", "report.add", "assignment", assignment.id,
-               report=report.id, status=effect.status, percent=effect.percent)
+        record(session, now, f"member:{who.id}", "report.add", "assignment",
+               effect.assignment_id, report=report_id, status=effect.status,
+               percent=effect.percent)
 
     def _review(self, session: Session, effect: ReviewReport, member: Member,
                 now: datetime) -> None:
@@ -290,15 +298,15 @@ class ConversationService:
                     reason="directive", message=Message(text), due_at=now, now=now)
         record(session, now, f"member:{member.id}", "directive.add", "item", item.code)
 
-    def _mute(self, session: Session, effect: MuteItem, member: Member, now: datetime) -> None:
+    def _mute(self, session: Session, effect: MuteItem, member_id: int, now: datetime) -> None:
         assignment = session.get(Assignment, effect.assignment_id)
         if assignment is None:
             return
         until = now + timedelta(days=7)
-        mute = session.scalar(select(Mute).where(Mute.member_id == member.id,
+        mute = session.scalar(select(Mute).where(Mute.member_id == member_id,
                                                  Mute.item_id == assignment.item_id))
         if mute is None:
-            session.add(Mute(member_id=member.id, item_id=assignment.item_id, until=until))
+            session.add(Mute(member_id=member_id, item_id=assignment.item_id, until=until))
         else:
             mute.until = until
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from storage.models import Assignment, Member, Report, Status
+from storage.models import Agency, Assignment, Report, Status
 
 # Dates of completion are Hà Nội dates, whatever the reader's time zone.
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -25,10 +28,16 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def append_report(session: Session, *, assignment: Assignment, member: Member | None,
+def append_report(session: Session, *, assignment_id: int, member_id: int | None,
                   status: Status | str, percent: int, note: str, channel: str, at: datetime,
-                  corrects_id: int | None = None) -> Report:
-    """Store a new report and move the assignment's current state to it."""
+                  corrects_id: int | None = None, agency_id: int | None = None) -> int:
+    """Store a new report, move the assignment's current state to it; return its id.
+
+    `agency_id`, when given, is the reporter's agency: a report on another agency's
+    assignment is refused. Plain statements, not ORM objects: every report an official
+    sends runs this (bench/updates.py); an assignment already loaded in the session is
+    given the new state too.
+    """
     status = _valid_status(status)
     if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
         raise ReportError(f"percent must be a whole number from 0 to 100, got {percent!r}")
@@ -36,39 +45,52 @@ def append_report(session: Session, *, assignment: Assignment, member: Member | 
         raise ReportError("the report time must be an aware datetime")
     if not channel or len(channel) > CHANNELS_MAX:
         raise ReportError(f"channel must be 1–{CHANNELS_MAX} characters, got {channel!r}")
+    session.flush()  # pending changes (a due date, say) first, as a query would
+    connection = session.connection()
     if corrects_id is not None:
-        target = session.get(Report, corrects_id)
-        if target is None or target.assignment_id != assignment.id:
+        target = connection.execute(_REPORT_OF, {"report_id": corrects_id}).scalar()
+        if target != assignment_id:
             raise ReportError(f"report {corrects_id} is not a report of this assignment")
     # Lock the assignment row so two workers appending at once keep the run of "done" right.
-    current = session.execute(
-        select(Assignment.current_status, Assignment.completed_on, Assignment.last_reported_at)
-        .where(Assignment.id == assignment.id)
-        .with_for_update()
-    ).one()
-    report = Report(
-        assignment_id=assignment.id,
-        member_id=member.id if member is not None else None,
-        agency_id=assignment.agency_id,
-        agency_name=assignment.agency.name,
-        status=status,
-        percent=percent,
-        note=note,
-        channel=channel,
-        corrects_id=corrects_id,
-        created_at=at,
-    )
-    session.add(report)
-    session.flush()
-    assignment.latest_report_id = report.id
-    assignment.current_status = status
-    assignment.current_percent = percent
+    current = connection.execute(_LOCK, {"assignment_id": assignment_id}).first()
+    if current is None:
+        raise ReportError(f"there is no assignment {assignment_id}")
+    if agency_id is not None and current.agency_id != agency_id:
+        raise PermissionError("a report on another agency's assignment")
+    report_id: int = connection.execute(_INSERT, {
+        "assignment_id": assignment_id, "member_id": member_id,
+        "agency_id": current.agency_id, "agency_name": current.agency_name,
+        "status": status.value, "percent": percent, "note": note, "channel": channel,
+        "corrects_id": corrects_id, "created_at": at}).scalar_one()
     previous_at = current.last_reported_at
-    assignment.last_reported_at = at if previous_at is None or at > previous_at else previous_at
-    assignment.completed_on = next_completed_on(current.current_status, current.completed_on,
-                                                status, at)
-    session.flush()
-    return report
+    state = {
+        "latest_report_id": report_id, "current_status": status.value, "current_percent": percent,
+        "last_reported_at": at if previous_at is None or at > previous_at else previous_at,
+        "completed_on": next_completed_on(current.current_status, current.completed_on,
+                                          status, at)}
+    connection.execute(_MOVE, {"assignment_id": assignment_id,
+                               **{f"new_{name}": value for name, value in state.items()}})
+    loaded = session.identity_map.get(identity_key(Assignment, assignment_id))
+    for name, value in state.items() if loaded is not None else ():
+        set_committed_value(loaded, name, value)
+    return report_id
+
+
+_ASSIGNMENT = cast(Table, Assignment.__table__)
+_AGENCY = cast(Table, Agency.__table__)
+_REPORT = cast(Table, Report.__table__)
+_REPORT_OF = select(_REPORT.c.assignment_id).where(_REPORT.c.id == bindparam("report_id"))
+_LOCK = (select(_ASSIGNMENT.c.agency_id, _AGENCY.c.name.label("agency_name"),
+                _ASSIGNMENT.c.current_status, _ASSIGNMENT.c.completed_on,
+                _ASSIGNMENT.c.last_reported_at)
+         .join(_AGENCY, _AGENCY.c.id == _ASSIGNMENT.c.agency_id)
+         .where(_ASSIGNMENT.c.id == bindparam("assignment_id"))
+         .with_for_update(of=_ASSIGNMENT))
+_INSERT = insert(_REPORT).returning(_REPORT.c.id)
+_MOVE = (update(_ASSIGNMENT).where(_ASSIGNMENT.c.id == bindparam("assignment_id"))
+         .values({name: bindparam(f"new_{name}", type_=_ASSIGNMENT.c[name].type)
+                  for name in ("latest_report_id", "current_status", "current_percent",
+                               "last_reported_at", "completed_on")}))
 
 
 def next_completed_on(previous_status: str | None, previous_completed_on: date | None,

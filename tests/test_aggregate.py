@@ -189,8 +189,8 @@ def build_store(s: Session) -> Store:
         assignment = a[name]
         member = members[next(code for code, ag in agencies.items()
                               if ag.id == assignment.agency_id)]
-        append_report(s, assignment=assignment, member=member, status=status, percent=percent,
-                      note=note, channel="telegram", at=at)
+        append_report(s, assignment_id=assignment.id, member_id=member.id, status=status,
+                      percent=percent, note=note, channel="telegram", at=at)
     return Store(a, members, programme)
 
 
@@ -246,16 +246,16 @@ def test_a_correction_is_a_new_row_that_becomes_the_state(db: Database, clock: F
         a7 = store.a["A7"]
         first = latest_report(s, a7.id)
         assert first is not None and first.percent == 20
-        fixed = append_report(s, assignment=a7, member=store.members["HY-LDTBXH"],
+        fixed = append_report(s, assignment_id=a7.id, member_id=store.members["HY-LDTBXH"].id,
                               status=Status.IN_PROGRESS, percent=35,
                               note="Sửa: 35 %, không phải 20 %", channel="zalo",
                               at=clock.now(), corrects_id=first.id)
         history = report_history(s, a7.id)
         assert [r.percent for r in history] == [35, 20]  # newest first, both kept
-        assert history[0].corrects_id == first.id
-        assert latest_report(s, a7.id) == fixed
+        assert history[0].corrects_id == first.id and history[0].id == fixed
+        assert a7.current_percent == 35  # the loaded assignment reads the new state
         state = assignment_states(s, TODAY, item_codes=["1.1"], agency_ids=[a7.agency_id])[0]
-        assert (state.percent, state.note, state.report_id) == (35, fixed.note, fixed.id)
+        assert (state.percent, state.note, state.report_id) == (35, history[0].note, fixed)
         assert state.reporter_name == "Cán bộ HY-LDTBXH"
 
 
@@ -267,18 +267,19 @@ def test_completion_date_is_the_start_of_the_last_run_of_done(db: Database) -> N
         first_done = latest_report(s, a1.id)
         assert first_done is not None
         # A correction that keeps "done" does not move the completion date...
-        append_report(s, assignment=a1, member=member, status="done", percent=100,
-                      note="Bổ sung ảnh", channel="telegram", at=hanoi(2019, 12, 3, 9),
+        append_report(s, assignment_id=a1.id, member_id=member.id, status="done",
+                      percent=100, note="Bổ sung ảnh", channel="telegram", at=hanoi(2019, 12, 3, 9),
                       corrects_id=first_done.id)
         assert a1.completed_on == date(2019, 11, 30)
         assert assignment_states(s, date(2019, 12, 5), item_codes=["2.5.a"])[0].category \
             is C.DONE_ON_TIME
         # ...reopening and finishing again does, and makes it late.
-        append_report(s, assignment=a1, member=member, status="in_progress", percent=90,
-                      note="Điều chỉnh lộ trình", channel="telegram", at=hanoi(2019, 12, 4, 9))
+        append_report(s, assignment_id=a1.id, member_id=member.id, status="in_progress",
+                      percent=90, note="Điều chỉnh lộ trình", channel="telegram",
+                      at=hanoi(2019, 12, 4, 9))
         assert a1.completed_on is None
-        append_report(s, assignment=a1, member=member, status="done", percent=100,
-                      note="Chạy lại", channel="telegram", at=hanoi(2019, 12, 6, 9))
+        append_report(s, assignment_id=a1.id, member_id=member.id, status="done",
+                      percent=100, note="Chạy lại", channel="telegram", at=hanoi(2019, 12, 6, 9))
         state = [x for x in assignment_states(s, date(2019, 12, 9), item_codes=["2.5.a"])
                  if x.assignment_id == a1.id][0]
         assert (state.completed_on, state.category) == (date(2019, 12, 6), C.DONE_LATE)
@@ -290,12 +291,12 @@ def test_done_late_on_new_year_night_is_judged_on_the_hanoi_clock(db: Database) 
         a3, a4 = store.a["A3"], store.a["A4"]
         a3.due_date = a4.due_date = date(2019, 12, 31)
         # 23:30 in Hà Nội is still 31/12 (16:30 UTC); 00:30 is 1/1 though still 31/12 in UTC.
-        append_report(s, assignment=a3, member=None, status="done", percent=100, note="",
-                      channel="cli", at=hanoi(2019, 12, 31, 23, 30))
+        append_report(s, assignment_id=a3.id, member_id=None, status="done", percent=100,
+                      note="", channel="cli", at=hanoi(2019, 12, 31, 23, 30))
         late = hanoi(2020, 1, 1, 0, 30)
         assert late.astimezone(UTC).date() == date(2019, 12, 31)
-        append_report(s, assignment=a4, member=None, status="done", percent=100, note="",
-                      channel="cli", at=late)
+        append_report(s, assignment_id=a4.id, member_id=None, status="done", percent=100,
+                      note="", channel="cli", at=late)
         states = {x.assignment_id: x for x in assignment_states(s, date(2020, 1, 6))}
         assert states[a3.id].category is C.DONE_ON_TIME
         assert states[a4.id].category is C.DONE_LATE
@@ -316,7 +317,7 @@ def test_a_report_out_of_range_is_refused_and_nothing_is_stored(
         fields: dict[str, object] = {"status": "in_progress", "percent": 10, "note": "",
                                      "channel": "telegram", "at": hanoi(2019, 12, 2, 9)} | change
         with pytest.raises(ReportError, match=message):
-            append_report(s, assignment=a6, member=None, **fields)  # type: ignore[arg-type]
+            append_report(s, assignment_id=a6.id, member_id=None, **fields)  # type: ignore[arg-type]
         assert report_history(s, a6.id) == [] and a6.current_status is None
 
 
@@ -326,8 +327,9 @@ def test_a_correction_must_point_at_a_report_of_the_same_assignment(db: Database
         other = latest_report(s, store.a["A1"].id)
         assert other is not None
         with pytest.raises(ReportError, match="not a report of this assignment"):
-            append_report(s, assignment=store.a["A7"], member=None, status="done", percent=100,
-                          note="", channel="cli", at=hanoi(2019, 12, 2, 9), corrects_id=other.id)
+            append_report(s, assignment_id=store.a["A7"].id, member_id=None, status="done",
+                          percent=100, note="", channel="cli", at=hanoi(2019, 12, 2, 9),
+                          corrects_id=other.id)
 
 
 def test_states_are_filtered_and_in_document_order(db: Database) -> None:

@@ -95,11 +95,9 @@ class World:
     def report(self, item: str, agency: str, at: datetime, status: str = "in_progress",
                percent: int = 40, note: str = "", member_id: int | None = None) -> None:
         with self.db.unit_of_work() as session:
-            assignment = session.get(Assignment, self.assignment_id(item, agency))
-            assert assignment is not None
-            member = session.get(Member, member_id) if member_id else None
-            append_report(session, assignment=assignment, member=member, status=status,
-                          percent=percent, note=note, channel="telegram", at=at)
+            append_report(session, assignment_id=self.assignment_id(item, agency),
+                          member_id=member_id, status=status, percent=percent, note=note,
+                          channel="telegram", at=at)
 
     def absence(self, member_id: int, stand_in_id: int, starts: date, ends: date) -> None:
         with self.db.unit_of_work() as session:

@@ -221,7 +221,7 @@ def _monthly_reports(db: Database, day: date) -> None:
         for assignment in session.scalars(select(Assignment).where(
                 Assignment.agency_id % 2 == 0, Assignment.archived_at.is_(None))):
             done = assignment.item.code == "2.8" and day >= date(2019, 12, 18)
-            append_report(session, assignment=assignment, member=None,
+            append_report(session, assignment_id=assignment.id, member_id=None,
                           status="done" if done else "in_progress", percent=100 if done else 50,
                           note="", channel="telegram", at=at)
 
