@@ -134,7 +134,7 @@ class ConversationService:
             conv_row = conversations.load(
                 session, event.platform, event.user_id, language=self.default_language,
                 state=State.IDLE, menu_token=new_token(), now=now)
-            who = member_behind(session, event.platform, event.user_id)
+            who = conv_row.member
             language = who.language if who else conv_row.language
             conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
                         conv_row.menu_token, conv_row.updated_at)

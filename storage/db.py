@@ -43,7 +43,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # Take the write lock up front: two writers never deadlock on a lock upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Straight to the driver: every chat update begins one (bench/updates.py).
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(parsed, pool_pre_ping=True, **kwargs)

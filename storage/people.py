@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, join
 
 from storage.audit import record
 from storage.models import (
@@ -127,13 +127,15 @@ class ActiveMember:
 _LINKED = (Identity.platform == bindparam("platform"),
            Identity.external_id == bindparam("external_id"), Member.revoked_at.is_(None))
 _ACTIVE_MEMBER = select(Member).join(Identity, Identity.member_id == Member.id).where(*_LINKED)
-_ACTIVE_VIEW = (
-    select(Member.id, Member.name, Member.role, Member.agency_id, Agency.code, Agency.name,
-           Locality.code, Member.language, Member.preferred_channel)
-    .join(Identity, Identity.member_id == Member.id)
-    .join(Agency, Agency.id == Member.agency_id)
-    .join(Locality, Locality.id == Agency.locality_id)
-    .where(*_LINKED))
+# An ActiveMember's columns and where they come from; storage.conversations reads them in the
+# same statement as the conversation.
+ACTIVE_COLUMNS = (Member.id, Member.name, Member.role, Member.agency_id, Agency.code,
+                  Agency.name, Locality.code, Member.language, Member.preferred_channel)
+LINKED_MEMBERS = (join(Identity, Member, (Identity.member_id == Member.id)
+                       & Member.revoked_at.is_(None))
+                  .join(Agency, Agency.id == Member.agency_id)
+                  .join(Locality, Locality.id == Agency.locality_id))
+_ACTIVE_VIEW = select(*ACTIVE_COLUMNS).select_from(LINKED_MEMBERS).where(*_LINKED)
 
 
 def active_member(session: Session, platform: str, external_id: str) -> Member | None:
