@@ -90,8 +90,8 @@ def _not_yours(ctx: StepContext, code: str) -> Transition:
 
 
 def find_own(ctx: StepContext, code: str) -> Any | None:
-    code = normalize_code(code)
-    return next((s for s in own_states(ctx) if s.item_code == code), None)
+    assert ctx.member is not None
+    return ctx.reader.agency_state(ctx.member.agency_id, normalize_code(code))
 
 
 def pick_code(ctx: StepContext, typed: str, correct: bool = False) -> Transition:

@@ -265,7 +265,8 @@ def _active(query: AnySelect, of_programme: bool) -> AnySelect:
 
 @functools.cache
 def _state_query(of_programme: bool, by_assignment: bool = False, by_agency: bool = False,
-                 by_locality: bool = False, leads_only: bool = False) -> AnySelect:
+                 by_locality: bool = False, leads_only: bool = False,
+                 by_code: bool = False) -> AnySelect:
     """Select every column an AssignmentState needs (category computed in Python)."""
     query: AnySelect = (
         select(Assignment.id, Item.id, Item.code, Item.title, Agency.id, Agency.code,
@@ -288,6 +289,8 @@ def _state_query(of_programme: bool, by_assignment: bool = False, by_agency: boo
         query = query.where(Locality.code == bindparam("locality_code"))
     if leads_only:
         query = query.where(Assignment.role == AssignmentRole.LEAD.value)
+    if by_code:
+        query = query.where(Item.code == bindparam("item_code"))
     return query
 
 
@@ -307,18 +310,22 @@ def assignment_states(session: Session, today: date, *,
                       item_codes: Collection[str] | None = None,
                       locality_code: str | None = None, leads_only: bool = False,
                       programme_code: str | None = None,
-                      assignment_ids: Collection[int] | None = None) -> list[AssignmentState]:
+                      assignment_ids: Collection[int] | None = None,
+                      item_code: str | None = None) -> list[AssignmentState]:
     """Return the active assignments' states, in document order then by agency code.
 
-    `item_codes` keeps those items and everything under them ("2" keeps "2.5.a").
+    `item_codes` keeps those items and everything under them ("2" keeps "2.5.a");
+    `item_code` keeps exactly that item.
     """
     query = _state_query(programme_code is not None, assignment_ids is not None,
-                         agency_ids is not None, locality_code is not None, leads_only)
+                         agency_ids is not None, locality_code is not None, leads_only,
+                         item_code is not None)
     if item_codes is not None:
         codes = list(item_codes)
         query = query.where(or_(Item.code.in_(codes),
                                 *(Item.code.startswith(f"{c}.", autoescape=True) for c in codes)))
     params = {"programme_code": programme_code, "locality_code": locality_code,
+              "item_code": item_code,
               "assignment_ids": list(assignment_ids or ()), "agency_ids": list(agency_ids or ())}
     states = [_state(row, today) for row in session.execute(query, params)]
     return _in_tree_order(session, states, programme_code)

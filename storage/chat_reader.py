@@ -73,6 +73,12 @@ class StoreReader:
     def agency_states(self, agency_id: int) -> Sequence[Any]:
         return aggregate.assignment_states(self.session, self.today, agency_ids=[agency_id])
 
+    def agency_state(self, agency_id: int, code: str) -> Any | None:
+        """The agency's assignment on exactly this item, if it has one."""
+        states = aggregate.assignment_states(self.session, self.today, agency_ids=[agency_id],
+                                             item_code=code)
+        return states[0] if states else None
+
     def item_states(self, code: str) -> Sequence[Any]:
         """Every agency's state on an item and on everything under it."""
         return aggregate.assignment_states(self.session, self.today, item_codes=[code])
