@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeAlias
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Result,
     Select,
     and_,
     bindparam,
@@ -238,7 +239,17 @@ def tree_order(items: Iterable[ItemLike]) -> dict[int, int]:
 def load_items(session: Session, programme_code: str | None = None) -> list[Any]:
     """Return the non-archived items (of one programme, or all) as light rows."""
     query = _items_query(programme_code is not None)
-    return list(session.execute(query, {"programme_code": programme_code}))
+    return list(rows(session, query, {"programme_code": programme_code}))
+
+
+def rows(session: Session, query: AnySelect, params: dict[str, Any]) -> Result[Any]:
+    """Run a select of plain columns on the session's connection.
+
+    The ORM layer adds nothing to plain rows but its cost (~50 µs a query, paid on every chat
+    step); pending changes are flushed first, as the ORM would.
+    """
+    session.flush()
+    return session.connection().execute(query, params)
 
 
 # The statements a chat step runs are built once per shape and take their values as bound
@@ -327,7 +338,7 @@ def assignment_states(session: Session, today: date, *,
     params = {"programme_code": programme_code, "locality_code": locality_code,
               "item_code": item_code,
               "assignment_ids": list(assignment_ids or ()), "agency_ids": list(agency_ids or ())}
-    states = [_state(row, today) for row in session.execute(query, params)]
+    states = [_state(row, today) for row in rows(session, query, params)]
     return _in_tree_order(session, states, programme_code)
 
 
