@@ -216,7 +216,7 @@ class ConversationService:
             elif isinstance(effect, GiveDirective):
                 self._directive(session, effect, member(), now)
             elif isinstance(effect, SendExport):
-                linked()
+                linked()  # an export is for a linked coordinator only
                 replies.append(self._export(session, ctx))
             elif isinstance(effect, SetAbsence):
                 set_absence(session, linked().id, effect.stand_in_id, effect.days, now, self.tz,

@@ -124,18 +124,18 @@ class ActiveMember:
 
 
 # Built once: per call only the values change, so SQLAlchemy neither rebuilds nor re-keys them.
-_LINKED = (Identity.platform == bindparam("platform"),
-           Identity.external_id == bindparam("external_id"), Member.revoked_at.is_(None))
-_ACTIVE_MEMBER = select(Member).join(Identity, Identity.member_id == Member.id).where(*_LINKED)
-# An ActiveMember's columns and where they come from; storage.conversations reads them in the
-# same statement as the conversation.
-ACTIVE_COLUMNS = (Member.id, Member.name, Member.role, Member.agency_id, Agency.code,
-                  Agency.name, Locality.code, Member.language, Member.preferred_channel)
+# Chat accounts joined to their members, revoked ones left out; with an ActiveMember's columns,
+# storage.conversations reads them in the same statement as the conversation.
 LINKED_MEMBERS = (join(Identity, Member, (Identity.member_id == Member.id)
                        & Member.revoked_at.is_(None))
                   .join(Agency, Agency.id == Member.agency_id)
                   .join(Locality, Locality.id == Agency.locality_id))
-_ACTIVE_VIEW = select(*ACTIVE_COLUMNS).select_from(LINKED_MEMBERS).where(*_LINKED)
+ACTIVE_COLUMNS = (Member.id, Member.name, Member.role, Member.agency_id, Agency.code,
+                  Agency.name, Locality.code, Member.language, Member.preferred_channel)
+_ACCOUNT = (Identity.platform == bindparam("platform"),
+            Identity.external_id == bindparam("external_id"))
+_ACTIVE_MEMBER = select(Member).select_from(LINKED_MEMBERS).where(*_ACCOUNT)
+_ACTIVE_VIEW = select(*ACTIVE_COLUMNS).select_from(LINKED_MEMBERS).where(*_ACCOUNT)
 
 
 def active_member(session: Session, platform: str, external_id: str) -> Member | None:

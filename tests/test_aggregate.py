@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Date, String, literal, select
@@ -331,6 +332,25 @@ def test_a_correction_must_point_at_a_report_of_the_same_assignment(db: Database
                           percent=100, note="", channel="cli", at=hanoi(2019, 12, 2, 9),
                           corrects_id=other.id)
 
+
+
+def test_a_report_on_another_agencys_or_a_missing_assignment_is_refused(db: Database) -> None:
+    with db.unit_of_work() as s:
+        store = build_store(s)
+        a6 = store.a["A6"]
+        outsider = next(m for m in store.members.values() if m.agency_id != a6.agency_id)
+        fields: dict[str, Any] = {"status": "in_progress", "percent": 10, "note": "",
+                                  "channel": "telegram", "at": hanoi(2019, 12, 2, 9)}
+        with pytest.raises(PermissionError, match="another agency"):
+            append_report(s, assignment_id=a6.id, member_id=outsider.id,
+                          agency_id=outsider.agency_id, **fields)
+        with pytest.raises(ReportError, match="no assignment"):
+            append_report(s, assignment_id=999_999, member_id=None, **fields)
+        assert report_history(s, a6.id) == [] and a6.current_status is None
+        owner = next(m for m in store.members.values() if m.agency_id == a6.agency_id)
+        append_report(s, assignment_id=a6.id, member_id=owner.id, agency_id=owner.agency_id,
+                      **fields)
+        assert [r.member_id for r in report_history(s, a6.id)] == [owner.id]
 
 def test_states_are_filtered_and_in_document_order(db: Database) -> None:
     with db.unit_of_work() as s:
