@@ -408,7 +408,6 @@ def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
     return messages
 
 
-
 SEEN_KEPT = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 

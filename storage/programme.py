@@ -283,7 +283,6 @@ def _line(text: str, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-
 def load_programme_file(path: Path) -> ProgrammeSpec:
     """Read and check a programme file and its notice; raise ProgrammeFileError on any flaw."""
     path = Path(path)

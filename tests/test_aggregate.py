@@ -333,7 +333,6 @@ def test_a_correction_must_point_at_a_report_of_the_same_assignment(db: Database
                           corrects_id=other.id)
 
 
-
 def test_a_report_on_another_agencys_or_a_missing_assignment_is_refused(db: Database) -> None:
     with db.unit_of_work() as s:
         store = build_store(s)

@@ -23,7 +23,6 @@ from tests.test_reminders import World
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-
 @pytest.fixture
 def world(db: Database, tmp_path: Path, spec: ProgrammeSpec) -> World:
     return World(db, tmp_path, spec)

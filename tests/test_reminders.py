@@ -47,7 +47,6 @@ def make_config(folder: Path, reminders: dict[str, Any] | None = None,
     return Config(settings, folder / "config.toml", {})
 
 
-
 class World:
     """The real programme, a few officials, the scheduler and a clock to travel with."""
 

@@ -45,7 +45,6 @@ def count(db: Database, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-
 @pytest.fixture
 def world(db: Database, tmp_path: Path, spec: ProgrammeSpec) -> World:
     return World(db, tmp_path, spec)
