@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.events import Choice, Inbound, Reply
 from handlers.texts import Texts
+from storage.people import ActiveMember
 
 
 class State(StrEnum):
@@ -29,17 +30,6 @@ class State(StrEnum):
 OVERSIGHT_ROLES = {"coordinator", "vice_chair", "admin"}
 REVIEW_ROLES = {"coordinator", "admin"}
 DIRECTIVE_ROLES = {"vice_chair", "admin"}
-
-
-@dataclass(frozen=True)
-class MemberView:
-    id: int
-    name: str
-    role: str
-    agency_id: int
-    agency_code: str
-    agency_name: str
-    locality_code: str
 
 
 # Effects: what the service writes, in the same transaction as the new state.
@@ -154,7 +144,7 @@ class Reader(Protocol):
 class StepContext:
     event: Inbound
     conv: Conv
-    member: MemberView | None
+    member: ActiveMember | None  # who is behind the account, unless unlinked or revoked
     reader: Reader
     now: datetime
     today: date

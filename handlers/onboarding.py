@@ -9,7 +9,6 @@ from handlers.core import (
     FailedJoin,
     Join,
     MakeLinkCode,
-    MemberView,
     SetChannel,
     SetLanguage,
     StepContext,
@@ -18,7 +17,7 @@ from handlers.core import (
 )
 from handlers.events import Reply
 from handlers.texts import Texts
-from storage.people import normalize_code
+from storage.people import ActiveMember, normalize_code
 
 
 def not_linked(ctx: StepContext) -> Transition:
@@ -88,7 +87,7 @@ def commands_for(tx: Texts, role: str) -> list[str]:
     return lines
 
 
-def welcome(tx: Texts, member: MemberView) -> Reply:
+def welcome(tx: Texts, member: ActiveMember) -> Reply:
     """Greet a member by name and say what they can do."""
     intro = tx._("Xin chào {name}! Tài khoản đã được liên kết với {agency} ({role}).",
                  name=member.name, agency=member.agency_name, role=tx.role(member.role))
@@ -144,7 +143,7 @@ def link_code_reply(tx: Texts, code: str) -> Reply:
                       code=f"{code[:4]}-{code[4:]}"))
 
 
-def linked(tx: Texts, member: MemberView, platform: str) -> Reply:
+def linked(tx: Texts, member: ActiveMember, platform: str) -> Reply:
     return Reply(tx._("Đã liên kết thêm tài khoản {platform} cho {name} ({agency}). "
                       "Gõ /kenh để chọn kênh nhận nhắc việc.",
                       platform=PLATFORM_NAMES.get(platform, platform), name=member.name,

@@ -25,7 +25,6 @@ from handlers.core import (
     GiveDirective,
     Join,
     MakeLinkCode,
-    MemberView,
     MuteItem,
     ReviewReport,
     SaveReport,
@@ -86,17 +85,6 @@ _SEEN_INSERT = {
 }
 
 
-def member_view(member: Member) -> MemberView:
-    agency = member.agency
-    return MemberView(member.id, member.name, member.role, agency.id, agency.code, agency.name,
-                      agency.locality.code)
-
-
-def active_view(who: ActiveMember) -> MemberView:
-    return MemberView(who.id, who.name, who.role, who.agency_id, who.agency_code,
-                      who.agency_name, who.locality_code)
-
-
 class ConversationService:
     """The one entry point every chat platform (and the terminal) calls per inbound event."""
 
@@ -139,9 +127,8 @@ class ConversationService:
             conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
                         conv_row.menu_token, conv_row.updated_at)
             reader = StoreReader(session, today, now, event.platform, event.user_id, who)
-            ctx = StepContext(event, conv, active_view(who) if who else None, reader, now,
-                              today, self.tz, Texts(language, self.tz), self.settings,
-                              self.bot_username)
+            ctx = StepContext(event, conv, who, reader, now, today, self.tz,
+                              Texts(language, self.tz), self.settings, self.bot_username)
             transition = step(ctx)
             replies = self._apply(session, ctx, transition, conv_row, now)
             stored = None
@@ -181,7 +168,7 @@ class ConversationService:
         event = ctx.event
         actor = f"{event.platform}:{event.user_id}"
 
-        def linked() -> MemberView:
+        def linked() -> ActiveMember:
             if ctx.member is None:
                 raise RuntimeError(f"{type(effect).__name__} needs a linked member")
             return ctx.member
@@ -200,7 +187,7 @@ class ConversationService:
                 joined = redeem(session, invite, event.platform, event.user_id, event.chat_id,
                                 event.display_name, conv_row.language, now)
                 tx = Texts(joined.member.language if linking else conv_row.language, self.tz)
-                view = member_view(joined.member)
+                view = ActiveMember.of(joined.member)
                 replies.append(onboarding.linked(tx, view, event.platform) if linking
                                else onboarding.welcome(tx, view))
             elif isinstance(effect, FailedJoin):
@@ -230,7 +217,7 @@ class ConversationService:
                 self._mute(session, effect, linked().id, now)
         return replies
 
-    def _save_report(self, session: Session, effect: SaveReport, who: MemberView,
+    def _save_report(self, session: Session, effect: SaveReport, who: ActiveMember,
                      channel: str, now: datetime) -> None:
         report_id = append_report(
             session, assignment_id=effect.assignment_id, member_id=who.id,

@@ -122,10 +122,17 @@ class ActiveMember:
     language: str
     preferred_channel: str
 
+    @classmethod
+    def of(cls, member: Member) -> ActiveMember:
+        """The light row of a member already loaded (one who has just joined, say)."""
+        agency = member.agency
+        return cls(member.id, member.name, member.role, agency.id, agency.code, agency.name,
+                   agency.locality.code, member.language, member.preferred_channel)
 
-# Built once: per call only the values change, so SQLAlchemy neither rebuilds nor re-keys them.
+
 # Chat accounts joined to their members, revoked ones left out; with an ActiveMember's columns,
-# storage.conversations reads them in the same statement as the conversation.
+# storage.conversations reads them in the same statement as the conversation. Built once: per
+# call only the values change, so SQLAlchemy neither rebuilds nor re-keys them.
 LINKED_MEMBERS = (join(Identity, Member, (Identity.member_id == Member.id)
                        & Member.revoked_at.is_(None))
                   .join(Agency, Agency.id == Member.agency_id)
