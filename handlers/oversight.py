@@ -18,7 +18,8 @@ from handlers.core import (
 )
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, shorten, state_line, unknown_code
+from handlers.report import category_label, state_line, unknown_code
+from handlers.texts import short_text
 
 MAX_LISTED = 25
 
@@ -56,7 +57,7 @@ def summary_text(tx: Any, data: Any) -> str:
         lines += ["", title]
         for group in groups:
             tally = group.tally
-            lines.append(f"  {group.code} {shorten(group.name, 40)}: {tally.avg_percent:.0f}% "
+            lines.append(f"  {group.code} {short_text(group.name, 40)}: {tally.avg_percent:.0f}% "
                          + tx._("({done}/{count} xong)", done=tally.done, count=tally.count))
     lines += ["", tx._("Quá hạn: {overdue} · Vướng mắc: {blocked} · Chưa báo cáo kỳ này: "
                        "{missing}", overdue=len(data.overdue), blocked=len(data.blocked),
@@ -68,7 +69,7 @@ def summary_text(tx: Any, data: Any) -> str:
 
 def _listing(tx: Any, states: list[Any]) -> list[str]:
     lines = [f"• {s.agency_code}: {state_line(tx, s)}" +
-             (f" — {shorten(s.note, 120)}" if s.status == "blocked" and s.note else "")
+             (f" — {short_text(s.note, 120)}" if s.status == "blocked" and s.note else "")
              for s in states[:MAX_LISTED]]
     if len(states) > MAX_LISTED:
         lines.append(tx._("… và {more} nhiệm vụ khác (xem tệp /xuat).",
@@ -131,7 +132,7 @@ def review_list(ctx: StepContext, args: str = "") -> Transition:
     for r in reports:
         lines.append(f"#{r.id} {tx.moment(r.created_at)} {r.agency_code} {r.item_code}: "
                      f"{tx.status(r.status)} {r.percent}%"
-                     + (f" — {shorten(r.note, 80)}" if r.note else ""))
+                     + (f" — {short_text(r.note, 80)}" if r.note else ""))
         rows.append([(f"#{r.id} {r.item_code} {r.agency_code}", f"v:{r.id}")])
     return ctx.stay(Reply("\n".join(lines), global_menu(rows)))
 
@@ -147,7 +148,7 @@ def review_one(ctx: StepContext, report_id: int) -> Transition:
         tx._("Báo cáo #{id} của {agency} ({reporter}), {when}:", id=report.id,
              agency=report.agency_name, reporter=report.reporter_name or "—",
              when=tx.moment(report.created_at)),
-        f"{report.item_code} · {shorten(report.item_title, 80)}",
+        f"{report.item_code} · {short_text(report.item_title, 80)}",
         f"{tx.status(report.status)} {report.percent}% — {report.note or '—'}",
     ])
     rows = [[(tx._("✅ Xác nhận"), f"v:{report.id}:ok"),
@@ -177,7 +178,8 @@ def return_reason(ctx: StepContext, text: str) -> Transition:
         return ctx.stay(Reply(tx._("Vui lòng ghi rõ lý do trả lại (ít nhất vài chữ).")))
     return ctx.idle(Reply(tx._("Đã trả lại báo cáo #{id}; người báo cáo sẽ được báo kèm lý do.",
                                id=report_id)),
-                    effects=[ReviewReport(report_id, "returned", shorten(reason, 1000))])
+                    effects=[ReviewReport(report_id, "returned",
+                                          short_text(reason, 1000, one_line=False))])
 
 
 def directive(ctx: StepContext, args: str) -> Transition:

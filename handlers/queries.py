@@ -7,7 +7,8 @@ from typing import Any
 from handlers.core import DIRECTIVE_ROLES, OVERSIGHT_ROLES, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, shorten, state_line, status_text, unknown_code
+from handlers.report import category_label, state_line, status_text, unknown_code
+from handlers.texts import short_text
 
 
 def mine(ctx: StepContext, args: str = "") -> Transition:
@@ -51,7 +52,7 @@ def item(ctx: StepContext, args: str) -> Transition:
             "Nội dung {code} không thuộc phạm vi của {agency}. Anh/chị chỉ xem được các "
             "nội dung cơ quan mình được giao.", code=code,
             agency=ctx.member.agency_name if ctx.member else "")))
-    lines = [f"{found.code} · {found.title}", shorten(found.text, 700), ""]
+    lines = [f"{found.code} · {found.title}", short_text(found.text, 700, one_line=False), ""]
     lines.append(tx._("Các cơ quan:"))
     for state in states:
         role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
@@ -68,7 +69,7 @@ def item(ctx: StepContext, args: str) -> Transition:
             names = "; ".join(e for e in entry.evidence)
             lines.append(f"– {tx.moment(entry.created_at)} {entry.agency_name}: "
                          f"{tx.status(entry.status)} {entry.percent}%"
-                         + (f" — {shorten(entry.note, 200)}" if entry.note else "") + files
+                         + (f" — {short_text(entry.note, 200)}" if entry.note else "") + files
                          + (f" ({names})" if names else ""))
     directives = list(ctx.reader.directives(code, 3))
     if directives:

@@ -7,7 +7,7 @@ from typing import Any
 from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import QuickReport, normalize_code, parse_quick
-from handlers.texts import Texts
+from handlers.texts import Texts, short_text
 from storage.aggregate import CATEGORY_LABELS, categorize
 
 MAX_FILES = 5
@@ -31,12 +31,8 @@ def status_text(tx: Texts, state: Any) -> str:
 def state_line(tx: Texts, state: Any) -> str:
     """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020`."""
     return tx._("{code} · {title} — {status} · hạn {due}", code=state.item_code,
-                title=shorten(state.item_title, 60), status=status_text(tx, state),
+                title=short_text(state.item_title, 60), status=status_text(tx, state),
                 due=tx.date(state.due_date))
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def own_states(ctx: StepContext) -> list[Any]:
@@ -58,7 +54,7 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     page = max(0, min(page, pages - 1))
     shown = states[page * size:(page + 1) * size]
     head = tx._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=page + 1, pages=pages)
-    rows = [[(shorten(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")]
+    rows = [[(short_text(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")]
             for s in shown]
     nav = []
     if page > 0:
@@ -115,7 +111,7 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
     draft: dict[str, Any] = {"aid": assignment_id, "code": state.item_code,
                              "title": state.item_title, "evidence": []}
     head = tx._("Nội dung {code}: {title}", code=state.item_code,
-                title=shorten(state.item_title, 200))
+                title=short_text(state.item_title, 200))
     current = tx._("Hiện tại: {status} · hạn {due}", status=status_text(tx, state),
                    due=tx.date(state.due_date))
     if correct:
@@ -194,7 +190,7 @@ def typed_percent(ctx: StepContext, text: str) -> Transition:
     except ValueError:
         return ctx.stay(Reply(ctx.tx._(
             "“{text}” không phải là một con số. Vui lòng gõ phần trăm từ 0 đến 100, "
-            "ví dụ 60.", text=shorten(text, 40))))
+            "ví dụ 60.", text=short_text(text, 40))))
     if not 0 <= value <= 100:
         return ctx.stay(Reply(ctx.tx._(
             "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
@@ -219,7 +215,8 @@ def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
         text = tx._("Ghi chú ngắn về kết quả (không bắt buộc):")
         rows = [[(tx._("Bỏ qua"), "n:skip")], [(tx._("Huỷ"), "x")]]
     if draft.get("note"):
-        text += "\n" + tx._("Ghi chú trước: {note}", note=shorten(draft["note"], 300))
+        text += "\n" + tx._("Ghi chú trước: {note}",
+                            note=short_text(draft["note"], 300, one_line=False))
         rows.insert(0, [(tx._("Giữ ghi chú trước"), "n:keep")])
     return ctx.ask(State.REPORT_NOTE, draft, text, rows)
 
@@ -292,7 +289,8 @@ def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transit
     lines = [intro] if intro else []
     lines += [
         tx._("Kiểm tra lại báo cáo:"),
-        tx._("Nội dung: {code} · {title}", code=draft["code"], title=shorten(draft["title"], 80)),
+        tx._("Nội dung: {code} · {title}", code=draft["code"],
+             title=short_text(draft["title"], 80)),
         tx._("Tình trạng: {status}", status=tx.status(draft["status"])),
         tx._("Tiến độ: {percent}%", percent=draft["percent"]),
         tx._("Ghi chú: {note}", note=draft.get("note") or "—"),

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.textsplit import split_text
-from handlers.texts import Texts
-from scheduler.reminders import short_text
+from handlers.texts import Texts, short_text
 from storage.aggregate import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,

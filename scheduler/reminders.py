@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import ReminderSettings
-from handlers.texts import Texts
+from handlers.texts import Texts, short_text
 from scheduler.worktime import WorkCalendar
 from storage.aggregate import natural_key
 from storage.outbox import Message
@@ -566,15 +566,6 @@ class _Box:
 def _item_order(item: DueItem) -> tuple[Any, ...]:
     return (-RANK[item.trigger], item.due_date or date.max, natural_key(item.item_code),
             item.agency_code)
-
-
-def short_text(text: str, limit: int) -> str:
-    """Collapse whitespace; cut at a word and end with "…" if longer than `limit`."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:-–…") + "…"
 
 
 def _status(tx: Texts, item: DueItem) -> str:

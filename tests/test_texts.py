@@ -11,7 +11,7 @@ from string import Formatter
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from handlers.texts import LOCALE_DIR, Texts
+from handlers.texts import LOCALE_DIR, Texts, short_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("handlers", "scheduler", "bot", "storage")
@@ -179,3 +179,13 @@ def test_vietnamese_texts_are_written_with_diacritics() -> None:
                  if (words := unaccented_words(msgid))]
     assert not offending, ("Vietnamese texts typed without diacritics (readers see broken "
                            "Vietnamese):\n" + "\n".join(offending))
+
+
+def test_long_titles_and_notes_are_cut_at_a_word_with_an_ellipsis() -> None:
+    title = "Hỗ trợ quỹ an sinh xã hội, 3 tỷ đồng cho các hộ nghèo"
+    assert short_text(title, 80) == title
+    assert short_text(title, 30) == "Hỗ trợ quỹ an sinh xã hội, 3…"
+    assert short_text(title, 28) == "Hỗ trợ quỹ an sinh xã hội…"  # no comma before the "…"
+    assert short_text("Đã họp\n  với các sở", 40) == "Đã họp với các sở"  # one line in a list
+    note = "Đã họp với các sở.\nChờ vốn từ quý III để triển khai"
+    assert short_text(note, 40, one_line=False) == "Đã họp với các sở.\nChờ vốn từ quý III…"
