@@ -7,7 +7,13 @@ from typing import Any
 from handlers.core import DIRECTIVE_ROLES, OVERSIGHT_ROLES, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, state_line, status_text, unknown_code
+from handlers.report import (
+    category_label,
+    own_states,
+    state_line,
+    status_text,
+    unknown_code,
+)
 from handlers.texts import short_text
 
 
@@ -15,7 +21,7 @@ def mine(ctx: StepContext, args: str = "") -> Transition:
     """List the agency's items with status, deadline and category."""
     assert ctx.member is not None
     tx = ctx.tx
-    states = list(ctx.reader.agency_states(ctx.member.agency_id))
+    states = own_states(ctx)
     if not states:
         return ctx.stay(Reply(tx._("Cơ quan của anh/chị chưa được giao nội dung nào.")))
     lines = [tx._("Nội dung của {agency} ({count}):", agency=ctx.member.agency_name,

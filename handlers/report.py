@@ -86,8 +86,9 @@ def _not_yours(ctx: StepContext, code: str) -> Transition:
 
 
 def find_own(ctx: StepContext, code: str) -> Any | None:
+    """The agency's assignment on an item code, as normalize_code wrote it."""
     assert ctx.member is not None
-    return ctx.reader.agency_state(ctx.member.agency_id, normalize_code(code))
+    return ctx.reader.agency_state(ctx.member.agency_id, code)
 
 
 def pick_code(ctx: StepContext, typed: str, correct: bool = False) -> Transition:
