@@ -7,7 +7,6 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -131,11 +130,12 @@ async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) ->
     if with_scheduler:
         running.scheduler = _scheduler(config, db, clock, running.dispatcher)
         await running.scheduler.start()
-    scheduler = running.scheduler
-    leader: Callable[[], bool] = (lambda: scheduler.is_leader) if scheduler else \
-        (lambda: True)
+
+    def leading() -> bool:  # with several workers, only the scheduler's leader sends
+        return running.scheduler is None or running.scheduler.is_leader
+
     running.tasks.append(asyncio.create_task(
-        running.dispatcher.run(running.stop_event, active=leader), name="outbox-dispatcher"))
+        running.dispatcher.run(running.stop_event, active=leading), name="outbox-dispatcher"))
     return running
 
 

@@ -217,8 +217,8 @@ class TelegramBot:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         event = to_event(update)
-        if event is None or (event.group and not (event.text or "").startswith("/")):
-            await self._answer_tap(update)  # in groups, only commands are for the bot
+        if event is None or not event.for_the_bot:
+            await self._answer_tap(update)
             return
         event = dataclasses.replace(event, update_key=f"{self.bot_id}:{event.update_key}")
         try:

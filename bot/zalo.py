@@ -112,7 +112,7 @@ class ZaloBot:
             inbound = dataclasses.replace(
                 inbound, update_key=f"{self.api.fingerprint}:{inbound.update_key}")
         try:
-            if inbound.group and not (inbound.text or "").startswith("/"):
+            if not inbound.for_the_bot:
                 return
             for reply in await self.service.handle(inbound, self._fetch):
                 await self.send(inbound.chat_id, reply)

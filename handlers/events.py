@@ -39,6 +39,11 @@ class Inbound:
     update_key: str | None = None  # platform's id of the update, for deduplication
     group: bool = False
 
+    @property
+    def for_the_bot(self) -> bool:
+        """In a group only commands are for the bot; in a private chat everything is."""
+        return not self.group or (self.text or "").startswith("/")
+
 
 @dataclass(frozen=True)
 class Choice:

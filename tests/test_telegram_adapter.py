@@ -10,10 +10,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import select
+from telegram import Update
 
 from bot.loopback.stage import Stage, text_of
 from bot.loopback.telegram_server import FakeTelegramServer
-from bot.telegram import TelegramBot
+from bot.telegram import TelegramBot, to_event
+from handlers.events import Inbound
 from handlers.service import ConversationService
 from storage.clock import FixedClock
 from storage.models import Report
@@ -214,3 +216,17 @@ async def test_a_tap_and_a_typed_answer_in_one_batch_keep_their_order(stage: Sta
     said = "\n".join(m.text or "" for m in server.messages_to(int(lan.id))[before:])
     assert "Ghi chú" in said, said  # "60" was read as the percent, after the tap
     assert "Không có lựa chọn" not in said, said
+
+
+def test_in_a_group_only_commands_are_for_the_bot() -> None:
+    def said(text: str, chat: dict[str, object]) -> Inbound:
+        event = to_event(Update.de_json({"update_id": 1, "message": {
+            "message_id": 1, "date": 0, "text": text, "chat": chat,
+            "from": {"id": 7, "is_bot": False, "first_name": "Lan"}}}, None))
+        assert event is not None
+        return event
+
+    group = {"id": -100, "type": "group", "title": "Tổ công tác Hà Nội – Hưng Yên"}
+    assert not said("chào cả nhà", group).for_the_bot
+    assert said("/tonghop", group).for_the_bot
+    assert said("chào bot", {"id": 7, "type": "private"}).for_the_bot
