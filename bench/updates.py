@@ -65,6 +65,11 @@ STEP_TIMEOUT = 60.0
 THANKS = "Đã ghi nhận báo cáo"
 
 
+def per(amount: float, base: float) -> float:
+    """amount ÷ base, with an empty base counting as a tiny one (a run too short to time)."""
+    return amount / max(base, 1e-9)
+
+
 class FlowError(Exception):
     """A step did not get the answer a person would expect."""
 
@@ -102,11 +107,11 @@ class RunFigures:
 
     @property
     def updates_per_second(self) -> float:
-        return self.updates / max(self.elapsed, 1e-9)
+        return per(self.updates, self.elapsed)
 
     @property
     def reports_per_second(self) -> float:
-        return self.flows / max(self.elapsed, 1e-9)
+        return per(self.flows, self.elapsed)
 
     def percentile_ms(self, share: float) -> float:
         """Latency below which `share` of the updates were answered, in milliseconds."""
@@ -132,11 +137,11 @@ class Figures:
 
     @property
     def ratio(self) -> float:
-        return self.flat.updates_per_second / max(self.echo_per_second, 1e-9)
+        return per(self.flat.updates_per_second, self.echo_per_second)
 
     @property
     def same_calls_ratio(self) -> float:
-        return self.same_calls_per_second / max(self.echo_per_second, 1e-9)
+        return per(self.same_calls_per_second, self.echo_per_second)
 
     @property
     def lost(self) -> int:
@@ -430,7 +435,7 @@ async def same_calls_ceiling(users: int, rounds: int) -> float:
             started = time.perf_counter()
             await asyncio.gather(*(play(user_id) for user_id in ids))
             elapsed = time.perf_counter() - started
-    return users * rounds / max(elapsed, 1e-9)
+    return per(users * rounds, elapsed)
 
 
 def _profile_text(profiler: cProfile.Profile, lines: int = 30) -> str:
@@ -477,11 +482,11 @@ def render(figures: Figures) -> str:
         "          (the ceiling for any bot with these conversations, before it stores anything)",
         f"ratio {figures.ratio:.2f}× the echo bot (target ≥ {TARGET_RATIO}×): "
         f"{'met' if ratio_ok else 'MISSED'}; "
-        f"{figures.flat.updates_per_second / max(figures.same_calls_per_second, 1e-9):.2f}× "
+        f"{per(figures.flat.updates_per_second, figures.same_calls_per_second):.2f}× "
         f"the same calls with no store",
         f"          (the echo bot on this bot's aiohttp backend instead of PTB's httpx: "
         f"{figures.echo_on_aiohttp:.0f} updates/s; the bot is "
-        f"{figures.flat.updates_per_second / max(figures.echo_on_aiohttp, 1e-9):.2f}× that)",
+        f"{per(figures.flat.updates_per_second, figures.echo_on_aiohttp):.2f}× that)",
         f"p99 {p99:.0f} ms at {latency.officials} concurrent officials, {latency.label} "
         f"(target ≤ {TARGET_P99_MS:.0f} ms): {'met' if p99 <= TARGET_P99_MS else 'MISSED'}",
     ]

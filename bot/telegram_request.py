@@ -93,7 +93,7 @@ class AiohttpRequest(BaseRequest):
             body = form
         timeout = self._timeout(bool(files), read_timeout, write_timeout, connect_timeout,
                                 pool_timeout)
-        origin = url[:url.find("/", url.find("//") + 2)]
+        origin = "/".join(url.split("/", 3)[:3])  # scheme://host[:port]
         if origin not in self._proxies:
             self._proxies[origin] = env_proxy(url)
         try:
