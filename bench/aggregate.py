@@ -104,9 +104,14 @@ def reachable(url: str) -> str | None:
 def measure(name: str, engine: Engine, args: argparse.Namespace, console: Console) -> Figures:
     """Build the store on `engine` and time the queries."""
     upgrade(engine)
-    with Progress(TextColumn(f"[bold]{name}[/bold] {{task.description}}"), BarColumn(),
-                  TextColumn("{task.completed:>9,}/{task.total:,}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn(f"[bold]{name}[/bold] {{task.description}}"),
+        BarColumn(),
+        TextColumn("{task.completed:>9,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, done: int, total: int) -> None:
@@ -116,8 +121,14 @@ def measure(name: str, engine: Engine, args: argparse.Namespace, console: Consol
 
         started = time.perf_counter()
         with Session(engine) as session, session.begin():
-            build_synthetic(session, assignments=args.assignments, reports=args.reports,
-                            seed=args.seed, today=TODAY, progress=tick)
+            build_synthetic(
+                session,
+                assignments=args.assignments,
+                reports=args.reports,
+                seed=args.seed,
+                today=TODAY,
+                progress=tick,
+            )
         build_s = time.perf_counter() - started
     with engine.begin() as conn:  # fresh statistics, as autovacuum / a DBA would give
         conn.execute(text("ANALYZE"))
@@ -125,34 +136,55 @@ def measure(name: str, engine: Engine, args: argparse.Namespace, console: Consol
         summary_ms = median_ms(lambda: summary(session, TODAY, limit=args.limit), args.runs)
         sql_ms = median_ms(lambda: summary_sql(session, TODAY), args.runs)
         summary_all_ms = median_ms(lambda: summary(session, TODAY), max(1, args.runs // 3))
-        no_cache_ms = median_ms(lambda: session.execute(text(NO_CACHE_SQL)).all(),
-                                max(1, args.runs // 3))
-        equal = summary(session, TODAY, limit=args.limit).figures() == summary_sql(session,
-                                                                                    TODAY)
+        no_cache_ms = median_ms(
+            lambda: session.execute(text(NO_CACHE_SQL)).all(), max(1, args.runs // 3)
+        )
+        equal = summary(session, TODAY, limit=args.limit).figures() == summary_sql(session, TODAY)
     return Figures(name, build_s, summary_ms, summary_all_ms, sql_ms, no_cache_ms, equal)
 
 
 def report(rows: list[Figures], args: argparse.Namespace, console: Console) -> None:
-    table = Table(title=f"Tổng hợp / summary: {args.assignments:,} assignments, "
-                        f"{args.reports:,} reports, median of {args.runs}")
-    for column in ("backend", "build s", "summary ms", "sql ms", "ratio", "all lists ms",
-                   "no-cache ms", "equal"):
+    table = Table(
+        title=f"Tổng hợp / summary: {args.assignments:,} assignments, "
+        f"{args.reports:,} reports, median of {args.runs}"
+    )
+    for column in (
+        "backend",
+        "build s",
+        "summary ms",
+        "sql ms",
+        "ratio",
+        "all lists ms",
+        "no-cache ms",
+        "equal",
+    ):
         table.add_column(column, justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(r.backend, f"{r.build_s:.1f}", f"{r.summary_ms:.1f}", f"{r.sql_ms:.1f}",
-                      f"{r.summary_ms / r.sql_ms:.2f}", f"{r.summary_all_ms:.0f}",
-                      f"{r.no_cache_ms:.0f}", "yes" if r.equal else "NO")
-    table.caption = (f"summary = summary(limit={args.limit}); sql = summary_sql(), one "
-                     "hand-written query; all lists = summary() with uncapped lists; no-cache = "
-                     "latest report found by GROUP BY max(id) instead of the cached state")
+        table.add_row(
+            r.backend,
+            f"{r.build_s:.1f}",
+            f"{r.summary_ms:.1f}",
+            f"{r.sql_ms:.1f}",
+            f"{r.summary_ms / r.sql_ms:.2f}",
+            f"{r.summary_all_ms:.0f}",
+            f"{r.no_cache_ms:.0f}",
+            "yes" if r.equal else "NO",
+        )
+    table.caption = (
+        f"summary = summary(limit={args.limit}); sql = summary_sql(), one "
+        "hand-written query; all lists = summary() with uncapped lists; no-cache = "
+        "latest report found by GROUP BY max(id) instead of the cached state"
+    )
     console.print(table)
     for r in rows:
         if r.backend == "sqlite":
             ok_ms, ok_ratio = r.summary_ms <= TARGET_MS, r.summary_ms <= TARGET_RATIO * r.sql_ms
-            console.print(f"sqlite: summary {r.summary_ms:.0f} ms "
-                          f"({'≤' if ok_ms else '>'} {TARGET_MS:.0f} ms), "
-                          f"{r.summary_ms / r.sql_ms:.2f}× the hand-written query "
-                          f"({'≤' if ok_ratio else '>'} {TARGET_RATIO}×)")
+            console.print(
+                f"sqlite: summary {r.summary_ms:.0f} ms "
+                f"({'≤' if ok_ms else '>'} {TARGET_MS:.0f} ms), "
+                f"{r.summary_ms / r.sql_ms:.2f}× the hand-written query "
+                f"({'≤' if ok_ratio else '>'} {TARGET_RATIO}×)"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=50, help="rows per list in summary()")
     parser.add_argument("--seed", type=int, default=2019)
     parser.add_argument("--sqlite", type=Path, default=Path("/tmp/tiendo-bench/aggregate.sqlite3"))
-    parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL")
-                        or "postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test",
+    )
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
     if args.small:

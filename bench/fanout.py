@@ -51,8 +51,12 @@ SAMPLE_ENQUEUED = 200  # members whose reminder goes through enqueue(); the rest
 Fault = tuple[float, str, int, int]  # seconds after the start, kind, count, retry_after
 # Storms spread over the run.
 FAULTS: tuple[Fault, ...] = (
-    (1.0, "429", 5, 1), (2.5, "500", 3, 1), (4.0, "502", 3, 1), (5.5, "timeout", 1, 1),
-    (7.0, "network", 2, 1), (8.5, "429", 3, 2),
+    (1.0, "429", 5, 1),
+    (2.5, "500", 3, 1),
+    (4.0, "502", 3, 1),
+    (5.5, "timeout", 1, 1),
+    (7.0, "network", 2, 1),
+    (8.5, "429", 3, 2),
 )
 
 
@@ -82,13 +86,20 @@ class FanoutFigures:
 def reminder(n: int) -> Message:
     """One person's reminder: their due items, each with a button opening the report."""
     first, second = 2 + n % 7, 1 + n % 5
-    text = (f"Nhắc việc: anh/chị có 2 nội dung sắp đến hạn báo cáo.\n"
-            f"• {first}.{second} Lĩnh vực giao thông — Đang thực hiện 40% · hạn 30/06/2020 "
-            f"(còn 3 ngày)\n"
-            f"• {first}.{second + 1} Lĩnh vực đô thị — Chưa báo cáo · hạn 30/06/2020 "
-            f"(còn 3 ngày)")
-    return Message(text, [[(f"Báo cáo {first}.{second}", f"r:{n * 2 + 1}")],
-                          [(f"Báo cáo {first}.{second + 1}", f"r:{n * 2 + 2}")]])
+    text = (
+        f"Nhắc việc: anh/chị có 2 nội dung sắp đến hạn báo cáo.\n"
+        f"• {first}.{second} Lĩnh vực giao thông — Đang thực hiện 40% · hạn 30/06/2020 "
+        f"(còn 3 ngày)\n"
+        f"• {first}.{second + 1} Lĩnh vực đô thị — Chưa báo cáo · hạn 30/06/2020 "
+        f"(còn 3 ngày)"
+    )
+    return Message(
+        text,
+        [
+            [(f"Báo cáo {first}.{second}", f"r:{n * 2 + 1}")],
+            [(f"Báo cáo {first}.{second + 1}", f"r:{n * 2 + 2}")],
+        ],
+    )
 
 
 def build_store(path: Path, members: int, now: datetime) -> Database:
@@ -101,34 +112,72 @@ def build_store(path: Path, members: int, now: datetime) -> Database:
         agency = Agency(code="HY-SXD", name="Sở Xây dựng Hưng Yên", locality=locality)
         session.add(agency)
         session.flush()
-        session.execute(insert(Member), [
-            {"agency_id": agency.id, "name": f"Cán bộ {n + 1:05d}", "role": "reporter",
-             "language": "vi", "preferred_channel": "telegram", "created_at": now}
-            for n in range(members)])
+        session.execute(
+            insert(Member),
+            [
+                {
+                    "agency_id": agency.id,
+                    "name": f"Cán bộ {n + 1:05d}",
+                    "role": "reporter",
+                    "language": "vi",
+                    "preferred_channel": "telegram",
+                    "created_at": now,
+                }
+                for n in range(members)
+            ],
+        )
         ids = list(session.scalars(select(Member.id).order_by(Member.id)))
-        session.execute(insert(Identity), [
-            {"member_id": member_id, "platform": "telegram", "external_id": str(USER_BASE + n),
-             "chat_id": str(USER_BASE + n), "display_name": f"Cán bộ {n + 1:05d}",
-             "linked_at": now}
-            for n, member_id in enumerate(ids)])
+        session.execute(
+            insert(Identity),
+            [
+                {
+                    "member_id": member_id,
+                    "platform": "telegram",
+                    "external_id": str(USER_BASE + n),
+                    "chat_id": str(USER_BASE + n),
+                    "display_name": f"Cán bộ {n + 1:05d}",
+                    "linked_at": now,
+                }
+                for n, member_id in enumerate(ids)
+            ],
+        )
         due = now - timedelta(minutes=1)
         sample = session.scalars(select(Member).order_by(Member.id).limit(SAMPLE_ENQUEUED))
         for n, member in enumerate(sample):  # the store's own path for a sample…
-            enqueue(session, key=f"reminder:{member.id}:bench", member=member, reason="reminder",
-                    message=reminder(n), due_at=due, now=now)
+            enqueue(
+                session,
+                key=f"reminder:{member.id}:bench",
+                member=member,
+                reason="reminder",
+                message=reminder(n),
+                due_at=due,
+                now=now,
+            )
         bulk = [  # …and rows of the same shape, in bulk, for the rest
-            {"idempotency_key": f"reminder:{member_id}:bench", "member_id": member_id,
-             "channel": "telegram", "chat_id": str(USER_BASE + n), "reason": "reminder",
-             "payload": reminder(n).payload(), "status": "pending", "attempts": 0,
-             "created_at": now, "next_attempt_at": due, "last_error": ""}
-            for n, member_id in enumerate(ids) if n >= SAMPLE_ENQUEUED]
+            {
+                "idempotency_key": f"reminder:{member_id}:bench",
+                "member_id": member_id,
+                "channel": "telegram",
+                "chat_id": str(USER_BASE + n),
+                "reason": "reminder",
+                "payload": reminder(n).payload(),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": due,
+                "last_error": "",
+            }
+            for n, member_id in enumerate(ids)
+            if n >= SAMPLE_ENQUEUED
+        ]
         if bulk:
             session.execute(insert(Outbox), bulk)
     return db
 
 
-async def _inject(server: FakeTelegramServer, started: float, figures: FanoutFigures,
-                  plan: Sequence[Fault]) -> None:
+async def _inject(
+    server: FakeTelegramServer, started: float, figures: FanoutFigures, plan: Sequence[Fault]
+) -> None:
     """Inject the planned faults at their moments during the run."""
     for at, kind, count, retry_after in plan:
         await asyncio.sleep(max(0.0, started + at - time.monotonic()))
@@ -145,19 +194,29 @@ async def _until_done(dispatcher: Dispatcher, rows: int, deadline: float) -> Non
         await asyncio.sleep(0.05)
 
 
-async def measure(members: int = 10_000, *, rate: float | None = None, faults: bool = False,
-                  plan: Sequence[Fault] = FAULTS, read_timeout: float = 5.0,
-                  folder: Path | None = None) -> FanoutFigures:
+async def measure(
+    members: int = 10_000,
+    *,
+    rate: float | None = None,
+    faults: bool = False,
+    plan: Sequence[Fault] = FAULTS,
+    read_timeout: float = 5.0,
+    folder: Path | None = None,
+) -> FanoutFigures:
     """Fill the outbox, drain it through the limited loopback Bot API, count the outcome."""
     defaults = TelegramSettings()
     per_second = rate if rate is not None else defaults.messages_per_second
     server_limit = per_second * TELEGRAM_CEILING / defaults.messages_per_second
-    limits = Limits(per_second, defaults.messages_per_chat_per_second,
-                    defaults.messages_per_group_per_minute)
-    server = FakeTelegramServer(rate_limits=RateLimits(
-        per_second_overall=server_limit,
-        per_chat_per_second=defaults.messages_per_chat_per_second,
-        per_group_per_minute=defaults.messages_per_group_per_minute))
+    limits = Limits(
+        per_second, defaults.messages_per_chat_per_second, defaults.messages_per_group_per_minute
+    )
+    server = FakeTelegramServer(
+        rate_limits=RateLimits(
+            per_second_overall=server_limit,
+            per_chat_per_second=defaults.messages_per_chat_per_second,
+            per_group_per_minute=defaults.messages_per_group_per_minute,
+        )
+    )
     with tempfile.TemporaryDirectory(prefix="tiendo-fanout-") as scratch:
         base = folder or Path(scratch)
         now = datetime.now(UTC)
@@ -165,17 +224,28 @@ async def measure(members: int = 10_000, *, rate: float | None = None, faults: b
         db = build_store(base / "fanout.sqlite3", members, now)
         with db.unit_of_work() as session:
             rows = session.scalar(select(func.count()).select_from(Outbox)) or 0
-        figures = FanoutFigures(members, rows, per_second, server_limit, faults=faults,
-                                build_seconds=time.perf_counter() - built)
+        figures = FanoutFigures(
+            members,
+            rows,
+            per_second,
+            server_limit,
+            faults=faults,
+            build_seconds=time.perf_counter() - built,
+        )
         try:
             await server.start()
             for n in range(members):
                 server.add_user(USER_BASE + n, f"Cán bộ {n + 1:05d}")
             request = AiohttpRequest(read_timeout=read_timeout)
-            async with Bot(server.token, base_url=server.base_url,
-                           base_file_url=server.base_file_url, request=request) as bot:
-                dispatcher = Dispatcher(db, SystemClock(), {"telegram": TelegramMessenger(bot)},
-                                        {"telegram": limits})
+            async with Bot(
+                server.token,
+                base_url=server.base_url,
+                base_file_url=server.base_file_url,
+                request=request,
+            ) as bot:
+                dispatcher = Dispatcher(
+                    db, SystemClock(), {"telegram": TelegramMessenger(bot)}, {"telegram": limits}
+                )
                 await _drain(server, dispatcher, figures, rows, plan)
             _count(server, db, figures)
         finally:
@@ -184,14 +254,18 @@ async def measure(members: int = 10_000, *, rate: float | None = None, faults: b
     return figures
 
 
-async def _drain(server: FakeTelegramServer, dispatcher: Dispatcher, figures: FanoutFigures,
-                 rows: int, plan: Sequence[Fault]) -> None:
+async def _drain(
+    server: FakeTelegramServer,
+    dispatcher: Dispatcher,
+    figures: FanoutFigures,
+    rows: int,
+    plan: Sequence[Fault],
+) -> None:
     """Run the dispatcher (and the fault plan) until every row is settled; time the sends."""
     stop = asyncio.Event()
     started = time.monotonic()
     runner = asyncio.create_task(dispatcher.run(stop, idle_seconds=0.2))
-    chaos = asyncio.create_task(_inject(server, started, figures, plan)) \
-        if figures.faults else None
+    chaos = asyncio.create_task(_inject(server, started, figures, plan)) if figures.faults else None
     allowance = rows / figures.per_second_limit * 1.5 + 60 + (60 if figures.faults else 0)
     try:
         await _until_done(dispatcher, rows, started + allowance)
@@ -216,11 +290,13 @@ def _count(server: FakeTelegramServer, db: Database, figures: FanoutFigures) -> 
     received = Counter(m.chat_id for m in server.sent if m.method == "sendMessage")
     with db.unit_of_work() as session:
         expected = Counter(int(chat) for chat in session.scalars(select(Outbox.chat_id)))
-        figures.statuses = Counter(dict(session.execute(
-            select(Outbox.status, func.count()).group_by(Outbox.status)).all()))
+        figures.statuses = Counter(
+            dict(session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all())
+        )
     figures.received = sum(received.values())
     figures.duplicates = sum(max(0, received[c] - n) for c, n in expected.items()) + sum(
-        n for c, n in received.items() if c not in expected)
+        n for c, n in received.items() if c not in expected
+    )
     figures.lost = sum(max(0, n - received[c]) for c, n in expected.items())
     figures.not_marked = figures.rows - figures.statuses.get("sent", 0)
     figures.rate_limited = server.stats.rate_limited
@@ -255,18 +331,29 @@ def main(argv: list[str] | None = None) -> int:
     """Run the fan-out and print its figures; exit 1 if anything was lost or duplicated."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=None,
-                        help="dispatcher messages/s (default: config, 29); the server "
-                             "allows rate × 30/29")
-    parser.add_argument("--faults", action="store_true",
-                        help="inject 429 storms, 5xx, timeouts and dropped connections")
-    parser.add_argument("--read-timeout", type=float, default=5.0,
-                        help="the Bot's read timeout, seconds (PTB's default: 5)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="dispatcher messages/s (default: config, 29); the server allows rate × 30/29",
+    )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="inject 429 storms, 5xx, timeouts and dropped connections",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=5.0,
+        help="the Bot's read timeout, seconds (PTB's default: 5)",
+    )
     args = parser.parse_args(argv)
     if args.faults:  # PTB logs each injected 502 page with a traceback: expected here
         logging.getLogger("telegram.request").setLevel(logging.CRITICAL)
-    figures = asyncio.run(measure(args.members, rate=args.rate, faults=args.faults,
-                                  read_timeout=args.read_timeout))
+    figures = asyncio.run(
+        measure(args.members, rate=args.rate, faults=args.faults, read_timeout=args.read_timeout)
+    )
     print(render(figures), flush=True)
     clean = not (figures.duplicates or figures.lost or figures.not_marked)
     if not args.faults:

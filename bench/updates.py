@@ -171,8 +171,9 @@ class Driver:
         if waiter is not None and not waiter.done():
             waiter.set_result(time.monotonic())
 
-    async def _act(self, official: Official, send: Callable[[], Awaitable[int]],
-                   run: RunFigures) -> list[SentMessage]:
+    async def _act(
+        self, official: Official, send: Callable[[], Awaitable[int]], run: RunFigures
+    ) -> list[SentMessage]:
         """Send one update, wait until the bot has handled it; return its replies."""
         before = len(self.server.messages_to(official.uid))
         waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -193,13 +194,16 @@ class Driver:
     async def say(self, official: Official, text: str, run: RunFigures) -> list[SentMessage]:
         return await self._act(official, lambda: self.server.send_text(official.uid, text), run)
 
-    async def press(self, official: Official, message: SentMessage, data: str,
-                    run: RunFigures) -> list[SentMessage]:
+    async def press(
+        self, official: Official, message: SentMessage, data: str, run: RunFigures
+    ) -> list[SentMessage]:
         return await self._act(
-            official, lambda: self.server.click(official.uid, message.message_id, data), run)
+            official, lambda: self.server.click(official.uid, message.message_id, data), run
+        )
 
-    async def tap(self, official: Official, replies: list[SentMessage], label: str,
-                  run: RunFigures) -> list[SentMessage]:
+    async def tap(
+        self, official: Official, replies: list[SentMessage], label: str, run: RunFigures
+    ) -> list[SentMessage]:
         """Press the button whose label contains `label` on the newest message offering it."""
         for message in reversed(replies):
             for shown, data in message.buttons():
@@ -221,8 +225,9 @@ def _expect(official: Official, replies: list[SentMessage], words: str) -> list[
 class Player:
     """One official's report flows, with optional pauses between steps."""
 
-    def __init__(self, driver: Driver, official: Official, run: RunFigures, think: float,
-                 rng: random.Random) -> None:
+    def __init__(
+        self, driver: Driver, official: Official, run: RunFigures, think: float, rng: random.Random
+    ) -> None:
         self.driver, self.official, self.run = driver, official, run
         self.think, self.rng = think, rng
 
@@ -248,12 +253,14 @@ class Player:
             raise FlowError(f"{me.name}: no item in the menu {_texts(listing)!r}")
         _, data = self.rng.choice(items)
         await self._pause()
-        asked = _expect(me, await self.driver.press(me, menu, data, self.run),
-                        "Tình trạng thực hiện?")
+        asked = _expect(
+            me, await self.driver.press(me, menu, data, self.run), "Tình trạng thực hiện?"
+        )
         asked = _expect(me, await self.tap(asked, "Đang thực hiện"), "bao nhiêu phần trăm")
         _expect(me, await self.say(str(self.rng.randrange(10, 95, 5))), "Ghi chú")
-        evidence = _expect(me, await self.say("Đã họp triển khai với các phòng chuyên môn"),
-                           "minh chứng")
+        evidence = _expect(
+            me, await self.say("Đã họp triển khai với các phòng chuyên môn"), "minh chứng"
+        )
         summary = _expect(me, await self.tap(evidence, "Tiếp tục"), "Kiểm tra lại báo cáo")
         _expect(me, await self.tap(summary, "Gửi báo cáo"), THANKS)
         self.run.button_flows += 1
@@ -263,8 +270,11 @@ class Player:
         me = self.official
         code = self.rng.choice(me.codes)
         percent = self.rng.randrange(10, 95, 5)
-        summary = _expect(me, await self.say(f"{code} {percent}% đã khảo sát xong một phần"),
-                          "Kiểm tra lại báo cáo")
+        summary = _expect(
+            me,
+            await self.say(f"{code} {percent}% đã khảo sát xong một phần"),
+            "Kiểm tra lại báo cáo",
+        )
         _expect(me, await self.tap(summary, "Gửi báo cáo"), THANKS)
         self.run.quick_flows += 1
 
@@ -291,8 +301,9 @@ def agency_codes(db: Database, today: date) -> dict[str, list[str]]:
     return dict(sorted(codes.items()))
 
 
-async def enrol(stage: Stage, driver: Driver, count: int, agencies: dict[str, list[str]],
-                prefix: str) -> list[Official]:
+async def enrol(
+    stage: Stage, driver: Driver, count: int, agencies: dict[str, list[str]], prefix: str
+) -> list[Official]:
     """Invite and join `count` officials, spread over the agencies with assignments."""
     names = list(agencies)
     officials = []
@@ -317,16 +328,26 @@ def reports_by_person(db: Database) -> Counter[int]:
         rows = session.execute(
             select(Identity.external_id, func.count(Report.id))
             .join(Report, Report.member_id == Identity.member_id)
-            .where(Identity.platform == "telegram").group_by(Identity.external_id))
+            .where(Identity.platform == "telegram")
+            .group_by(Identity.external_id)
+        )
         return Counter({int(uid): count for uid, count in rows})
 
 
-async def play_run(stage: Stage, driver: Driver, run: RunFigures, officials: list[Official],
-                   flows: int, think: float, seed: int) -> None:
+async def play_run(
+    stage: Stage,
+    driver: Driver,
+    run: RunFigures,
+    officials: list[Official],
+    flows: int,
+    think: float,
+    seed: int,
+) -> None:
     """Play every official's flows at once; then check the store against what completed."""
     before = reports_by_person(stage.db)
-    players = [Player(driver, o, run, think, random.Random(seed * 100_003 + o.uid))
-               for o in officials]
+    players = [
+        Player(driver, o, run, think, random.Random(seed * 100_003 + o.uid)) for o in officials
+    ]
     started = time.perf_counter()
     await asyncio.gather(*(p.play(flows, n) for n, p in enumerate(players)))
     run.elapsed = time.perf_counter() - started
@@ -339,9 +360,15 @@ async def play_run(stage: Stage, driver: Driver, run: RunFigures, officials: lis
         run.duplicates += max(0, stored - expected)
 
 
-async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
-                  echo_messages: int = 20, seed: int = 1, profile: bool = False,
-                  folder: Path | None = None) -> Figures:
+async def measure(
+    officials: int = 100,
+    flows: int = 5,
+    think: float = 1.0,
+    echo_messages: int = 20,
+    seed: int = 1,
+    profile: bool = False,
+    folder: Path | None = None,
+) -> Figures:
     """Run the echo ceiling and the same-calls bot, the flat-out run, the paced run (unless
     think is 0), then echo again, and once more on aiohttp."""
     before = await _echo(officials, echo_messages)
@@ -371,9 +398,16 @@ async def measure(officials: int = 100, flows: int = 5, think: float = 1.0,
             db.dispose()
     after = await _echo(officials, echo_messages)
     on_aiohttp = await _echo(officials, echo_messages, on_aiohttp=True)
-    return Figures(flat, paced, max(before, after), think,
-                   _profile_text(profiler) if profiler else "", (before, after), same_calls,
-                   on_aiohttp)
+    return Figures(
+        flat,
+        paced,
+        max(before, after),
+        think,
+        _profile_text(profiler) if profiler else "",
+        (before, after),
+        same_calls,
+        on_aiohttp,
+    )
 
 
 async def _echo(users: int, messages: int, on_aiohttp: bool = False) -> float:
@@ -402,10 +436,16 @@ async def same_calls_ceiling(users: int, rounds: int) -> float:
 
     from bot.telegram_request import AiohttpRequest
 
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"{n}%", callback_data=f"ab12.p:{n}")
-                                    for n in row] for row in ((0, 25, 50), (75, 100))])
-    text = ("Kiểm tra lại báo cáo\n2.5 · Khảo sát, điều chỉnh mạng lưới xe buýt kết nối "
-            "Hà Nội – Hưng Yên\nTình trạng: Đang thực hiện · 60%\nGhi chú: đã khảo sát")
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(f"{n}%", callback_data=f"ab12.p:{n}") for n in row]
+            for row in ((0, 25, 50), (75, 100))
+        ]
+    )
+    text = (
+        "Kiểm tra lại báo cáo\n2.5 · Khảo sát, điều chỉnh mạng lưới xe buýt kết nối "
+        "Hà Nội – Hưng Yên\nTình trạng: Đang thực hiện · 60%\nGhi chú: đã khảo sát"
+    )
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
@@ -414,9 +454,15 @@ async def same_calls_ceiling(users: int, rounds: int) -> float:
             await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
     async with FakeTelegramServer() as server:
-        app = (ApplicationBuilder().token(server.token).base_url(server.base_url)
-               .request(AiohttpRequest(36)).get_updates_request(AiohttpRequest(2))
-               .concurrent_updates(32).build())
+        app = (
+            ApplicationBuilder()
+            .token(server.token)
+            .base_url(server.base_url)
+            .request(AiohttpRequest(36))
+            .get_updates_request(AiohttpRequest(2))
+            .concurrent_updates(32)
+            .build()
+        )
         app.add_handler(TypeHandler(Update, answer))
         ids = [ECHO_USER_BASE + n for n in range(users)]
         for user_id in ids:
@@ -447,9 +493,11 @@ def _profile_text(profiler: cProfile.Profile, lines: int = 30) -> str:
 
 
 def _run_line(run: RunFigures) -> str:
-    return (f"{run.label:<9} {run.updates} updates in {run.elapsed:.1f} s · "
-            f"updates/s {run.updates_per_second:.0f} · reports/s {run.reports_per_second:.1f} · "
-            f"latency p50 {run.percentile_ms(0.5):.0f} ms, p99 {run.percentile_ms(0.99):.0f} ms")
+    return (
+        f"{run.label:<9} {run.updates} updates in {run.elapsed:.1f} s · "
+        f"updates/s {run.updates_per_second:.0f} · reports/s {run.reports_per_second:.1f} · "
+        f"latency p50 {run.percentile_ms(0.5):.0f} ms, p99 {run.percentile_ms(0.99):.0f} ms"
+    )
 
 
 def render(figures: Figures) -> str:
@@ -466,12 +514,15 @@ def render(figures: Figures) -> str:
         _run_line(flat),
     ]
     if flat.updates:
-        lines.append(f"          (flat out, the latency is mostly queueing: {flat.officials} "
-                     f"updates in flight ÷ {flat.updates_per_second:.0f} updates/s = "
-                     f"{1000 * flat.officials / flat.updates_per_second:.0f} ms on average)")
+        lines.append(
+            f"          (flat out, the latency is mostly queueing: {flat.officials} "
+            f"updates in flight ÷ {flat.updates_per_second:.0f} updates/s = "
+            f"{1000 * flat.officials / flat.updates_per_second:.0f} ms on average)"
+        )
     if figures.paced is not None:
-        lines.append(_run_line(figures.paced)
-                     + f" (pauses 0–{2 * figures.think:g} s between steps)")
+        lines.append(
+            _run_line(figures.paced) + f" (pauses 0–{2 * figures.think:g} s between steps)"
+        )
     lines += [
         f"echo bot (bare python-telegram-bot, same server kind): updates/s "
         f"{figures.echo_per_second:.0f} (best of {figures.echo_runs[0]:.0f} before, "
@@ -492,9 +543,11 @@ def render(figures: Figures) -> str:
     ]
     for run in (flat, figures.paced):
         if run is not None:
-            lines.append(f"store after {run.label}: reports {run.stored} for completed flows "
-                         f"{run.flows} · lost {run.lost} · duplicates {run.duplicates}"
-                         + (f" · failed flows {len(run.errors)}" if run.errors else ""))
+            lines.append(
+                f"store after {run.label}: reports {run.stored} for completed flows "
+                f"{run.flows} · lost {run.lost} · duplicates {run.duplicates}"
+                + (f" · failed flows {len(run.errors)}" if run.errors else "")
+            )
             lines += [f"  ✗ {error}" for error in run.errors[:5]]
     if figures.profile:
         lines += ["", "where the flat-out run spends its time (cProfile):", figures.profile]
@@ -506,18 +559,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--officials", type=int, default=100)
     parser.add_argument("--flows", type=int, default=5, help="report flows per official")
-    parser.add_argument("--think", type=float, default=1.0,
-                        help="mean pause in the paced run, seconds (0: no paced run)")
-    parser.add_argument("--echo-messages", type=int, default=20,
-                        help="messages per user for the echo bot")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean pause in the paced run, seconds (0: no paced run)",
+    )
+    parser.add_argument(
+        "--echo-messages", type=int, default=20, help="messages per user for the echo bot"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--small", action="store_true", help="10 officials × 2 flows")
     parser.add_argument("--profile", action="store_true", help="cProfile the flat-out run")
     args = parser.parse_args(argv)
     if args.small:
         args.officials, args.flows, args.think, args.echo_messages = 10, 2, 0.2, 10
-    figures = asyncio.run(measure(args.officials, args.flows, args.think, args.echo_messages,
-                                  args.seed, args.profile))
+    figures = asyncio.run(
+        measure(args.officials, args.flows, args.think, args.echo_messages, args.seed, args.profile)
+    )
     print(render(figures), flush=True)
     failed = any(run.errors for run in (figures.flat, figures.paced) if run is not None)
     return 1 if figures.lost or figures.duplicates or failed else 0

@@ -83,8 +83,9 @@ async def conversations(stage: Stage) -> dict[str, Person]:
     document = next((m.document for m in exported if m.document), None)
     if document is not None:
         (OUT / document[0]).write_bytes(document[1])
-    await stage.say(people["pct"], "/chidao 2.6.c Đề nghị Sở Tài chính bố trí vốn đối ứng "
-                                   "trong tháng 12")
+    await stage.say(
+        people["pct"], "/chidao 2.6.c Đề nghị Sở Tài chính bố trí vốn đối ứng trong tháng 12"
+    )
     return people
 
 
@@ -108,16 +109,18 @@ async def answer_reminders(stage: Stage, people: dict[str, Person], day: date) -
         await stage.tap(tam, "Gửi báo cáo")
 
 
-async def time_travel(stage: Stage, db: Database, clock: FixedClock, until: date,
-                      people: dict[str, Person]) -> list[str]:
+async def time_travel(
+    stage: Stage, db: Database, clock: FixedClock, until: date, people: dict[str, Person]
+) -> list[str]:
     """Run the scheduler day by day through the outbox; return what each day sent."""
     from scheduler.jobs import SchedulerService
 
     settings = Settings(app=AppSettings(data_dir=str(OUT)))
     config = Config(settings, REPO / "config.toml", {})
     # The loopback servers have no limits; a real deployment keeps Telegram's (config.toml).
-    dispatcher = Dispatcher(db, clock, stage.messengers,
-                            {"telegram": Limits(500, 100), "zalo": Limits(500, 100)})
+    dispatcher = Dispatcher(
+        db, clock, stage.messengers, {"telegram": Limits(500, 100), "zalo": Limits(500, 100)}
+    )
     scheduler = SchedulerService(db, clock, config, on_enqueued=dispatcher.wake)
     log: list[str] = []
     day = clock.now().astimezone(HANOI).date() + timedelta(days=1)
@@ -127,8 +130,12 @@ async def time_travel(stage: Stage, db: Database, clock: FixedClock, until: date
             result = scheduler.tick()
             await dispatcher.drain(30)
             if result.enqueued:
-                log.append(f"{day:%a %d/%m/%Y} {hour:02d}:{minute:02d} " + ", ".join(
-                    f"{reason}: {count}" for reason, count in sorted(result.reasons.items())))
+                log.append(
+                    f"{day:%a %d/%m/%Y} {hour:02d}:{minute:02d} "
+                    + ", ".join(
+                        f"{reason}: {count}" for reason, count in sorted(result.reasons.items())
+                    )
+                )
             if hour == 8:
                 await answer_reminders(stage, people, day)
         day += timedelta(days=1)
@@ -153,11 +160,18 @@ def print_summary(db: Database, today: date) -> None:
         table.add_column(column, justify="right")
     for group in data.by_field:
         tally = group.tally
-        table.add_row(f"{group.code} {group.name}", str(tally.count),
-                      f"{tally.avg_percent:.0f}%", str(tally.done), str(tally.overdue))
+        table.add_row(
+            f"{group.code} {group.name}",
+            str(tally.count),
+            f"{tally.avg_percent:.0f}%",
+            str(tally.done),
+            str(tally.overdue),
+        )
     console.print(table)
-    console.print(f"Tỷ lệ báo cáo kỳ này / response rate: {data.response_rate:.0%}; "
-                  f"vướng mắc / blocked: {len(data.blocked)}")
+    console.print(
+        f"Tỷ lệ báo cáo kỳ này / response rate: {data.response_rate:.0%}; "
+        f"vướng mắc / blocked: {len(data.blocked)}"
+    )
 
 
 async def main() -> int:
@@ -169,16 +183,18 @@ async def main() -> int:
         spec = load_programme_file(REPO / "programmes" / "ha-noi-hung-yen-2019.toml")
         result = import_programme(session, spec, at(2019, 7, 1, 8, 0))
     console.rule("1. Chương trình / The programme")
-    console.print(f"{spec.title}: {result.items_created} nội dung / items, "
-                  f"{result.agencies_created} cơ quan / agencies, "
-                  f"{result.assignments_created} phân công / assignments "
-                  f"(từ thông báo / from the notice {spec.notice_source})")
+    console.print(
+        f"{spec.title}: {result.items_created} nội dung / items, "
+        f"{result.agencies_created} cơ quan / agencies, "
+        f"{result.assignments_created} phân công / assignments "
+        f"(từ thông báo / from the notice {spec.notice_source})"
+    )
     async with Stage(db, clock, OUT) as stage:
         console.rule("2. Các cơ quan báo cáo / Officials report (Telegram + Zalo)")
         people = await conversations(stage)
         excerpt = stage.transcript().splitlines()
         start = next(i for i, line in enumerate(excerpt) if line.endswith(": /baocao"))
-        console.print("\n".join(excerpt[start:start + 70]), markup=False)
+        console.print("\n".join(excerpt[start : start + 70]), markup=False)
         console.print(f"… ({len(excerpt)} dòng / lines in var/demo/transcript.txt)", style="dim")
         console.rule("3. Bốn tháng nhắc việc và bản tin / Four months of reminders and digests")
         days = await time_travel(stage, db, clock, date(2020, 3, 31), people)
@@ -188,19 +204,24 @@ async def main() -> int:
     today = clock.now().astimezone(HANOI).date()
     with db.unit_of_work() as session:
         write_workbook(session, today, OUT / "tong-hop.xlsx")
-        sent = session.scalar(select(func.count()).select_from(Outbox)
-                              .where(Outbox.status == "sent"))
+        sent = session.scalar(
+            select(func.count()).select_from(Outbox).where(Outbox.status == "sent")
+        )
         stored = session.scalar(select(func.count()).select_from(Report))
     charts = sorted((OUT / "charts").glob("*.png")) if (OUT / "charts").exists() else []
     if charts:
         shutil.copyfile(charts[-1], OUT / "digest-chart.png")
     console.rule("4. Kết quả / Result")
     print_summary(db, today)
-    console.print(f"{stored} báo cáo / reports stored; {sent} tin nhắn nhắc việc và bản tin đã "
-                  f"gửi qua outbox / reminder and digest messages sent through the outbox")
+    console.print(
+        f"{stored} báo cáo / reports stored; {sent} tin nhắn nhắc việc và bản tin đã "
+        f"gửi qua outbox / reminder and digest messages sent through the outbox"
+    )
     console.print(f"Bản ghi hội thoại / transcript: {OUT / 'transcript.txt'}")
-    console.print(f"Mọi tin nhắn mỗi người nhận, kể cả nhắc việc / every message each person "
-                  f"received, reminders included: {OUT / 'inboxes.txt'}")
+    console.print(
+        f"Mọi tin nhắn mỗi người nhận, kể cả nhắc việc / every message each person "
+        f"received, reminders included: {OUT / 'inboxes.txt'}"
+    )
     console.print(f"Excel: {OUT / 'tong-hop.xlsx'}")
     if charts:
         console.print(f"Biểu đồ bản tin / digest chart: {OUT / 'digest-chart.png'}")

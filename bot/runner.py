@@ -30,17 +30,25 @@ log = logging.getLogger(__name__)
 def limits_for(config: Config) -> dict[str, Limits]:
     telegram, zalo = config.settings.telegram, config.settings.zalo
     return {
-        "telegram": Limits(telegram.messages_per_second, telegram.messages_per_chat_per_second,
-                           telegram.messages_per_group_per_minute),
+        "telegram": Limits(
+            telegram.messages_per_second,
+            telegram.messages_per_chat_per_second,
+            telegram.messages_per_group_per_minute,
+        ),
         "zalo": Limits(zalo.messages_per_second, zalo.messages_per_chat_per_second),
     }
 
 
 def make_service(config: Config, db: Database, clock: Clock) -> ConversationService:
-    return ConversationService(db, clock, config.settings.conversation, tz=config.tz,
-                               evidence_dir=config.data_dir / "evidence",
-                               bot_username=config.settings.telegram.bot_username,
-                               default_language=config.settings.app.language)
+    return ConversationService(
+        db,
+        clock,
+        config.settings.conversation,
+        tz=config.tz,
+        evidence_dir=config.data_dir / "evidence",
+        bot_username=config.settings.telegram.bot_username,
+        default_language=config.settings.app.language,
+    )
 
 
 @dataclass
@@ -80,50 +88,65 @@ def build_messengers(config: Config) -> dict[str, Messenger]:
         from bot.telegram import TelegramMessenger
 
         telegram = config.settings.telegram
-        found["telegram"] = TelegramMessenger(Bot(config.telegram_token,
-                                                  base_url=telegram.base_url,
-                                                  base_file_url=telegram.base_file_url))
+        found["telegram"] = TelegramMessenger(
+            Bot(
+                config.telegram_token,
+                base_url=telegram.base_url,
+                base_file_url=telegram.base_file_url,
+            )
+        )
     if config.zalo_token:
         from bot.zalo import ZaloMessenger
 
-        found["zalo"] = ZaloMessenger(ZaloBotApi(config.zalo_token,
-                                                 base_url=config.settings.zalo.base_url))
+        found["zalo"] = ZaloMessenger(
+            ZaloBotApi(config.zalo_token, base_url=config.settings.zalo.base_url)
+        )
     return found
 
 
 async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) -> Running:
     """Start every part whose token is set; raise ConfigError when none is."""
     if not config.telegram_token and not config.zalo_token:
-        raise ConfigError("no bot token: set TIENDO_TELEGRAM_TOKEN and/or TIENDO_ZALO_TOKEN "
-                          "in the environment (or try `make demo`, which needs none)")
+        raise ConfigError(
+            "no bot token: set TIENDO_TELEGRAM_TOKEN and/or TIENDO_ZALO_TOKEN "
+            "in the environment (or try `make demo`, which needs none)"
+        )
     db = Database.open(config.database_url)
     service = make_service(config, db, clock)
     running = Running(db, service, Dispatcher(db, clock, {}, limits_for(config)))
     settings = config.settings
     if config.telegram_token:
-        running.telegram = TelegramBot(service, config.telegram_token,
-                                       base_url=settings.telegram.base_url,
-                                       base_file_url=settings.telegram.base_file_url)
+        running.telegram = TelegramBot(
+            service,
+            config.telegram_token,
+            base_url=settings.telegram.base_url,
+            base_file_url=settings.telegram.base_file_url,
+        )
         if settings.telegram.mode == "webhook":
             hook = settings.telegram.webhook
             if not config.telegram_webhook_secret:
-                raise ConfigError("[telegram] mode = webhook needs TIENDO_TELEGRAM_WEBHOOK_SECRET "
-                                  "(1–256 of A–Z a–z 0–9 _ -) in the environment")
-            await running.telegram.start_webhook(hook.listen, hook.port, hook.path, hook.url,
-                                                 config.telegram_webhook_secret)
+                raise ConfigError(
+                    "[telegram] mode = webhook needs TIENDO_TELEGRAM_WEBHOOK_SECRET "
+                    "(1–256 of A–Z a–z 0–9 _ -) in the environment"
+                )
+            await running.telegram.start_webhook(
+                hook.listen, hook.port, hook.path, hook.url, config.telegram_webhook_secret
+            )
         else:
             await running.telegram.start_polling()
     if config.zalo_token:
         api = ZaloBotApi(config.zalo_token, base_url=settings.zalo.base_url)
-        running.zalo = ZaloBot(service, api,
-                               max_download_mb=settings.conversation.max_evidence_mb)
+        running.zalo = ZaloBot(service, api, max_download_mb=settings.conversation.max_evidence_mb)
         if settings.zalo.mode == "webhook":
             if not config.zalo_webhook_secret:
-                raise ConfigError("[zalo] mode = webhook needs TIENDO_ZALO_WEBHOOK_SECRET "
-                                  "(8–256 characters) in the environment")
+                raise ConfigError(
+                    "[zalo] mode = webhook needs TIENDO_ZALO_WEBHOOK_SECRET "
+                    "(8–256 characters) in the environment"
+                )
             hook = settings.zalo.webhook
-            await running.zalo.start_webhook(hook.listen, hook.port, hook.path,
-                                             config.zalo_webhook_secret)
+            await running.zalo.start_webhook(
+                hook.listen, hook.port, hook.path, config.zalo_webhook_secret
+            )
         else:
             await running.zalo.start_polling()
     running.dispatcher.messengers = running.messengers
@@ -134,13 +157,17 @@ async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) ->
     def leading() -> bool:  # with several workers, only the scheduler's leader sends
         return running.scheduler is None or running.scheduler.is_leader
 
-    running.tasks.append(asyncio.create_task(
-        running.dispatcher.run(running.stop_event, active=leading), name="outbox-dispatcher"))
+    running.tasks.append(
+        asyncio.create_task(
+            running.dispatcher.run(running.stop_event, active=leading), name="outbox-dispatcher"
+        )
+    )
     return running
 
 
-def _scheduler(config: Config, db: Database, clock: Clock,
-               dispatcher: Dispatcher) -> SchedulerService:
+def _scheduler(
+    config: Config, db: Database, clock: Clock, dispatcher: Dispatcher
+) -> SchedulerService:
     from scheduler.jobs import SchedulerService
 
     return SchedulerService(db, clock, config, on_enqueued=dispatcher.wake)
@@ -177,8 +204,11 @@ async def serve(config: Config, clock: Clock) -> None:
     """Run until SIGINT or SIGTERM."""
     running = await start(config, clock)
     freeze_startup_objects()
-    parts = [name for name, part in (("Telegram", running.telegram), ("Zalo", running.zalo))
-             if part is not None]
+    parts = [
+        name
+        for name, part in (("Telegram", running.telegram), ("Zalo", running.zalo))
+        if part is not None
+    ]
     log.info("Tiến độ is running: %s; outbox dispatcher and scheduler on", ", ".join(parts))
     loop = asyncio.get_running_loop()
     done = asyncio.Event()

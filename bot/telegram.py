@@ -31,9 +31,17 @@ from handlers.texts import Texts
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
-UNSUPPORTED = (("sticker", "sticker"), ("voice", "voice"), ("audio", "voice"),
-               ("video", "video"), ("video_note", "video"), ("location", "location"),
-               ("contact", "contact"), ("animation", "video"), ("poll", "poll"))
+UNSUPPORTED = (
+    ("sticker", "sticker"),
+    ("voice", "voice"),
+    ("audio", "voice"),
+    ("video", "video"),
+    ("video_note", "video"),
+    ("location", "location"),
+    ("contact", "contact"),
+    ("animation", "video"),
+    ("poll", "poll"),
+)
 
 # (command, Vietnamese description, English description); names are Telegram-legal.
 COMMANDS = (
@@ -54,11 +62,24 @@ COMMANDS = (
     ("huy", "Huỷ thao tác", "Cancel"),
     ("trogiup", "Hướng dẫn", "Help"),
 )
-ENGLISH_NAMES = {"baocao": "report", "cuatoi": "my", "muc": "item", "sua": "correct",
-                 "tonghop": "summary", "quahan": "overdue", "chuabaocao": "missing",
-                 "xuat": "export", "duyet": "review", "chidao": "directive", "vangmat": "away",
-                 "lienket": "link", "kenh": "channel",
-                 "ngonngu": "language", "huy": "cancel", "trogiup": "help"}
+ENGLISH_NAMES = {
+    "baocao": "report",
+    "cuatoi": "my",
+    "muc": "item",
+    "sua": "correct",
+    "tonghop": "summary",
+    "quahan": "overdue",
+    "chuabaocao": "missing",
+    "xuat": "export",
+    "duyet": "review",
+    "chidao": "directive",
+    "vangmat": "away",
+    "lienket": "link",
+    "kenh": "channel",
+    "ngonngu": "language",
+    "huy": "cancel",
+    "trogiup": "help",
+}
 
 
 def to_event(update: Update) -> Inbound | None:
@@ -68,28 +89,54 @@ def to_event(update: Update) -> Inbound | None:
     if query is not None:
         if query.message is None or query.data is None:
             return None
-        return Inbound("telegram", str(query.from_user.id), str(query.message.chat.id),
-                       query.from_user.full_name, choice=query.data, update_key=key)
+        return Inbound(
+            "telegram",
+            str(query.from_user.id),
+            str(query.message.chat.id),
+            query.from_user.full_name,
+            choice=query.data,
+            update_key=key,
+        )
     edited = update.edited_message is not None
     message: Message | None = update.message or update.edited_message
     if message is None or message.from_user is None:
         return None
     user = message.from_user
     common: dict[str, Any] = {
-        "platform": "telegram", "user_id": str(user.id), "chat_id": str(message.chat.id),
-        "display_name": user.full_name, "update_key": key, "edited": edited,
+        "platform": "telegram",
+        "user_id": str(user.id),
+        "chat_id": str(message.chat.id),
+        "display_name": user.full_name,
+        "update_key": key,
+        "edited": edited,
         "group": message.chat.type != "private",
     }
     if message.document is not None:
         doc = message.document
-        return Inbound(**common, file=InboundFile(
-            "document", doc.file_name or "tep", doc.mime_type or "application/octet-stream",
-            doc.file_size, doc.file_id), text=message.caption)
+        return Inbound(
+            **common,
+            file=InboundFile(
+                "document",
+                doc.file_name or "tep",
+                doc.mime_type or "application/octet-stream",
+                doc.file_size,
+                doc.file_id,
+            ),
+            text=message.caption,
+        )
     if message.photo:
         photo = message.photo[-1]
-        return Inbound(**common, file=InboundFile(
-            "photo", f"anh-{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size,
-            photo.file_id), text=message.caption)
+        return Inbound(
+            **common,
+            file=InboundFile(
+                "photo",
+                f"anh-{photo.file_unique_id}.jpg",
+                "image/jpeg",
+                photo.file_size,
+                photo.file_id,
+            ),
+            text=message.caption,
+        )
     if message.text is not None:
         return Inbound(**common, text=message.text)
     for attribute, kind in UNSUPPORTED:
@@ -101,8 +148,12 @@ def to_event(update: Update) -> Inbound | None:
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.choices:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.data)
-                                  for c in row] for row in reply.choices])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(c.label, callback_data=c.data) for c in row]
+            for row in reply.choices
+        ]
+    )
 
 
 async def send_reply(bot: Any, chat_id: int | str, reply: Reply) -> None:
@@ -135,19 +186,26 @@ class TelegramMessenger:
         self.bot = bot
 
     async def deliver(self, chat_id: str, payload: dict[str, Any]) -> None:
-        choices = tuple(tuple(Choice(label, data) for label, data in row)
-                        for row in payload.get("choices") or [])
+        choices = tuple(
+            tuple(Choice(label, data) for label, data in row)
+            for row in payload.get("choices") or []
+        )
         file = None
         if payload.get("file_path"):
             with open(payload["file_path"], "rb") as handle:
-                file = OutFile(payload.get("file_name") or "tep", handle.read(),
-                               "application/octet-stream", photo=bool(payload.get("photo")))
+                file = OutFile(
+                    payload.get("file_name") or "tep",
+                    handle.read(),
+                    "application/octet-stream",
+                    photo=bool(payload.get("photo")),
+                )
         reply = Reply(payload.get("text", ""), choices, file)
         try:
             await send_reply(self.bot, chat_id, reply)
         except RetryAfter as exc:
-            raise SendError("429 too many requests", transient=True,
-                            retry_after=_retry_seconds(exc)) from None
+            raise SendError(
+                "429 too many requests", transient=True, retry_after=_retry_seconds(exc)
+            ) from None
         except Forbidden as exc:
             raise SendError(f"forbidden: {exc.message}", transient=False) from None
         except BadRequest as exc:
@@ -169,8 +227,11 @@ class TolerantBot(ExtBot):  # type: ignore[type-arg]
         try:
             return await super().get_updates(*args, **kwargs)
         except (TypeError, ValueError, KeyError, AttributeError):
-            wanted = {k: kwargs[k] for k in ("offset", "limit", "allowed_updates")
-                      if kwargs.get(k) is not None}
+            wanted = {
+                k: kwargs[k]
+                for k in ("offset", "limit", "allowed_updates")
+                if kwargs.get(k) is not None
+            }
             raw = await self.do_api_request("getUpdates", api_kwargs={**wanted, "timeout": 0})
             return tuple(self._parse_one(item) for item in raw or [])
 
@@ -189,20 +250,34 @@ class TolerantBot(ExtBot):  # type: ignore[type-arg]
 class TelegramBot:
     """The PTB Application wired to the conversation service."""
 
-    def __init__(self, service: ConversationService, token: str, *, base_url: str,
-                 base_file_url: str, concurrent: int = 32,
-                 on_handled: Callable[[Inbound], None] | None = None) -> None:
+    def __init__(
+        self,
+        service: ConversationService,
+        token: str,
+        *,
+        base_url: str,
+        base_file_url: str,
+        concurrent: int = 32,
+        on_handled: Callable[[Inbound], None] | None = None,
+    ) -> None:
         protect(token)
         # update_id counts per bot: keying deduplication by bot keeps a new token's first
         # updates from colliding with the old bot's, kept for a month.
         self.bot_id = token.split(":", 1)[0]
         self.service = service
         self.on_handled = on_handled  # tests and benchmarks count finished updates
-        bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
-                          request=AiohttpRequest(concurrent + 4),
-                          get_updates_request=AiohttpRequest(2))
-        builder: ApplicationBuilder = (ApplicationBuilder().bot(bot)  # type: ignore[type-arg]
-                                       .concurrent_updates(concurrent))
+        bot = TolerantBot(
+            token,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            request=AiohttpRequest(concurrent + 4),
+            get_updates_request=AiohttpRequest(2),
+        )
+        builder: ApplicationBuilder = (
+            ApplicationBuilder()
+            .bot(bot)  # type: ignore[type-arg]
+            .concurrent_updates(concurrent)
+        )
         self.app: Application = builder.build()  # type: ignore[type-arg]
         # The database step runs on the loop, so more updates in flight only overlap their
         # Bot API calls; 32 did ~10% better than 8 in bench/updates.py, and the steps still
@@ -259,8 +334,11 @@ class TelegramBot:
                 await asyncio.sleep(0.5 * (attempt + 1))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling an update: %s", type(context.error).__name__,
-                  exc_info=context.error)
+        log.error(
+            "error while handling an update: %s",
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
         if isinstance(update, Update) and update.effective_chat is not None:
             tx = Texts("vi")
             with contextlib.suppress(TelegramError):
@@ -279,21 +357,27 @@ class TelegramBot:
         await self.register_commands()
         await self.app.start()
         assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=10,
-                                             allowed_updates=Update.ALL_TYPES,
-                                             drop_pending_updates=False)
+        await self.app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=10,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
 
-    async def start_webhook(self, listen: str, port: int, path: str, url: str,
-                            secret: str) -> None:
+    async def start_webhook(self, listen: str, port: int, path: str, url: str, secret: str) -> None:
         protect(secret)
         await self.app.initialize()
         await self.register_commands()
         await self.app.start()
         assert self.app.updater is not None
-        await self.app.updater.start_webhook(listen=listen, port=port,
-                                             url_path=path.lstrip("/"), webhook_url=url or None,
-                                             secret_token=secret,
-                                             allowed_updates=Update.ALL_TYPES)
+        await self.app.updater.start_webhook(
+            listen=listen,
+            port=port,
+            url_path=path.lstrip("/"),
+            webhook_url=url or None,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
 
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:

@@ -18,6 +18,6 @@ def render_text(reply: Reply) -> str:
         if rest:
             lines.append(" · ".join(f"/huy = {label}" for label in rest[:1]))
         return "\n".join(lines)
-    details = list(reply.details) + [c.label for c in choices[len(reply.details):]]
+    details = list(reply.details) + [c.label for c in choices[len(reply.details) :]]
     numbered = [f"{index}. {line}" for index, line in enumerate(details, start=1)]
     return "\n".join([reply.text, *numbered])

@@ -37,16 +37,22 @@ log = logging.getLogger(__name__)
 def to_event(event: ZaloEvent) -> Inbound | None:
     """Translate a Zalo event; None for event kinds this bot does not know (ignored)."""
     common: dict[str, Any] = {
-        "platform": "zalo", "user_id": event.sender_id or event.chat_id,
-        "chat_id": event.chat_id, "display_name": event.sender_name,
-        "update_key": event.message_id or None, "group": event.chat_type == "GROUP",
+        "platform": "zalo",
+        "user_id": event.sender_id or event.chat_id,
+        "chat_id": event.chat_id,
+        "display_name": event.sender_name,
+        "update_key": event.message_id or None,
+        "group": event.chat_type == "GROUP",
     }
     if event.event_name == EVENT_TEXT:
         return Inbound(**common, text=event.text or "")
     if event.event_name == EVENT_IMAGE and event.photo_url:
         name = f"anh-{event.message_id or 'zalo'}.jpg"
-        return Inbound(**common, text=event.caption,
-                       file=InboundFile("photo", name, "image/jpeg", None, event.photo_url))
+        return Inbound(
+            **common,
+            text=event.caption,
+            file=InboundFile("photo", name, "image/jpeg", None, event.photo_url),
+        )
     if event.event_name == EVENT_STICKER:
         return Inbound(**common, unsupported="sticker")
     if event.event_name == EVENT_VOICE:
@@ -63,8 +69,9 @@ def render_outbox(payload: dict[str, Any], language: str = "vi") -> str:
     if not choices:
         return str(text)
     tx = Texts(language)
-    hint = tx._("Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.",
-                code=choices[0].split()[0])
+    hint = tx._(
+        "Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.", code=choices[0].split()[0]
+    )
     return f"{text}\n\n{hint}"
 
 
@@ -80,16 +87,22 @@ class ZaloMessenger:
         try:
             await self.api.send_message(chat_id, render_outbox(payload))
         except ZaloApiError as exc:
-            raise SendError(str(exc), transient=exc.transient,
-                            retry_after=exc.retry_after) from None
+            raise SendError(
+                str(exc), transient=exc.transient, retry_after=exc.retry_after
+            ) from None
 
 
 class ZaloBot:
     """Polling or webhook intake for one Zalo bot token, answering through the service."""
 
-    def __init__(self, service: ConversationService, api: ZaloBotApi, *,
-                 max_download_mb: int = 20,
-                 on_handled: Callable[[Inbound], None] | None = None) -> None:
+    def __init__(
+        self,
+        service: ConversationService,
+        api: ZaloBotApi,
+        *,
+        max_download_mb: int = 20,
+        on_handled: Callable[[Inbound], None] | None = None,
+    ) -> None:
         self.service = service
         self.api = api
         self.messenger = ZaloMessenger(api)
@@ -110,7 +123,8 @@ class ZaloBot:
             return
         if inbound.update_key:  # message ids are only known unique per bot
             inbound = dataclasses.replace(
-                inbound, update_key=f"{self.api.fingerprint}:{inbound.update_key}")
+                inbound, update_key=f"{self.api.fingerprint}:{inbound.update_key}"
+            )
         try:
             if not inbound.for_the_bot:
                 return
@@ -124,8 +138,11 @@ class ZaloBot:
         text = render_text(reply)
         if reply.file is not None:
             tx = Texts("vi")
-            text += "\n\n" + tx._("(Zalo chưa gửi được tệp {name}; vui lòng dùng Telegram hoặc "
-                                  "nhờ cơ quan đầu mối gửi.)", name=reply.file.file_name)
+            text += "\n\n" + tx._(
+                "(Zalo chưa gửi được tệp {name}; vui lòng dùng Telegram hoặc "
+                "nhờ cơ quan đầu mối gửi.)",
+                name=reply.file.file_name,
+            )
         await self.api.send_message(chat_id, text)
 
     async def _poll(self) -> None:

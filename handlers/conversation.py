@@ -30,30 +30,48 @@ def _correct(ctx: StepContext, args: str) -> Transition:
 # Telegram command names are Latin lower case (no diacritics); English aliases too.
 COMMANDS: dict[str, Command] = {
     "start": onboarding.start,
-    "baocao": report.start, "report": report.start,
-    "huy": _cancel, "cancel": _cancel,
-    "cuatoi": queries.mine, "my": queries.mine,
-    "muc": queries.item, "item": queries.item,
-    "sua": _correct, "correct": _correct,
-    "tonghop": oversight.summary, "summary": oversight.summary,
-    "quahan": oversight.overdue, "overdue": oversight.overdue,
-    "chuabaocao": oversight.missing, "missing": oversight.missing,
-    "xuat": oversight.export, "export": oversight.export,
-    "duyet": oversight.review_list, "review": oversight.review_list,
-    "chidao": oversight.directive, "directive": oversight.directive,
-    "vangmat": absence.start, "away": absence.start,
-    "lienket": onboarding.link, "link": onboarding.link,
-    "kenh": onboarding.channel, "channel": onboarding.channel,
-    "ngonngu": onboarding.language, "language": onboarding.language,
-    "trogiup": onboarding.help_, "help": onboarding.help_,
+    "baocao": report.start,
+    "report": report.start,
+    "huy": _cancel,
+    "cancel": _cancel,
+    "cuatoi": queries.mine,
+    "my": queries.mine,
+    "muc": queries.item,
+    "item": queries.item,
+    "sua": _correct,
+    "correct": _correct,
+    "tonghop": oversight.summary,
+    "summary": oversight.summary,
+    "quahan": oversight.overdue,
+    "overdue": oversight.overdue,
+    "chuabaocao": oversight.missing,
+    "missing": oversight.missing,
+    "xuat": oversight.export,
+    "export": oversight.export,
+    "duyet": oversight.review_list,
+    "review": oversight.review_list,
+    "chidao": oversight.directive,
+    "directive": oversight.directive,
+    "vangmat": absence.start,
+    "away": absence.start,
+    "lienket": onboarding.link,
+    "link": onboarding.link,
+    "kenh": onboarding.channel,
+    "channel": onboarding.channel,
+    "ngonngu": onboarding.language,
+    "language": onboarding.language,
+    "trogiup": onboarding.help_,
+    "help": onboarding.help_,
 }
 OPEN_TO_ALL = {"start", "trogiup", "help", "huy", "cancel"}
 
 
 def apology(tx: Texts) -> str:
     """What a person reads when handling their message failed unexpectedly."""
-    return tx._("Xin lỗi, bot gặp lỗi khi xử lý tin nhắn này. Chưa có gì bị mất; vui lòng thử "
-                "lại sau ít phút.")
+    return tx._(
+        "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn này. Chưa có gì bị mất; vui lòng thử "
+        "lại sau ít phút."
+    )
 
 
 def expired(ctx: StepContext) -> bool:
@@ -65,9 +83,13 @@ def expired(ctx: StepContext) -> bool:
 
 
 def expiry_notice(ctx: StepContext) -> Reply:
-    return Reply(ctx.tx._("Thao tác trước đã hết hạn vì không hoạt động {minutes} phút; "
-                          "chưa có gì được lưu. Vui lòng bắt đầu lại.",
-                          minutes=ctx.settings.idle_minutes))
+    return Reply(
+        ctx.tx._(
+            "Thao tác trước đã hết hạn vì không hoạt động {minutes} phút; "
+            "chưa có gì được lưu. Vui lòng bắt đầu lại.",
+            minutes=ctx.settings.idle_minutes,
+        )
+    )
 
 
 def step(ctx: StepContext) -> Transition:
@@ -85,15 +107,30 @@ def _route(ctx: StepContext) -> Transition:
     event = ctx.event
     tx = ctx.tx
     if event.edited:
-        return ctx.stay(Reply(tx._("Bot không xử lý tin nhắn đã sửa. Nếu cần sửa báo cáo, "
-                                   "gõ /sua <mã nội dung>.")))
+        return ctx.stay(
+            Reply(
+                tx._("Bot không xử lý tin nhắn đã sửa. Nếu cần sửa báo cáo, gõ /sua <mã nội dung>.")
+            )
+        )
     if event.unsupported == "withheld":
-        return ctx.stay(Reply(tx._("Zalo không cho bot xem nội dung tin nhắn này (vì quyền riêng "
-                                   "tư). Vui lòng gõ lại bằng chữ.")))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Zalo không cho bot xem nội dung tin nhắn này (vì quyền riêng "
+                    "tư). Vui lòng gõ lại bằng chữ."
+                )
+            )
+        )
     if event.unsupported:
-        return ctx.stay(Reply(tx._("Bot chỉ đọc được chữ, ảnh và tệp tài liệu; chưa đọc được "
-                                   "{kind}. Vui lòng gõ nội dung.",
-                                   kind=_kind_label(ctx, event.unsupported))))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Bot chỉ đọc được chữ, ảnh và tệp tài liệu; chưa đọc được "
+                    "{kind}. Vui lòng gõ nội dung.",
+                    kind=_kind_label(ctx, event.unsupported),
+                )
+            )
+        )
     text = (event.text or "").strip()
     if text.startswith("/"):
         return _command(ctx, text)
@@ -105,8 +142,15 @@ def _route(ctx: StepContext) -> Transition:
         if 1 <= int(text) <= len(options):
             choice = options[int(text) - 1]
         elif options:
-            return ctx.stay(Reply(tx._("Không có lựa chọn số {n}. Vui lòng gõ số từ 1 đến "
-                                       "{max}.", n=text, max=len(options))))
+            return ctx.stay(
+                Reply(
+                    tx._(
+                        "Không có lựa chọn số {n}. Vui lòng gõ số từ 1 đến {max}.",
+                        n=text,
+                        max=len(options),
+                    )
+                )
+            )
     if choice is not None:
         return _choice(ctx, choice)
     if event.file is not None:
@@ -115,8 +159,12 @@ def _route(ctx: StepContext) -> Transition:
 
 
 def _kind_label(ctx: StepContext, kind: str) -> str:
-    labels = {"sticker": ctx.tx._("nhãn dán"), "voice": ctx.tx._("tin nhắn thoại"),
-              "video": ctx.tx._("video"), "location": ctx.tx._("vị trí")}
+    labels = {
+        "sticker": ctx.tx._("nhãn dán"),
+        "voice": ctx.tx._("tin nhắn thoại"),
+        "video": ctx.tx._("video"),
+        "location": ctx.tx._("vị trí"),
+    }
     return labels.get(kind, ctx.tx._("loại tin nhắn này"))
 
 
@@ -125,8 +173,9 @@ def _command(ctx: StepContext, text: str) -> Transition:
     name = head.split("@", 1)[0].lower()
     handler = COMMANDS.get(name)
     if handler is None:
-        return ctx.stay(Reply(ctx.tx._("Không có lệnh /{name}. Gõ /trogiup để xem các lệnh.",
-                                       name=name[:32])))
+        return ctx.stay(
+            Reply(ctx.tx._("Không có lệnh /{name}. Gõ /trogiup để xem các lệnh.", name=name[:32]))
+        )
     if ctx.member is None and name not in OPEN_TO_ALL:
         if name in {"ngonngu", "language"}:
             return onboarding.language(ctx, args)
@@ -135,8 +184,13 @@ def _command(ctx: StepContext, text: str) -> Transition:
 
 
 def _stale_menu(ctx: StepContext) -> Transition:
-    return ctx.stay(Reply(ctx.tx._("Menu này đã hết hạn. Vui lòng dùng menu mới nhất hoặc "
-                                   "gõ lệnh lại (ví dụ /baocao).")))
+    return ctx.stay(
+        Reply(
+            ctx.tx._(
+                "Menu này đã hết hạn. Vui lòng dùng menu mới nhất hoặc gõ lệnh lại (ví dụ /baocao)."
+            )
+        )
+    )
 
 
 def _choice(ctx: StepContext, data: str) -> Transition:
@@ -205,8 +259,13 @@ def _text(ctx: StepContext, text: str) -> Transition:
     if state == State.REPORT_NOTE:
         return report.typed_note(ctx, text)
     if state == State.REPORT_EVIDENCE:
-        return ctx.stay(Reply(tx._("Ở bước này, gửi ảnh hoặc tệp minh chứng, hoặc bấm "
-                                   "“Tiếp tục”. Gõ /huy để huỷ.")))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Ở bước này, gửi ảnh hoặc tệp minh chứng, hoặc bấm “Tiếp tục”. Gõ /huy để huỷ."
+                )
+            )
+        )
     if state == State.REPORT_CONFIRM:
         return report.resend_menu(ctx)
     if state == State.REVIEW_REASON:
@@ -218,12 +277,23 @@ def _text(ctx: StepContext, text: str) -> Transition:
         if parsed.problem in {"empty", "no_status"} and not parsed.note:
             return report.pick_code(ctx, parsed.code)
         if parsed.problem == "no_status":
-            return ctx.stay(Reply(tx._(
-                "Chưa rõ tình trạng của nội dung {code}. Ví dụ cách gõ: {code} 60% ghi chú · "
-                "{code} xong · {code} vướng mắc: lý do", code=parsed.code)))
+            return ctx.stay(
+                Reply(
+                    tx._(
+                        "Chưa rõ tình trạng của nội dung {code}. Ví dụ cách gõ: {code} 60% ghi chú · "
+                        "{code} xong · {code} vướng mắc: lý do",
+                        code=parsed.code,
+                    )
+                )
+            )
         return report.quick(ctx, parsed)
     if invite_shape(text):
         return onboarding.try_join(ctx, text)
-    return ctx.stay(Reply(tx._(
-        "Tôi chưa hiểu tin nhắn này. Gõ /baocao để báo cáo, hoặc báo cáo nhanh, ví dụ: "
-        "2.5 60% đã khảo sát tuyến buýt. Gõ /trogiup để xem các lệnh.")))
+    return ctx.stay(
+        Reply(
+            tx._(
+                "Tôi chưa hiểu tin nhắn này. Gõ /baocao để báo cáo, hoặc báo cáo nhanh, ví dụ: "
+                "2.5 60% đã khảo sát tuyến buýt. Gõ /trogiup để xem các lệnh."
+            )
+        )
+    )

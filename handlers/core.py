@@ -97,8 +97,19 @@ class SetChannel:
     platform: str
 
 
-Effect = (SaveReport | Join | FailedJoin | SetLanguage | ReviewReport | GiveDirective
-          | SendExport | SetAbsence | MuteItem | MakeLinkCode | SetChannel)
+Effect = (
+    SaveReport
+    | Join
+    | FailedJoin
+    | SetLanguage
+    | ReviewReport
+    | GiveDirective
+    | SendExport
+    | SetAbsence
+    | MuteItem
+    | MakeLinkCode
+    | SetChannel
+)
 
 
 @dataclass
@@ -157,23 +168,46 @@ class StepContext:
         """Keep the state and draft; just answer."""
         return Transition(self.conv.state, self.conv.draft, list(replies), list(effects))
 
-    def go(self, state: State, draft: dict[str, Any] | None = None, *replies: Reply,
-           effects: Sequence[Effect] = ()) -> Transition:
+    def go(
+        self,
+        state: State,
+        draft: dict[str, Any] | None = None,
+        *replies: Reply,
+        effects: Sequence[Effect] = (),
+    ) -> Transition:
         """Move to `state` with a fresh menu token."""
-        return Transition(state, {} if draft is None else draft, list(replies), list(effects),
-                          menu_token=new_token())
+        return Transition(
+            state,
+            {} if draft is None else draft,
+            list(replies),
+            list(effects),
+            menu_token=new_token(),
+        )
 
     def idle(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:
         return self.go(State.IDLE, {}, *replies, effects=effects)
 
-    def ask(self, state: State, draft: dict[str, Any], text: str,
-            rows: Sequence[Sequence[tuple[str, str]]], *, typed_choices: bool = False,
-            details: tuple[str, ...] = ()) -> Transition:
+    def ask(
+        self,
+        state: State,
+        draft: dict[str, Any],
+        text: str,
+        rows: Sequence[Sequence[tuple[str, str]]],
+        *,
+        typed_choices: bool = False,
+        details: tuple[str, ...] = (),
+    ) -> Transition:
         """Move to `state` and show `rows` as a menu bound to the new token."""
         transition = self.go(state, draft)
         assert transition.menu_token is not None
-        transition.replies.append(Reply(text, menu(transition.menu_token, rows),
-                                        typed_choices=typed_choices, details=details))
+        transition.replies.append(
+            Reply(
+                text,
+                menu(transition.menu_token, rows),
+                typed_choices=typed_choices,
+                details=details,
+            )
+        )
         return transition
 
 

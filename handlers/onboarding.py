@@ -23,10 +23,15 @@ from storage.people import ActiveMember, normalize_code
 def not_linked(ctx: StepContext) -> Transition:
     """Tell an unknown account how to join, and nothing else."""
     tx = ctx.tx
-    return ctx.stay(Reply(tx._(
-        "Tài khoản này chưa được liên kết với cơ quan nào nên chưa xem hay báo cáo được.\n"
-        "Hãy gửi mã mời (8 ký tự, ví dụ K7QX-M3PA) do cơ quan đầu mối cấp, "
-        "hoặc mở đường link mời.")))
+    return ctx.stay(
+        Reply(
+            tx._(
+                "Tài khoản này chưa được liên kết với cơ quan nào nên chưa xem hay báo cáo được.\n"
+                "Hãy gửi mã mời (8 ký tự, ví dụ K7QX-M3PA) do cơ quan đầu mối cấp, "
+                "hoặc mở đường link mời."
+            )
+        )
+    )
 
 
 def try_join(ctx: StepContext, typed: str) -> Transition:
@@ -34,19 +39,29 @@ def try_join(ctx: StepContext, typed: str) -> Transition:
     tx = ctx.tx
     limit = ctx.settings.join_attempts_per_hour
     if ctx.reader.failed_joins_last_hour() >= limit:
-        return ctx.stay(Reply(tx._(
-            "Anh/chị đã nhập sai mã mời quá {limit} lần trong một giờ. "
-            "Vui lòng thử lại sau, hoặc liên hệ cơ quan đầu mối để được cấp mã mới.",
-            limit=limit)))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Anh/chị đã nhập sai mã mời quá {limit} lần trong một giờ. "
+                    "Vui lòng thử lại sau, hoặc liên hệ cơ quan đầu mối để được cấp mã mới.",
+                    limit=limit,
+                )
+            )
+        )
     code = normalize_code(typed)
     problem = ctx.reader.invite_problem(code) if code else "unknown"
     if problem is None and code:
         return ctx.idle(effects=[Join(code)])
     messages = {
-        "unknown": tx._("Mã mời {code} không đúng. Vui lòng kiểm tra lại (8 ký tự, "
-                        "không phân biệt hoa thường).", code=typed.strip()[:20]),
-        "used": tx._("Mã mời này đã được sử dụng. Mỗi mã chỉ dùng một lần; "
-                     "vui lòng xin mã mới từ cơ quan đầu mối."),
+        "unknown": tx._(
+            "Mã mời {code} không đúng. Vui lòng kiểm tra lại (8 ký tự, "
+            "không phân biệt hoa thường).",
+            code=typed.strip()[:20],
+        ),
+        "used": tx._(
+            "Mã mời này đã được sử dụng. Mỗi mã chỉ dùng một lần; "
+            "vui lòng xin mã mới từ cơ quan đầu mối."
+        ),
         "expired": tx._("Mã mời này đã hết hạn. Vui lòng xin mã mới từ cơ quan đầu mối."),
         "revoked": tx._("Mã mời này đã bị thu hồi. Vui lòng liên hệ cơ quan đầu mối."),
     }
@@ -89,10 +104,15 @@ def commands_for(tx: Texts, role: str) -> list[str]:
 
 def welcome(tx: Texts, member: ActiveMember) -> Reply:
     """Greet a member by name and say what they can do."""
-    intro = tx._("Xin chào {name}! Tài khoản đã được liên kết với {agency} ({role}).",
-                 name=member.name, agency=member.agency_name, role=tx.role(member.role))
-    quick = tx._("Báo cáo nhanh bằng một tin nhắn, ví dụ: 2.5 60% đã khảo sát tuyến buýt, "
-                 "hoặc: 2.2.b xong")
+    intro = tx._(
+        "Xin chào {name}! Tài khoản đã được liên kết với {agency} ({role}).",
+        name=member.name,
+        agency=member.agency_name,
+        role=tx.role(member.role),
+    )
+    quick = tx._(
+        "Báo cáo nhanh bằng một tin nhắn, ví dụ: 2.5 60% đã khảo sát tuyến buýt, hoặc: 2.2.b xong"
+    )
     return Reply("\n\n".join([intro, "\n".join(commands_for(tx, member.role)), quick]))
 
 
@@ -108,10 +128,17 @@ def help_(ctx: StepContext, args: str) -> Transition:
     if ctx.member is None:
         return not_linked(ctx)
     tx = ctx.tx
-    text = tx._("Các lệnh:") + "\n" + "\n".join(commands_for(tx, ctx.member.role)) + "\n\n" + \
-        tx._("Báo cáo nhanh: gõ mã nội dung, trạng thái hoặc phần trăm, rồi ghi chú. "
-             "Ví dụ: 2.5 60% đã khảo sát tuyến buýt · 2.2.b xong · "
-             "2.6.a vướng mắc: chưa có vốn. Gõ không dấu cũng được.")
+    text = (
+        tx._("Các lệnh:")
+        + "\n"
+        + "\n".join(commands_for(tx, ctx.member.role))
+        + "\n\n"
+        + tx._(
+            "Báo cáo nhanh: gõ mã nội dung, trạng thái hoặc phần trăm, rồi ghi chú. "
+            "Ví dụ: 2.5 60% đã khảo sát tuyến buýt · 2.2.b xong · "
+            "2.6.a vướng mắc: chưa có vốn. Gõ không dấu cũng được."
+        )
+    )
     return ctx.stay(Reply(text))
 
 
@@ -120,8 +147,12 @@ def language(ctx: StepContext, args: str) -> Transition:
     if wanted in {"vi", "en"}:
         return choose_language(ctx, wanted)
     token = ctx.conv.menu_token
-    return ctx.stay(Reply(ctx.tx._("Chọn ngôn ngữ / Choose a language:"),
-                          menu(token, [[("Tiếng Việt", "l:vi"), ("English", "l:en")]])))
+    return ctx.stay(
+        Reply(
+            ctx.tx._("Chọn ngôn ngữ / Choose a language:"),
+            menu(token, [[("Tiếng Việt", "l:vi"), ("English", "l:en")]]),
+        )
+    )
 
 
 def choose_language(ctx: StepContext, wanted: str) -> Transition:
@@ -138,16 +169,25 @@ def link(ctx: StepContext, args: str) -> Transition:
 
 
 def link_code_reply(tx: Texts, code: str) -> Reply:
-    return Reply(tx._("Mã liên kết: {code} (dùng một lần, trong 1 giờ).\nGõ mã này cho bot "
-                      "trên nền tảng kia (Zalo hoặc Telegram) để nhận tin ở cả hai nơi.",
-                      code=f"{code[:4]}-{code[4:]}"))
+    return Reply(
+        tx._(
+            "Mã liên kết: {code} (dùng một lần, trong 1 giờ).\nGõ mã này cho bot "
+            "trên nền tảng kia (Zalo hoặc Telegram) để nhận tin ở cả hai nơi.",
+            code=f"{code[:4]}-{code[4:]}",
+        )
+    )
 
 
 def linked(tx: Texts, member: ActiveMember, platform: str) -> Reply:
-    return Reply(tx._("Đã liên kết thêm tài khoản {platform} cho {name} ({agency}). "
-                      "Gõ /kenh để chọn kênh nhận nhắc việc.",
-                      platform=PLATFORM_NAMES.get(platform, platform), name=member.name,
-                      agency=member.agency_name))
+    return Reply(
+        tx._(
+            "Đã liên kết thêm tài khoản {platform} cho {name} ({agency}). "
+            "Gõ /kenh để chọn kênh nhận nhắc việc.",
+            platform=PLATFORM_NAMES.get(platform, platform),
+            name=member.name,
+            agency=member.agency_name,
+        )
+    )
 
 
 def channel(ctx: StepContext, args: str) -> Transition:
@@ -158,17 +198,35 @@ def channel(ctx: StepContext, args: str) -> Transition:
     if wanted in channels:
         return choose_channel(ctx, wanted)
     if len(channels) < 2:
-        return ctx.stay(Reply(tx._("Anh/chị mới liên kết một kênh nên nhắc việc gửi qua kênh "
-                                   "này. Gõ /lienket để liên kết thêm Zalo hoặc Telegram.")))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Anh/chị mới liên kết một kênh nên nhắc việc gửi qua kênh "
+                    "này. Gõ /lienket để liên kết thêm Zalo hoặc Telegram."
+                )
+            )
+        )
     rows = [[(PLATFORM_NAMES.get(c, c), f"ch:{c}")] for c in channels]
-    return ctx.stay(Reply(tx._("Nhắc việc và bản tin đang gửi qua {current}. Chọn kênh:",
-                               current=PLATFORM_NAMES.get(channels[0], channels[0])),
-                          menu(ctx.conv.menu_token, rows)))
+    return ctx.stay(
+        Reply(
+            tx._(
+                "Nhắc việc và bản tin đang gửi qua {current}. Chọn kênh:",
+                current=PLATFORM_NAMES.get(channels[0], channels[0]),
+            ),
+            menu(ctx.conv.menu_token, rows),
+        )
+    )
 
 
 def choose_channel(ctx: StepContext, platform: str) -> Transition:
     if platform not in ctx.reader.channels():
         return ctx.stay(Reply(ctx.tx._("Kênh này chưa được liên kết. Gõ /lienket trước.")))
-    return ctx.stay(Reply(ctx.tx._("Từ nay nhắc việc và bản tin sẽ gửi qua {platform}.",
-                                   platform=PLATFORM_NAMES.get(platform, platform))),
-                    effects=[SetChannel(platform)])
+    return ctx.stay(
+        Reply(
+            ctx.tx._(
+                "Từ nay nhắc việc và bản tin sẽ gửi qua {platform}.",
+                platform=PLATFORM_NAMES.get(platform, platform),
+            )
+        ),
+        effects=[SetChannel(platform)],
+    )

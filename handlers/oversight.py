@@ -29,10 +29,15 @@ def refuse(ctx: StepContext, roles: set[str]) -> Transition | None:
     assert ctx.member is not None
     if ctx.member.role in roles:
         return None
-    return ctx.stay(Reply(ctx.tx._(
-        "Lệnh này dành cho cơ quan đầu mối và lãnh đạo UBND; tài khoản của anh/chị "
-        "({role}) không dùng được. Gõ /trogiup để xem các lệnh của mình.",
-        role=ctx.tx.role(ctx.member.role))))
+    return ctx.stay(
+        Reply(
+            ctx.tx._(
+                "Lệnh này dành cho cơ quan đầu mối và lãnh đạo UBND; tài khoản của anh/chị "
+                "({role}) không dùng được. Gõ /trogiup để xem các lệnh của mình.",
+                role=ctx.tx.role(ctx.member.role),
+            )
+        )
+    )
 
 
 def summary(ctx: StepContext, args: str = "") -> Transition:
@@ -45,35 +50,57 @@ def summary_text(tx: Any, data: Any) -> str:
     """The consolidated table as chat text: overall, per field, per locality, rates."""
     overall = data.overall
     start, end = data.period
-    lines = [tx._("TỔNG HỢP TIẾN ĐỘ đến {day}", day=tx.date(data.today)),
-             tx._("{count} nhiệm vụ · tiến độ bình quân {avg}% · hoàn thành {done}",
-                  count=overall.count, avg=f"{overall.avg_percent:.0f}",
-                  done=f"{overall.done_share:.0%}")]
+    lines = [
+        tx._("TỔNG HỢP TIẾN ĐỘ đến {day}", day=tx.date(data.today)),
+        tx._(
+            "{count} nhiệm vụ · tiến độ bình quân {avg}% · hoàn thành {done}",
+            count=overall.count,
+            avg=f"{overall.avg_percent:.0f}",
+            done=f"{overall.done_share:.0%}",
+        ),
+    ]
     for category, count in overall.categories.items():
         if count:
             lines.append(f"  {category_label(tx, category)}: {count}")
-    for title, groups in ((tx._("Theo lĩnh vực:"), data.by_field),
-                          (tx._("Theo địa phương:"), data.by_locality)):
+    for title, groups in (
+        (tx._("Theo lĩnh vực:"), data.by_field),
+        (tx._("Theo địa phương:"), data.by_locality),
+    ):
         lines += ["", title]
         for group in groups:
             tally = group.tally
-            lines.append(f"  {group.code} {short_text(group.name, 40)}: {tally.avg_percent:.0f}% "
-                         + tx._("({done}/{count} xong)", done=tally.done, count=tally.count))
-    lines += ["", tx._("Quá hạn: {overdue} · Vướng mắc: {blocked} · Chưa báo cáo kỳ này: "
-                       "{missing}", overdue=len(data.overdue), blocked=len(data.blocked),
-                       missing=len(data.not_reported)),
-              tx._("Tỷ lệ báo cáo kỳ {start}–{end}: {rate}", start=tx.date(start),
-                   end=tx.date(end), rate=f"{data.response_rate:.0%}")]
+            lines.append(
+                f"  {group.code} {short_text(group.name, 40)}: {tally.avg_percent:.0f}% "
+                + tx._("({done}/{count} xong)", done=tally.done, count=tally.count)
+            )
+    lines += [
+        "",
+        tx._(
+            "Quá hạn: {overdue} · Vướng mắc: {blocked} · Chưa báo cáo kỳ này: {missing}",
+            overdue=len(data.overdue),
+            blocked=len(data.blocked),
+            missing=len(data.not_reported),
+        ),
+        tx._(
+            "Tỷ lệ báo cáo kỳ {start}–{end}: {rate}",
+            start=tx.date(start),
+            end=tx.date(end),
+            rate=f"{data.response_rate:.0%}",
+        ),
+    ]
     return "\n".join(lines)
 
 
 def _listing(tx: Any, states: list[Any]) -> list[str]:
-    lines = [f"• {s.agency_code}: {state_line(tx, s)}" +
-             (f" — {short_text(s.note, 120)}" if s.status == "blocked" and s.note else "")
-             for s in states[:MAX_LISTED]]
+    lines = [
+        f"• {s.agency_code}: {state_line(tx, s)}"
+        + (f" — {short_text(s.note, 120)}" if s.status == "blocked" and s.note else "")
+        for s in states[:MAX_LISTED]
+    ]
     if len(states) > MAX_LISTED:
-        lines.append(tx._("… và {more} nhiệm vụ khác (xem tệp /xuat).",
-                          more=len(states) - MAX_LISTED))
+        lines.append(
+            tx._("… và {more} nhiệm vụ khác (xem tệp /xuat).", more=len(states) - MAX_LISTED)
+        )
     return lines
 
 
@@ -101,12 +128,23 @@ def missing(ctx: StepContext, args: str = "") -> Transition:
     for state in data.not_reported:
         by_agency.setdefault(f"{state.agency_code} · {state.agency_name}", []).append(state)
     if not by_agency:
-        return ctx.stay(Reply(tx._("Tất cả cơ quan đã báo cáo kỳ {start}–{end}.",
-                                   start=tx.date(data.period[0]),
-                                   end=tx.date(data.period[1]))))
-    lines = [tx._("CHƯA BÁO CÁO kỳ {start}–{end} ({count} cơ quan):",
-                  start=tx.date(data.period[0]), end=tx.date(data.period[1]),
-                  count=len(by_agency))]
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Tất cả cơ quan đã báo cáo kỳ {start}–{end}.",
+                    start=tx.date(data.period[0]),
+                    end=tx.date(data.period[1]),
+                )
+            )
+        )
+    lines = [
+        tx._(
+            "CHƯA BÁO CÁO kỳ {start}–{end} ({count} cơ quan):",
+            start=tx.date(data.period[0]),
+            end=tx.date(data.period[1]),
+            count=len(by_agency),
+        )
+    ]
     for agency, states in sorted(by_agency.items()):
         codes = ", ".join(s.item_code for s in states[:12])
         lines.append(f"• {agency}: {codes}" + (" …" if len(states) > 12 else ""))
@@ -130,9 +168,11 @@ def review_list(ctx: StepContext, args: str = "") -> Transition:
     lines = [tx._("Báo cáo mới chờ xem xét:")]
     rows = []
     for r in reports:
-        lines.append(f"#{r.id} {tx.moment(r.created_at)} {r.agency_code} {r.item_code}: "
-                     f"{tx.status(r.status)} {r.percent}%"
-                     + (f" — {short_text(r.note, 80)}" if r.note else ""))
+        lines.append(
+            f"#{r.id} {tx.moment(r.created_at)} {r.agency_code} {r.item_code}: "
+            f"{tx.status(r.status)} {r.percent}%"
+            + (f" — {short_text(r.note, 80)}" if r.note else "")
+        )
         rows.append([(f"#{r.id} {r.item_code} {r.agency_code}", f"v:{r.id}")])
     return ctx.stay(Reply("\n".join(lines), global_menu(rows)))
 
@@ -144,15 +184,22 @@ def review_one(ctx: StepContext, report_id: int) -> Transition:
     report = ctx.reader.report(report_id)
     if report is None:
         return ctx.stay(Reply(tx._("Không tìm thấy báo cáo #{id}.", id=report_id)))
-    text = "\n".join([
-        tx._("Báo cáo #{id} của {agency} ({reporter}), {when}:", id=report.id,
-             agency=report.agency_name, reporter=report.reporter_name or "—",
-             when=tx.moment(report.created_at)),
-        f"{report.item_code} · {short_text(report.item_title, 80)}",
-        f"{tx.status(report.status)} {report.percent}% — {report.note or '—'}",
-    ])
-    rows = [[(tx._("✅ Xác nhận"), f"v:{report.id}:ok"),
-             (tx._("↩️ Trả lại"), f"v:{report.id}:back")]]
+    text = "\n".join(
+        [
+            tx._(
+                "Báo cáo #{id} của {agency} ({reporter}), {when}:",
+                id=report.id,
+                agency=report.agency_name,
+                reporter=report.reporter_name or "—",
+                when=tx.moment(report.created_at),
+            ),
+            f"{report.item_code} · {short_text(report.item_title, 80)}",
+            f"{tx.status(report.status)} {report.percent}% — {report.note or '—'}",
+        ]
+    )
+    rows = [
+        [(tx._("✅ Xác nhận"), f"v:{report.id}:ok"), (tx._("↩️ Trả lại"), f"v:{report.id}:back")]
+    ]
     return ctx.ask(ctx.conv.state, dict(ctx.conv.draft), text, rows)
 
 
@@ -161,12 +208,18 @@ def review_decide(ctx: StepContext, report_id: int, decision: str) -> Transition
         return no
     tx = ctx.tx
     if decision == "ok":
-        return ctx.idle(Reply(tx._("Đã xác nhận báo cáo #{id}; người báo cáo sẽ được báo.",
-                                   id=report_id)),
-                        effects=[ReviewReport(report_id, "confirmed")])
+        return ctx.idle(
+            Reply(tx._("Đã xác nhận báo cáo #{id}; người báo cáo sẽ được báo.", id=report_id)),
+            effects=[ReviewReport(report_id, "confirmed")],
+        )
     transition = ctx.go(State.REVIEW_REASON, {"report_id": report_id})
-    transition.replies.append(Reply(tx._(
-        "Lý do trả lại báo cáo #{id}? (người báo cáo sẽ nhận được lý do này)", id=report_id)))
+    transition.replies.append(
+        Reply(
+            tx._(
+                "Lý do trả lại báo cáo #{id}? (người báo cáo sẽ nhận được lý do này)", id=report_id
+            )
+        )
+    )
     return transition
 
 
@@ -176,10 +229,10 @@ def return_reason(ctx: StepContext, text: str) -> Transition:
     reason = text.strip()
     if len(reason) < 3:
         return ctx.stay(Reply(tx._("Vui lòng ghi rõ lý do trả lại (ít nhất vài chữ).")))
-    return ctx.idle(Reply(tx._("Đã trả lại báo cáo #{id}; người báo cáo sẽ được báo kèm lý do.",
-                               id=report_id)),
-                    effects=[ReviewReport(report_id, "returned",
-                                          short_text(reason, 1000, one_line=False))])
+    return ctx.idle(
+        Reply(tx._("Đã trả lại báo cáo #{id}; người báo cáo sẽ được báo kèm lý do.", id=report_id)),
+        effects=[ReviewReport(report_id, "returned", short_text(reason, 1000, one_line=False))],
+    )
 
 
 def directive(ctx: StepContext, args: str) -> Transition:
@@ -189,8 +242,14 @@ def directive(ctx: StepContext, args: str) -> Transition:
     tx = ctx.tx
     code_part, _, text = args.strip().partition(" ")
     if not code_part:
-        return ctx.stay(Reply(tx._("Gõ mã nội dung và nội dung chỉ đạo, ví dụ: "
-                                   "/chidao 2.5 Đề nghị hoàn thành khảo sát trước 30/6")))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Gõ mã nội dung và nội dung chỉ đạo, ví dụ: "
+                    "/chidao 2.5 Đề nghị hoàn thành khảo sát trước 30/6"
+                )
+            )
+        )
     code = normalize_code(code_part)
     if ctx.reader.item(code) is None:
         return unknown_code(ctx, code)
@@ -205,10 +264,19 @@ def give_directive(ctx: StepContext, code: str, text: str) -> Transition:
     tx = ctx.tx
     text = text.strip()
     if len(text) > ctx.settings.max_note_chars:
-        return ctx.stay(Reply(tx._("Nội dung chỉ đạo quá dài ({length} ký tự, tối đa {limit}).",
-                                   length=len(text), limit=ctx.settings.max_note_chars)))
-    return ctx.idle(Reply(tx._("Đã gửi chỉ đạo về nội dung {code} tới các cơ quan chủ trì.",
-                               code=code)), effects=[GiveDirective(code, text)])
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Nội dung chỉ đạo quá dài ({length} ký tự, tối đa {limit}).",
+                    length=len(text),
+                    limit=ctx.settings.max_note_chars,
+                )
+            )
+        )
+    return ctx.idle(
+        Reply(tx._("Đã gửi chỉ đạo về nội dung {code} tới các cơ quan chủ trì.", code=code)),
+        effects=[GiveDirective(code, text)],
+    )
 
 
 def directive_text(ctx: StepContext, text: str) -> Transition:

@@ -8,8 +8,7 @@ from typing import Any, Protocol
 class SendError(Exception):
     """A send that failed; `transient` says whether trying again later may work."""
 
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None
-                 ) -> None:
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after = retry_after

@@ -24,8 +24,9 @@ def mine(ctx: StepContext, args: str = "") -> Transition:
     states = own_states(ctx)
     if not states:
         return ctx.stay(Reply(tx._("Cơ quan của anh/chị chưa được giao nội dung nào.")))
-    lines = [tx._("Nội dung của {agency} ({count}):", agency=ctx.member.agency_name,
-                  count=len(states))]
+    lines = [
+        tx._("Nội dung của {agency} ({count}):", agency=ctx.member.agency_name, count=len(states))
+    ]
     for state in states:
         role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
         lines.append(f"• {state_line(tx, state)} ({role}; {category_label(tx, state.category)})")
@@ -54,37 +55,50 @@ def item(ctx: StepContext, args: str) -> Transition:
         return unknown_code(ctx, code)
     states = visible(ctx, list(ctx.reader.item_states(code)))
     if not states:
-        return ctx.stay(Reply(tx._(
-            "Nội dung {code} không thuộc phạm vi của {agency}. Anh/chị chỉ xem được các "
-            "nội dung cơ quan mình được giao.", code=code,
-            agency=ctx.member.agency_name if ctx.member else "")))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Nội dung {code} không thuộc phạm vi của {agency}. Anh/chị chỉ xem được các "
+                    "nội dung cơ quan mình được giao.",
+                    code=code,
+                    agency=ctx.member.agency_name if ctx.member else "",
+                )
+            )
+        )
     lines = [f"{found.code} · {found.title}", short_text(found.text, 700, one_line=False), ""]
     lines.append(tx._("Các cơ quan:"))
     for state in states:
         role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
-        lines.append(f"• {state.agency_name} ({state.locality_code}, {role}): "
-                     f"{status_text(tx, state)} · "
-                     + tx._("hạn {due}", due=tx.date(state.due_date))
-                     + f" · {category_label(tx, state.category)}")
+        lines.append(
+            f"• {state.agency_name} ({state.locality_code}, {role}): "
+            f"{status_text(tx, state)} · "
+            + tx._("hạn {due}", due=tx.date(state.due_date))
+            + f" · {category_label(tx, state.category)}"
+        )
     history = list(ctx.reader.history([s.assignment_id for s in states], 6))
     if history:
         lines += ["", tx._("Báo cáo gần đây:")]
         for entry in history:
-            files = tx._(" · {count} tệp minh chứng", count=len(entry.evidence)) \
-                if entry.evidence else ""
+            files = (
+                tx._(" · {count} tệp minh chứng", count=len(entry.evidence))
+                if entry.evidence
+                else ""
+            )
             names = "; ".join(e for e in entry.evidence)
-            lines.append(f"– {tx.moment(entry.created_at)} {entry.agency_name}: "
-                         f"{tx.status(entry.status)} {entry.percent}%"
-                         + (f" — {short_text(entry.note, 200)}" if entry.note else "") + files
-                         + (f" ({names})" if names else ""))
+            lines.append(
+                f"– {tx.moment(entry.created_at)} {entry.agency_name}: "
+                f"{tx.status(entry.status)} {entry.percent}%"
+                + (f" — {short_text(entry.note, 200)}" if entry.note else "")
+                + files
+                + (f" ({names})" if names else "")
+            )
     directives = list(ctx.reader.directives(code, 3))
     if directives:
         lines += ["", tx._("Chỉ đạo:")]
         lines += [f"– {tx.moment(d.created_at)} {d.author}: {d.text}" for d in directives]
     rows = []
     member = ctx.member
-    own = next((s for s in states if member is not None and s.agency_id == member.agency_id),
-               None)
+    own = next((s for s in states if member is not None and s.agency_id == member.agency_id), None)
     if own is not None:
         rows.append([(tx._("Báo cáo nội dung này"), f"r:{own.assignment_id}")])
     if member is not None and member.role in DIRECTIVE_ROLES:

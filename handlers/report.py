@@ -30,9 +30,13 @@ def status_text(tx: Texts, state: Any) -> str:
 
 def state_line(tx: Texts, state: Any) -> str:
     """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020`."""
-    return tx._("{code} · {title} — {status} · hạn {due}", code=state.item_code,
-                title=short_text(state.item_title, 60), status=status_text(tx, state),
-                due=tx.date(state.due_date))
+    return tx._(
+        "{code} · {title} — {status} · hạn {due}",
+        code=state.item_code,
+        title=short_text(state.item_title, 60),
+        status=status_text(tx, state),
+        due=tx.date(state.due_date),
+    )
 
 
 def own_states(ctx: StepContext) -> list[Any]:
@@ -47,15 +51,22 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
         return pick_code(ctx, args.strip())
     states = own_states(ctx)
     if not states:
-        return ctx.idle(Reply(tx._("Cơ quan của anh/chị chưa được giao nội dung nào để báo cáo. "
-                                   "Vui lòng liên hệ cơ quan đầu mối.")))
+        return ctx.idle(
+            Reply(
+                tx._(
+                    "Cơ quan của anh/chị chưa được giao nội dung nào để báo cáo. "
+                    "Vui lòng liên hệ cơ quan đầu mối."
+                )
+            )
+        )
     size = ctx.settings.page_size
     pages = (len(states) + size - 1) // size
     page = max(0, min(page, pages - 1))
-    shown = states[page * size:(page + 1) * size]
+    shown = states[page * size : (page + 1) * size]
     head = tx._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=page + 1, pages=pages)
-    rows = [[(short_text(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")]
-            for s in shown]
+    rows = [
+        [(short_text(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")] for s in shown
+    ]
     nav = []
     if page > 0:
         nav.append((tx._("« Trang trước"), f"pg:{page - 1}"))
@@ -64,13 +75,21 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     if nav:
         rows.append(nav)
     rows.append([(tx._("Huỷ"), "x")])
-    return ctx.ask(State.REPORT_ITEM, {"page": page}, head, rows,
-                   details=tuple(state_line(tx, s) for s in shown))
+    return ctx.ask(
+        State.REPORT_ITEM,
+        {"page": page},
+        head,
+        rows,
+        details=tuple(state_line(tx, s) for s in shown),
+    )
 
 
 def unknown_code(ctx: StepContext, code: str) -> Transition:
-    return ctx.stay(Reply(ctx.tx._(
-        "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code)))
+    return ctx.stay(
+        Reply(
+            ctx.tx._("Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code)
+        )
+    )
 
 
 def not_own(ctx: StepContext, code: str) -> Transition:
@@ -79,10 +98,16 @@ def not_own(ctx: StepContext, code: str) -> Transition:
 
 
 def _not_yours(ctx: StepContext, code: str) -> Transition:
-    return ctx.stay(Reply(ctx.tx._(
-        "Nội dung {code} không được giao cho {agency}, nên anh/chị không báo cáo được. "
-        "Gõ /cuatoi để xem các nội dung của cơ quan mình.",
-        code=code, agency=ctx.member.agency_name if ctx.member else "")))
+    return ctx.stay(
+        Reply(
+            ctx.tx._(
+                "Nội dung {code} không được giao cho {agency}, nên anh/chị không báo cáo được. "
+                "Gõ /cuatoi để xem các nội dung của cơ quan mình.",
+                code=code,
+                agency=ctx.member.agency_name if ctx.member else "",
+            )
+        )
+    )
 
 
 def find_own(ctx: StepContext, code: str) -> Any | None:
@@ -109,19 +134,34 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
     assert ctx.member is not None
     if state.agency_id != ctx.member.agency_id:
         return _not_yours(ctx, state.item_code)
-    draft: dict[str, Any] = {"aid": assignment_id, "code": state.item_code,
-                             "title": state.item_title, "evidence": []}
-    head = tx._("Nội dung {code}: {title}", code=state.item_code,
-                title=short_text(state.item_title, 200))
-    current = tx._("Hiện tại: {status} · hạn {due}", status=status_text(tx, state),
-                   due=tx.date(state.due_date))
+    draft: dict[str, Any] = {
+        "aid": assignment_id,
+        "code": state.item_code,
+        "title": state.item_title,
+        "evidence": [],
+    }
+    head = tx._(
+        "Nội dung {code}: {title}", code=state.item_code, title=short_text(state.item_title, 200)
+    )
+    current = tx._(
+        "Hiện tại: {status} · hạn {due}", status=status_text(tx, state), due=tx.date(state.due_date)
+    )
     if correct:
         if state.report_id is None:
-            return ctx.stay(Reply(tx._("Nội dung {code} chưa có báo cáo nào để sửa. "
-                                       "Gõ /baocao để báo cáo.", code=state.item_code)))
+            return ctx.stay(
+                Reply(
+                    tx._(
+                        "Nội dung {code} chưa có báo cáo nào để sửa. Gõ /baocao để báo cáo.",
+                        code=state.item_code,
+                    )
+                )
+            )
         draft.update(corrects_id=state.report_id, note=state.note)
-        head = tx._("Sửa báo cáo ngày {when} của nội dung {code}.",
-                    when=tx.moment(state.reported_at), code=state.item_code)
+        head = tx._(
+            "Sửa báo cáo ngày {when} của nội dung {code}.",
+            when=tx.moment(state.reported_at),
+            code=state.item_code,
+        )
     return ask_status(ctx, draft, "\n".join([head, current]))
 
 
@@ -150,8 +190,11 @@ def typed_status(ctx: StepContext, text: str) -> Transition:
     quick = parse_quick(f"0 {text}")
     if quick and quick.status and not quick.note:
         transition = choose_status(ctx, quick.status)
-        if quick.percent is not None and quick.status in {"in_progress", "blocked"} and \
-                quick.percent <= 100:
+        if (
+            quick.percent is not None
+            and quick.status in {"in_progress", "blocked"}
+            and quick.percent <= 100
+        ):
             return choose_percent(ctx, quick.percent, transition.draft)
         return transition
     return resend_menu(ctx)
@@ -160,8 +203,7 @@ def typed_status(ctx: StepContext, text: str) -> Transition:
 def resend_menu(ctx: StepContext) -> Transition:
     """Text where a choice was expected: say so, and show the choices again."""
     tx = ctx.tx
-    hint = tx._("Vui lòng chọn một trong các nút bên dưới (hoặc gõ số thứ tự). "
-                "Gõ /huy để huỷ.")
+    hint = tx._("Vui lòng chọn một trong các nút bên dưới (hoặc gõ số thứ tự). Gõ /huy để huỷ.")
     state = ctx.conv.state
     draft = ctx.conv.draft
     if state == State.REPORT_STATUS:
@@ -180,7 +222,8 @@ def ask_percent(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Tra
     buttons = [(f"{p}%", f"p:{p}") for p in PERCENT_BUTTONS]
     rows = [buttons[:4], buttons[4:], [(tx._("Huỷ"), "x")]]
     text = (intro + "\n" if intro else "") + tx._(
-        "Đã hoàn thành bao nhiêu phần trăm? Chọn hoặc gõ một số từ 0 đến 100.")
+        "Đã hoàn thành bao nhiêu phần trăm? Chọn hoặc gõ một số từ 0 đến 100."
+    )
     return ctx.ask(State.REPORT_PERCENT, draft, text, rows, typed_choices=True)
 
 
@@ -189,18 +232,28 @@ def typed_percent(ctx: StepContext, text: str) -> Transition:
     try:
         value = float(cleaned)
     except ValueError:
-        return ctx.stay(Reply(ctx.tx._(
-            "“{text}” không phải là một con số. Vui lòng gõ phần trăm từ 0 đến 100, "
-            "ví dụ 60.", text=short_text(text, 40))))
+        return ctx.stay(
+            Reply(
+                ctx.tx._(
+                    "“{text}” không phải là một con số. Vui lòng gõ phần trăm từ 0 đến 100, "
+                    "ví dụ 60.",
+                    text=short_text(text, 40),
+                )
+            )
+        )
     if not 0 <= value <= 100:
-        return ctx.stay(Reply(ctx.tx._(
-            "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
-            value=f"{value:g}")))
+        return ctx.stay(
+            Reply(
+                ctx.tx._(
+                    "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
+                    value=f"{value:g}",
+                )
+            )
+        )
     return choose_percent(ctx, round(value))
 
 
-def choose_percent(ctx: StepContext, value: int, draft: dict[str, Any] | None = None
-                   ) -> Transition:
+def choose_percent(ctx: StepContext, value: int, draft: dict[str, Any] | None = None) -> Transition:
     draft = dict(ctx.conv.draft if draft is None else draft, percent=value)
     if value == 100 and draft.get("status") == "in_progress":
         draft["status"] = "done"
@@ -216,8 +269,9 @@ def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
         text = tx._("Ghi chú ngắn về kết quả (không bắt buộc):")
         rows = [[(tx._("Bỏ qua"), "n:skip")], [(tx._("Huỷ"), "x")]]
     if draft.get("note"):
-        text += "\n" + tx._("Ghi chú trước: {note}",
-                            note=short_text(draft["note"], 300, one_line=False))
+        text += "\n" + tx._(
+            "Ghi chú trước: {note}", note=short_text(draft["note"], 300, one_line=False)
+        )
         rows.insert(0, [(tx._("Giữ ghi chú trước"), "n:keep")])
     return ctx.ask(State.REPORT_NOTE, draft, text, rows)
 
@@ -225,17 +279,29 @@ def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
 def typed_note(ctx: StepContext, text: str) -> Transition:
     limit = ctx.settings.max_note_chars
     if len(text) > limit:
-        return ctx.stay(Reply(ctx.tx._(
-            "Ghi chú dài {length} ký tự, vượt giới hạn {limit}. Vui lòng rút gọn và gửi lại "
-            "(có thể đính kèm tệp chi tiết ở bước sau).", length=len(text), limit=limit)))
+        return ctx.stay(
+            Reply(
+                ctx.tx._(
+                    "Ghi chú dài {length} ký tự, vượt giới hạn {limit}. Vui lòng rút gọn và gửi lại "
+                    "(có thể đính kèm tệp chi tiết ở bước sau).",
+                    length=len(text),
+                    limit=limit,
+                )
+            )
+        )
     return ask_evidence(ctx, dict(ctx.conv.draft, note=text.strip()))
 
 
 def skip_note(ctx: StepContext, keep: bool) -> Transition:
     draft = dict(ctx.conv.draft)
     if draft.get("status") == "blocked" and not (keep and draft.get("note")):
-        return ctx.stay(Reply(ctx.tx._("Khi vướng mắc, cần ghi rõ vướng mắc để lãnh đạo "
-                                       "xử lý. Vui lòng gõ nội dung.")))
+        return ctx.stay(
+            Reply(
+                ctx.tx._(
+                    "Khi vướng mắc, cần ghi rõ vướng mắc để lãnh đạo xử lý. Vui lòng gõ nội dung."
+                )
+            )
+        )
     if not keep:
         draft["note"] = ""
     return ask_evidence(ctx, draft)
@@ -245,8 +311,8 @@ def ask_evidence(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Tr
     tx = ctx.tx
     count = len(draft.get("evidence", []))
     text = (intro + "\n" if intro else "") + tx._(
-        "Gửi ảnh hoặc tệp minh chứng nếu có (tối đa {max} tệp), rồi bấm “Tiếp tục”.",
-        max=MAX_FILES)
+        "Gửi ảnh hoặc tệp minh chứng nếu có (tối đa {max} tệp), rồi bấm “Tiếp tục”.", max=MAX_FILES
+    )
     if count:
         text += "\n" + tx._("Đã nhận {count} tệp.", count=count)
     rows = [[(tx._("Tiếp tục"), "e:done")], [(tx._("Huỷ"), "x")]]
@@ -262,25 +328,49 @@ def add_file(ctx: StepContext) -> Transition:
     if ctx.conv.state == State.REPORT_NOTE:
         draft.setdefault("note", "")  # a file instead of a note: go on to the evidence step
     elif ctx.conv.state != State.REPORT_EVIDENCE:
-        return ctx.stay(Reply(tx._(
-            "Để gửi minh chứng, hãy bắt đầu báo cáo bằng /baocao; đến bước minh chứng "
-            "thì gửi tệp.")))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Để gửi minh chứng, hãy bắt đầu báo cáo bằng /baocao; đến bước minh chứng "
+                    "thì gửi tệp."
+                )
+            )
+        )
     evidence = list(draft.get("evidence", []))
     if len(evidence) >= MAX_FILES:
-        return ctx.stay(Reply(tx._("Đã đủ {max} tệp cho một báo cáo. Bấm “Tiếp tục”.",
-                                   max=MAX_FILES)))
+        return ctx.stay(
+            Reply(tx._("Đã đủ {max} tệp cho một báo cáo. Bấm “Tiếp tục”.", max=MAX_FILES))
+        )
     max_bytes = ctx.settings.max_evidence_mb * 1024 * 1024
     if file.size is not None and file.size > max_bytes:
-        return ctx.stay(Reply(tx._(
-            "Tệp {name} quá lớn ({size} MB); giới hạn là {max} MB. Vui lòng gửi tệp nhỏ hơn.",
-            name=file.file_name, size=f"{file.size / 1048576:.1f}",
-            max=ctx.settings.max_evidence_mb)))
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Tệp {name} quá lớn ({size} MB); giới hạn là {max} MB. Vui lòng gửi tệp nhỏ hơn.",
+                    name=file.file_name,
+                    size=f"{file.size / 1048576:.1f}",
+                    max=ctx.settings.max_evidence_mb,
+                )
+            )
+        )
     if file.mime_type not in ctx.settings.evidence_types:
-        return ctx.stay(Reply(tx._(
-            "Không nhận loại tệp {kind}. Chỉ nhận ảnh (JPG, PNG), PDF, Word hoặc Excel.",
-            kind=file.mime_type or "?")))
-    evidence.append({"kind": file.kind, "file_name": file.file_name,
-                     "mime_type": file.mime_type, "size": file.size or 0, "ref": file.ref})
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Không nhận loại tệp {kind}. Chỉ nhận ảnh (JPG, PNG), PDF, Word hoặc Excel.",
+                    kind=file.mime_type or "?",
+                )
+            )
+        )
+    evidence.append(
+        {
+            "kind": file.kind,
+            "file_name": file.file_name,
+            "mime_type": file.mime_type,
+            "size": file.size or 0,
+            "ref": file.ref,
+        }
+    )
     draft["evidence"] = evidence
     return ask_evidence(ctx, draft, tx._("Đã nhận tệp {name}.", name=file.file_name))
 
@@ -290,8 +380,9 @@ def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transit
     lines = [intro] if intro else []
     lines += [
         tx._("Kiểm tra lại báo cáo:"),
-        tx._("Nội dung: {code} · {title}", code=draft["code"],
-             title=short_text(draft["title"], 80)),
+        tx._(
+            "Nội dung: {code} · {title}", code=draft["code"], title=short_text(draft["title"], 80)
+        ),
         tx._("Tình trạng: {status}", status=tx.status(draft["status"])),
         tx._("Tiến độ: {percent}%", percent=draft["percent"]),
         tx._("Ghi chú: {note}", note=draft.get("note") or "—"),
@@ -300,8 +391,7 @@ def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transit
         lines.append(tx._("Minh chứng: {count} tệp", count=len(draft["evidence"])))
     if draft.get("corrects_id"):
         lines.append(tx._("(Báo cáo này thay thế báo cáo trước; lịch sử vẫn được giữ.)"))
-    rows = [[(tx._("✅ Gửi báo cáo"), "c:ok"), (tx._("✏️ Sửa"), "c:edit")],
-            [(tx._("Huỷ"), "x")]]
+    rows = [[(tx._("✅ Gửi báo cáo"), "c:ok"), (tx._("✏️ Sửa"), "c:edit")], [(tx._("Huỷ"), "x")]]
     return ctx.ask(State.REPORT_CONFIRM, draft, "\n".join(lines), rows)
 
 
@@ -319,17 +409,31 @@ def submit(ctx: StepContext) -> Transition:
     if draft["status"] == "blocked" and not draft.get("note"):
         return ask_note(ctx, dict(draft))
     completed = state.completed_on if state.status == "done" else ctx.today
-    category = categorize(draft["status"], state.due_date,
-                          completed if draft["status"] == "done" else None, ctx.today)
-    effect = SaveReport(int(draft["aid"]), draft["status"], int(draft["percent"]),
-                        draft.get("note", ""), tuple(draft.get("evidence", [])),
-                        draft.get("corrects_id"))
-    text = tx._("Cảm ơn anh/chị! Đã ghi nhận báo cáo nội dung {code}: {status} {percent}% — "
-                "{category} (hạn {due}).", code=draft["code"], status=tx.status(draft["status"]),
-                percent=draft["percent"], category=category_label(tx, category),
-                due=tx.date(state.due_date))
-    buttons = global_menu([[(tx._("🔕 Tạm dừng nhắc việc mục này 7 ngày"),
-                             f"m:{draft['aid']}")]]) if draft["status"] != "done" else ()
+    category = categorize(
+        draft["status"], state.due_date, completed if draft["status"] == "done" else None, ctx.today
+    )
+    effect = SaveReport(
+        int(draft["aid"]),
+        draft["status"],
+        int(draft["percent"]),
+        draft.get("note", ""),
+        tuple(draft.get("evidence", [])),
+        draft.get("corrects_id"),
+    )
+    text = tx._(
+        "Cảm ơn anh/chị! Đã ghi nhận báo cáo nội dung {code}: {status} {percent}% — "
+        "{category} (hạn {due}).",
+        code=draft["code"],
+        status=tx.status(draft["status"]),
+        percent=draft["percent"],
+        category=category_label(tx, category),
+        due=tx.date(state.due_date),
+    )
+    buttons = (
+        global_menu([[(tx._("🔕 Tạm dừng nhắc việc mục này 7 ngày"), f"m:{draft['aid']}")]])
+        if draft["status"] != "done"
+        else ()
+    )
     return ctx.idle(Reply(text, buttons), effects=[effect])
 
 
@@ -338,9 +442,16 @@ def mute(ctx: StepContext, assignment_id: int) -> Transition:
     state = ctx.reader.assignment_state(assignment_id)
     if state is None or ctx.member is None or state.agency_id != ctx.member.agency_id:
         return ctx.stay(Reply(ctx.tx._("Nội dung này không còn trong chương trình.")))
-    return ctx.stay(Reply(ctx.tx._(
-        "Đã tạm dừng nhắc việc thường kỳ cho nội dung {code} trong 7 ngày. Nhắc việc quá hạn "
-        "vẫn được gửi.", code=state.item_code)), effects=[MuteItem(assignment_id)])
+    return ctx.stay(
+        Reply(
+            ctx.tx._(
+                "Đã tạm dừng nhắc việc thường kỳ cho nội dung {code} trong 7 ngày. Nhắc việc quá hạn "
+                "vẫn được gửi.",
+                code=state.item_code,
+            )
+        ),
+        effects=[MuteItem(assignment_id)],
+    )
 
 
 def quick(ctx: StepContext, parsed: QuickReport) -> Transition:
@@ -350,14 +461,26 @@ def quick(ctx: StepContext, parsed: QuickReport) -> Transition:
     if state is None:
         return not_own(ctx, parsed.code)
     if parsed.problem == "percent_range":
-        return ctx.stay(Reply(tx._(
-            "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
-            value=parsed.percent)))
-    draft: dict[str, Any] = {"aid": state.assignment_id, "code": state.item_code,
-                             "title": state.item_title, "evidence": []}
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Tiến độ phải từ 0 đến 100%, không thể là {value}%. Vui lòng gõ lại.",
+                    value=parsed.percent,
+                )
+            )
+        )
+    draft: dict[str, Any] = {
+        "aid": state.assignment_id,
+        "code": state.item_code,
+        "title": state.item_title,
+        "evidence": [],
+    }
     if parsed.status is None:
-        return ask_status(ctx, draft, tx._(
-            "Nội dung {code}: chưa rõ tình trạng. Vui lòng chọn:", code=state.item_code))
+        return ask_status(
+            ctx,
+            draft,
+            tx._("Nội dung {code}: chưa rõ tình trạng. Vui lòng chọn:", code=state.item_code),
+        )
     draft.update(status=parsed.status, percent=parsed.percent, note=parsed.note)
     if parsed.percent is None:
         return ask_percent(ctx, draft)

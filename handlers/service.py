@@ -77,10 +77,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Every update runs this first; built once, it costs only its values (and compiles once).
 _SEEN = cast(Table, InboundSeen.__table__)  # the table: a plain insert skips the ORM
 _SEEN_INSERT = {
-    dialect: insert(_SEEN).values(
-        platform=bindparam("platform"), key=bindparam("key"),
+    dialect: insert(_SEEN)
+    .values(
+        platform=bindparam("platform"),
+        key=bindparam("key"),
         seen_at=bindparam("seen_at", type_=_SEEN.c.seen_at.type),
-    ).on_conflict_do_nothing(index_elements=["platform", "key"]).returning(_SEEN.c.id)
+    )
+    .on_conflict_do_nothing(index_elements=["platform", "key"])
+    .returning(_SEEN.c.id)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
@@ -88,9 +92,17 @@ _SEEN_INSERT = {
 class ConversationService:
     """The one entry point every chat platform (and the terminal) calls per inbound event."""
 
-    def __init__(self, db: Database, clock: Clock, settings: Any, *, tz: ZoneInfo,
-                 evidence_dir: Path, bot_username: str = "", default_language: str = "vi"
-                 ) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Any,
+        *,
+        tz: ZoneInfo,
+        evidence_dir: Path,
+        bot_username: str = "",
+        default_language: str = "vi",
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings  # ConversationSettings
@@ -120,21 +132,43 @@ class ConversationService:
             if event.update_key and not self._first_time(session, event, now):
                 return [], None
             conv_row = conversations.load(
-                session, event.platform, event.user_id, language=self.default_language,
-                state=State.IDLE, menu_token=new_token(), now=now)
+                session,
+                event.platform,
+                event.user_id,
+                language=self.default_language,
+                state=State.IDLE,
+                menu_token=new_token(),
+                now=now,
+            )
             who = conv_row.member
             language = who.language if who else conv_row.language
-            conv = Conv(State(conv_row.state), dict(conv_row.draft or {}), language,
-                        conv_row.menu_token, conv_row.updated_at)
+            conv = Conv(
+                State(conv_row.state),
+                dict(conv_row.draft or {}),
+                language,
+                conv_row.menu_token,
+                conv_row.updated_at,
+            )
             reader = StoreReader(session, today, now, event.platform, event.user_id, who)
-            ctx = StepContext(event, conv, who, reader, now, today, self.tz,
-                              Texts(language, self.tz), self.settings, self.bot_username)
+            ctx = StepContext(
+                event,
+                conv,
+                who,
+                reader,
+                now,
+                today,
+                self.tz,
+                Texts(language, self.tz),
+                self.settings,
+                self.bot_username,
+            )
             transition = step(ctx)
             replies = self._apply(session, ctx, transition, conv_row, now)
             stored = None
             if event.file is not None and any(
-                    e.get("ref") == event.file.ref and not e.get("path")
-                    for e in transition.draft.get("evidence", [])):
+                e.get("ref") == event.file.ref and not e.get("path")
+                for e in transition.draft.get("evidence", [])
+            ):
                 stored = event.file.ref
             self._save(conv_row, transition, replies, now)
             conversations.save(session, conv_row)
@@ -146,8 +180,9 @@ class ConversationService:
         params = {"platform": event.platform, "key": event.update_key[:128], "seen_at": now}
         return session.connection().execute(statement, params).first() is not None
 
-    def _save(self, row: ConversationRow, transition: Transition, replies: list[Reply],
-              now: datetime) -> None:
+    def _save(
+        self, row: ConversationRow, transition: Transition, replies: list[Reply], now: datetime
+    ) -> None:
         draft = dict(transition.draft)
         numbered = [r for r in replies if r.choices and not r.typed_choices]
         if numbered:
@@ -162,8 +197,14 @@ class ConversationService:
 
     # effects -----------------------------------------------------------------------------
 
-    def _apply(self, session: Session, ctx: StepContext, transition: Transition,
-               conv_row: ConversationRow, now: datetime) -> list[Reply]:
+    def _apply(
+        self,
+        session: Session,
+        ctx: StepContext,
+        transition: Transition,
+        conv_row: ConversationRow,
+        now: datetime,
+    ) -> list[Reply]:
         replies = list(transition.replies)
         event = ctx.event
         actor = f"{event.platform}:{event.user_id}"
@@ -184,12 +225,23 @@ class ConversationService:
                 invite = find_invite(session, effect.code)
                 assert invite is not None
                 linking = invite.member_id is not None
-                joined = redeem(session, invite, event.platform, event.user_id, event.chat_id,
-                                event.display_name, conv_row.language, now)
+                joined = redeem(
+                    session,
+                    invite,
+                    event.platform,
+                    event.user_id,
+                    event.chat_id,
+                    event.display_name,
+                    conv_row.language,
+                    now,
+                )
                 tx = Texts(joined.member.language if linking else conv_row.language, self.tz)
                 view = ActiveMember.of(joined.member)
-                replies.append(onboarding.linked(tx, view, event.platform) if linking
-                               else onboarding.welcome(tx, view))
+                replies.append(
+                    onboarding.linked(tx, view, event.platform)
+                    if linking
+                    else onboarding.welcome(tx, view)
+                )
             elif isinstance(effect, FailedJoin):
                 note_failed_join(session, event.platform, event.user_id, now)
             elif isinstance(effect, SetLanguage):
@@ -206,8 +258,9 @@ class ConversationService:
                 linked()  # an export is for a linked coordinator only
                 replies.append(self._export(session, ctx))
             elif isinstance(effect, SetAbsence):
-                set_absence(session, linked().id, effect.stand_in_id, effect.days, now, self.tz,
-                            actor)
+                set_absence(
+                    session, linked().id, effect.stand_in_id, effect.days, now, self.tz, actor
+                )
             elif isinstance(effect, MakeLinkCode):
                 invite = create_link_code(session, member(), now)
                 replies.append(onboarding.link_code_reply(ctx.tx, invite.code))
@@ -217,29 +270,59 @@ class ConversationService:
                 self._mute(session, effect, linked().id, now)
         return replies
 
-    def _save_report(self, session: Session, effect: SaveReport, who: ActiveMember,
-                     channel: str, now: datetime) -> None:
+    def _save_report(
+        self, session: Session, effect: SaveReport, who: ActiveMember, channel: str, now: datetime
+    ) -> None:
         report_id = append_report(
-            session, assignment_id=effect.assignment_id, member_id=who.id,
-            agency_id=who.agency_id, status=effect.status, percent=effect.percent,
-            note=effect.note, channel=channel, at=now, corrects_id=effect.corrects_id)
+            session,
+            assignment_id=effect.assignment_id,
+            member_id=who.id,
+            agency_id=who.agency_id,
+            status=effect.status,
+            percent=effect.percent,
+            note=effect.note,
+            channel=channel,
+            at=now,
+            corrects_id=effect.corrects_id,
+        )
         for file in effect.evidence:
             if file.get("path"):
-                session.add(Evidence(report_id=report_id, kind=file["kind"],
-                                     file_name=file["file_name"], mime_type=file["mime_type"],
-                                     size=file["size"], path=file["path"],
-                                     sha256=file["sha256"]))
-        record(session, now, f"member:{who.id}", "report.add", "assignment",
-               effect.assignment_id, report=report_id, status=effect.status,
-               percent=effect.percent)
+                session.add(
+                    Evidence(
+                        report_id=report_id,
+                        kind=file["kind"],
+                        file_name=file["file_name"],
+                        mime_type=file["mime_type"],
+                        size=file["size"],
+                        path=file["path"],
+                        sha256=file["sha256"],
+                    )
+                )
+        record(
+            session,
+            now,
+            f"member:{who.id}",
+            "report.add",
+            "assignment",
+            effect.assignment_id,
+            report=report_id,
+            status=effect.status,
+            percent=effect.percent,
+        )
 
-    def _review(self, session: Session, effect: ReviewReport, member: Member,
-                now: datetime) -> None:
+    def _review(
+        self, session: Session, effect: ReviewReport, member: Member, now: datetime
+    ) -> None:
         report = session.get(Report, effect.report_id)
         if report is None:
             return
-        review = Review(report_id=report.id, member_id=member.id, decision=effect.decision,
-                        reason=effect.reason, created_at=now)
+        review = Review(
+            report_id=report.id,
+            member_id=member.id,
+            decision=effect.decision,
+            reason=effect.reason,
+            created_at=now,
+        )
         session.add(review)
         session.flush()
         reporter = session.get(Member, report.member_id) if report.member_id else None
@@ -248,41 +331,80 @@ class ConversationService:
         item = session.get(Assignment, report.assignment_id).item  # type: ignore[union-attr]
         tx = Texts(reporter.language, self.tz)
         if effect.decision == "confirmed":
-            text = tx._("Báo cáo nội dung {code} ngày {when} đã được {office} xác nhận.",
-                        code=item.code, when=tx.moment(report.created_at),
-                        office=member.agency.name)
+            text = tx._(
+                "Báo cáo nội dung {code} ngày {when} đã được {office} xác nhận.",
+                code=item.code,
+                when=tx.moment(report.created_at),
+                office=member.agency.name,
+            )
         else:
-            text = tx._("Báo cáo nội dung {code} ngày {when} đã bị {office} trả lại. Lý do: "
-                        "{reason}\nGõ /sua {code} để sửa báo cáo.", code=item.code,
-                        when=tx.moment(report.created_at), office=member.agency.name,
-                        reason=effect.reason)
-        enqueue(session, key=f"review:{review.id}", member=reporter, reason="review",
-                message=Message(text), due_at=now, now=now)
+            text = tx._(
+                "Báo cáo nội dung {code} ngày {when} đã bị {office} trả lại. Lý do: "
+                "{reason}\nGõ /sua {code} để sửa báo cáo.",
+                code=item.code,
+                when=tx.moment(report.created_at),
+                office=member.agency.name,
+                reason=effect.reason,
+            )
+        enqueue(
+            session,
+            key=f"review:{review.id}",
+            member=reporter,
+            reason="review",
+            message=Message(text),
+            due_at=now,
+            now=now,
+        )
 
-    def _directive(self, session: Session, effect: GiveDirective, member: Member,
-                   now: datetime) -> None:
-        item = session.scalar(select(Item).where(Item.code == effect.item_code,
-                                                 Item.archived_at.is_(None)).limit(1))
+    def _directive(
+        self, session: Session, effect: GiveDirective, member: Member, now: datetime
+    ) -> None:
+        item = session.scalar(
+            select(Item).where(Item.code == effect.item_code, Item.archived_at.is_(None)).limit(1)
+        )
         if item is None:
             return
-        directive = Directive(item_id=item.id, member_id=member.id, text=effect.text,
-                              created_at=now)
+        directive = Directive(
+            item_id=item.id, member_id=member.id, text=effect.text, created_at=now
+        )
         session.add(directive)
         session.flush()
-        codes = [item.id] + list(session.scalars(select(Item.id).where(
-            Item.code.like(f"{item.code}.%"), Item.archived_at.is_(None))))
-        agencies = set(session.scalars(select(Assignment.agency_id).where(
-            Assignment.item_id.in_(codes), Assignment.role == "lead",
-            Assignment.archived_at.is_(None))))
-        recipients = session.scalars(select(Member).where(
-            Member.agency_id.in_(agencies), Member.revoked_at.is_(None)))
+        codes = [item.id] + list(
+            session.scalars(
+                select(Item.id).where(Item.code.like(f"{item.code}.%"), Item.archived_at.is_(None))
+            )
+        )
+        agencies = set(
+            session.scalars(
+                select(Assignment.agency_id).where(
+                    Assignment.item_id.in_(codes),
+                    Assignment.role == "lead",
+                    Assignment.archived_at.is_(None),
+                )
+            )
+        )
+        recipients = session.scalars(
+            select(Member).where(Member.agency_id.in_(agencies), Member.revoked_at.is_(None))
+        )
         for recipient in recipients:
             tx = Texts(recipient.language, self.tz)
-            text = tx._("CHỈ ĐẠO của {name} ({agency}) về nội dung {code} · {title}:\n{text}",
-                        name=member.name, agency=member.agency.name, code=item.code,
-                        title=item.title, text=effect.text)
-            enqueue(session, key=f"directive:{directive.id}:{recipient.id}", member=recipient,
-                    reason="directive", message=Message(text), due_at=now, now=now)
+            text = tx._(
+                "CHỈ ĐẠO của {name} ({agency}) về nội dung {code} · {title}:\n{text}",
+                name=member.name,
+                agency=member.agency.name,
+                code=item.code,
+                title=item.title,
+                text=effect.text,
+            )
+            enqueue(
+                session,
+                key=f"directive:{directive.id}:{recipient.id}",
+                member=recipient,
+                reason="directive",
+                message=Message(text),
+                due_at=now,
+                now=now,
+            )
         record(session, now, f"member:{member.id}", "directive.add", "item", item.code)
 
     def _mute(self, session: Session, effect: MuteItem, member_id: int, now: datetime) -> None:
@@ -290,8 +412,9 @@ class ConversationService:
         if assignment is None:
             return
         until = now + timedelta(days=7)
-        mute = session.scalar(select(Mute).where(Mute.member_id == member_id,
-                                                 Mute.item_id == assignment.item_id))
+        mute = session.scalar(
+            select(Mute).where(Mute.member_id == member_id, Mute.item_id == assignment.item_id)
+        )
         if mute is None:
             session.add(Mute(member_id=member_id, item_id=assignment.item_id, until=until))
         else:
@@ -301,13 +424,16 @@ class ConversationService:
         buffer = io.BytesIO()
         write_workbook(session, ctx.today, buffer)
         name = f"tien-do-{ctx.today.isoformat()}.xlsx"
-        return Reply(ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),
-                     file=OutFile(name, buffer.getvalue(), XLSX))
+        return Reply(
+            ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),
+            file=OutFile(name, buffer.getvalue(), XLSX),
+        )
 
     # evidence ----------------------------------------------------------------------------
 
-    async def _fetch_evidence(self, event: Inbound, ref: str, fetch: Fetch,
-                              replies: list[Reply]) -> list[Reply]:
+    async def _fetch_evidence(
+        self, event: Inbound, ref: str, fetch: Fetch, replies: list[Reply]
+    ) -> list[Reply]:
         """Download an accepted file outside the transaction, then record where it lies."""
         assert event.file is not None
         try:
@@ -319,23 +445,33 @@ class ConversationService:
             log.warning("could not download evidence on %s", event.platform, exc_info=True)
             self._update_evidence(event, ref, None)
             tx = Texts(self._language(event), self.tz)
-            return [Reply(tx._("Không tải được tệp {name}. Vui lòng gửi lại.",
-                               name=event.file.file_name))]
+            return [
+                Reply(
+                    tx._("Không tải được tệp {name}. Vui lòng gửi lại.", name=event.file.file_name)
+                )
+            ]
         digest = hashlib.sha256(content).hexdigest()
         suffix = Path(event.file.file_name).suffix.lower()[:8]
         path = self.evidence_dir / digest[:2] / f"{digest}{suffix}"
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             path.write_bytes(content)
-        self._update_evidence(event, ref, {"path": str(path), "sha256": digest,
-                                           "size": len(content)})
+        self._update_evidence(
+            event, ref, {"path": str(path), "sha256": digest, "size": len(content)}
+        )
         return replies
 
     def _update_evidence(self, event: Inbound, ref: str, stored: dict[str, Any] | None) -> None:
         with self.db.unit_of_work() as session:
-            row = conversations.load(session, event.platform, event.user_id,
-                                     language=self.default_language, state=State.IDLE,
-                                     menu_token=new_token(), now=self.clock.now())
+            row = conversations.load(
+                session,
+                event.platform,
+                event.user_id,
+                language=self.default_language,
+                state=State.IDLE,
+                menu_token=new_token(),
+                now=self.clock.now(),
+            )
             draft = dict(row.draft)
             kept = []
             for entry in draft.get("evidence", []):

@@ -37,8 +37,11 @@ def catalog(language: str) -> dict[str, str]:
         return {}
     with path.open("rb") as handle:
         parsed = read_po(handle, locale=language)
-    return {m.id: m.string for m in parsed if isinstance(m.id, str) and m.id
-            and isinstance(m.string, str) and m.string and not m.fuzzy}
+    return {
+        m.id: m.string
+        for m in parsed
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+    }
 
 
 class Texts:

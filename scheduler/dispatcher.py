@@ -44,9 +44,15 @@ class DispatchStats:
 class Dispatcher:
     """Send pending outbox rows through the platforms' messengers."""
 
-    def __init__(self, db: Database, clock: Clock, messengers: Mapping[str, Messenger],
-                 limits: Mapping[str, Limits], batch: int = 200,
-                 backoff_base: float = BACKOFF_BASE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        messengers: Mapping[str, Messenger],
+        limits: Mapping[str, Limits],
+        batch: int = 200,
+        backoff_base: float = BACKOFF_BASE,
+    ) -> None:
         self.db = db
         self.backoff_base = backoff_base
         self.clock = clock
@@ -63,12 +69,17 @@ class Dispatcher:
     def recover(self) -> int:
         """After a restart, rows left `sending` go back to `pending` (at most one per worker)."""
         with self.db.unit_of_work() as session:
-            result = session.execute(update(Outbox).where(Outbox.status == "sending")
-                                     .values(status="pending"))
+            result = session.execute(
+                update(Outbox).where(Outbox.status == "sending").values(status="pending")
+            )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0,
-                  active: Callable[[], bool] = lambda: True) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        idle_seconds: float = 1.0,
+        active: Callable[[], bool] = lambda: True,
+    ) -> None:
         """Loop until `stop` is set, sleeping when nothing is due.
 
         `active` says whether this process may send now: with several workers on PostgreSQL
@@ -102,9 +113,14 @@ class Dispatcher:
         with self.db.unit_of_work() as session:
             rows = session.execute(
                 select(Outbox.id, Outbox.channel, Outbox.chat_id)
-                .where(Outbox.status == "pending", Outbox.next_attempt_at <= now,
-                       Outbox.channel.in_(list(self.messengers)))
-                .order_by(Outbox.next_attempt_at, Outbox.id).limit(self.batch))
+                .where(
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= now,
+                    Outbox.channel.in_(list(self.messengers)),
+                )
+                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .limit(self.batch)
+            )
             return [(r.id, r.channel, r.chat_id) for r in rows]
 
     async def drain_once(self) -> float:
@@ -128,9 +144,11 @@ class Dispatcher:
 
     async def _send_one(self, row_id: int, channel: str) -> None:
         with self.db.unit_of_work() as session:
-            row = session.scalar(select(Outbox).where(Outbox.id == row_id,
-                                                      Outbox.status == "pending")
-                                 .with_for_update(skip_locked=True))
+            row = session.scalar(
+                select(Outbox)
+                .where(Outbox.id == row_id, Outbox.status == "pending")
+                .with_for_update(skip_locked=True)
+            )
             if row is None:
                 return
             row.status, row.attempts = "sending", row.attempts + 1
@@ -142,12 +160,14 @@ class Dispatcher:
             return
         except Exception as error:  # noqa: BLE001 - an unexpected failure is retried
             log.exception("unexpected error sending outbox %s", row_id)
-            self._failed(row_id, channel, SendError(type(error).__name__, transient=True),
-                         attempts)
+            self._failed(row_id, channel, SendError(type(error).__name__, transient=True), attempts)
             return
         with self.db.unit_of_work() as session:
-            session.execute(update(Outbox).where(Outbox.id == row_id)
-                            .values(status="sent", sent_at=self.clock.now(), last_error=""))
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id)
+                .values(status="sent", sent_at=self.clock.now(), last_error="")
+            )
         self.stats.sent += 1
         self.stats.by_platform[channel] = self.stats.by_platform.get(channel, 0) + 1
 
@@ -164,7 +184,7 @@ class Dispatcher:
                     delay = error.retry_after
                 else:
                     self.stats.transient_failures += 1
-                    delay = min(BACKOFF_MAX, self.backoff_base ** attempts)
+                    delay = min(BACKOFF_MAX, self.backoff_base**attempts)
                 row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
                 return
             self.stats.permanent_failures += 1
@@ -172,23 +192,41 @@ class Dispatcher:
             if row.member_id is not None:
                 self._unreachable(session, row.member_id, row.channel, row.last_error, now)
 
-    def _unreachable(self, session: Session, member_id: int, channel: str, why: str,
-                     now: datetime) -> None:
+    def _unreachable(
+        self, session: Session, member_id: int, channel: str, why: str, now: datetime
+    ) -> None:
         """Mark the member unreachable and tell their locality's coordinating office."""
         member = session.get(Member, member_id)
         if member is None or member.unreachable_at is not None:
             return
         member.unreachable_at = now
         offices = session.scalars(
-            select(Member).join(Agency, Agency.id == Member.agency_id)
-            .where(Agency.coordinates.is_(True), Agency.locality_id == member.agency.locality_id,
-                   Member.role.in_(["coordinator", "admin"]), Member.revoked_at.is_(None),
-                   Member.unreachable_at.is_(None)))
+            select(Member)
+            .join(Agency, Agency.id == Member.agency_id)
+            .where(
+                Agency.coordinates.is_(True),
+                Agency.locality_id == member.agency.locality_id,
+                Member.role.in_(["coordinator", "admin"]),
+                Member.revoked_at.is_(None),
+                Member.unreachable_at.is_(None),
+            )
+        )
         for office in offices:
             tx = Texts(office.language)
-            text = tx._("Không gửi được tin nhắn cho {name} ({agency}) qua {channel}: {why}. "
-                        "Vui lòng liên hệ trực tiếp và mời liên kết lại tài khoản.",
-                        name=member.name, agency=member.agency.name, channel=channel, why=why)
-            enqueue(session, key=f"unreachable:{member.id}:{office.id}:{now.date()}",
-                    member=office, reason="unreachable", message=Message(text), due_at=now,
-                    now=now)
+            text = tx._(
+                "Không gửi được tin nhắn cho {name} ({agency}) qua {channel}: {why}. "
+                "Vui lòng liên hệ trực tiếp và mời liên kết lại tài khoản.",
+                name=member.name,
+                agency=member.agency.name,
+                channel=channel,
+                why=why,
+            )
+            enqueue(
+                session,
+                key=f"unreachable:{member.id}:{office.id}:{now.date()}",
+                member=office,
+                reason="unreachable",
+                message=Message(text),
+                due_at=now,
+                now=now,
+            )

@@ -82,9 +82,16 @@ class TickResult:
 class SchedulerService:
     """Plan reminders, escalations, cycle closes and digests; expire idle conversations."""
 
-    def __init__(self, db: Database, clock: Clock, config: Config,
-                 on_enqueued: Callable[[], None] = lambda: None, *,
-                 interval_seconds: float = 1.0, lock_key: int = LEADER_LOCK_KEY) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: Config,
+        on_enqueued: Callable[[], None] = lambda: None,
+        *,
+        interval_seconds: float = 1.0,
+        lock_key: int = LEADER_LOCK_KEY,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
@@ -94,8 +101,13 @@ class SchedulerService:
         settings = config.settings
         self.reminders = settings.reminders
         self.digests = settings.digests
-        self.calendar = WorkCalendar(config.tz, self.reminders.work_start, self.reminders.work_end,
-                                     self.reminders.extra_holidays, self.reminders.extra_workdays)
+        self.calendar = WorkCalendar(
+            config.tz,
+            self.reminders.work_start,
+            self.reminders.work_end,
+            self.reminders.extra_holidays,
+            self.reminders.extra_workdays,
+        )
         self._lock_conn: Connection | None = None
         self._scheduler: Any = None
         self._tick_lock = asyncio.Lock()
@@ -162,41 +174,66 @@ class SchedulerService:
         for planned in self._plan(session, slot_day, since):
             if planned.recipient_id is None:
                 result.unreachable.extend(planned.unreachable_agencies)
-                log.info("nobody can receive reminders of %s, coordinating office included",
-                         ", ".join(planned.unreachable_agencies))
+                log.info(
+                    "nobody can receive reminders of %s, coordinating office included",
+                    ", ".join(planned.unreachable_agencies),
+                )
                 continue
             member = session.get(Member, planned.recipient_id)
             assert member is not None
-            added = enqueue(session, key=planned.key, member=member, reason=planned.reason,
-                            message=planned.message(), due_at=now, now=now)
+            added = enqueue(
+                session,
+                key=planned.key,
+                member=member,
+                reason=planned.reason,
+                message=planned.message(),
+                due_at=now,
+                now=now,
+            )
             result.count(planned.reason, added)
         state.last_slot, state.updated_at = slot_day, now
 
-    def _plan(self, session: Session, slot_day: date, since: date | None
-              ) -> list[PlannedMessage]:
+    def _plan(self, session: Session, slot_day: date, since: date | None) -> list[PlannedMessage]:
         """Load what the policy needs for a slot and apply it."""
         window_start = since or self.calendar.previous_working_day(slot_day)
         states = aggregate.assignment_states(session, slot_day)
-        cadences = {assignment_id: cadence for assignment_id, cadence in session.execute(
-            select(Assignment.id, Assignment.cadence))}
-        absences = list(session.scalars(select(Absence).where(
-            Absence.ends_on >= window_start, Absence.starts_on <= slot_day)))
+        cadences = {
+            assignment_id: cadence
+            for assignment_id, cadence in session.execute(select(Assignment.id, Assignment.cadence))
+        }
+        absences = list(
+            session.scalars(
+                select(Absence).where(
+                    Absence.ends_on >= window_start, Absence.starts_on <= slot_day
+                )
+            )
+        )
         moment = self.calendar.at(slot_day, self.reminders.send_at)
         mutes = list(session.scalars(select(Mute).where(Mute.until > moment)))
         report_days = self._report_days(session, window_start, slot_day)
-        return plan_reminders(states, load_people(session), absences, mutes, self.calendar,
-                              self.reminders, slot_day, since=since, report_days=report_days,
-                              cadences=cadences)
+        return plan_reminders(
+            states,
+            load_people(session),
+            absences,
+            mutes,
+            self.calendar,
+            self.reminders,
+            slot_day,
+            since=since,
+            report_days=report_days,
+            cadences=cadences,
+        )
 
-    def _report_days(self, session: Session, start: date, end: date
-                     ) -> dict[int, list[date]]:
+    def _report_days(self, session: Session, start: date, end: date) -> dict[int, list[date]]:
         """Local dates of the reports that can fall in a cycle touched by the window."""
         begin = self.calendar.at(start - timedelta(days=REPORT_LOOKBACK_DAYS), time(0))
         finish = self.calendar.at(end + timedelta(days=1), time(0))
         days: dict[int, list[date]] = {}
         for assignment_id, created_at in session.execute(
-                select(Report.assignment_id, Report.created_at)
-                .where(Report.created_at >= begin, Report.created_at < finish)):
+            select(Report.assignment_id, Report.created_at).where(
+                Report.created_at >= begin, Report.created_at < finish
+            )
+        ):
             days.setdefault(assignment_id, []).append(self.calendar.today(created_at))
         return days
 
@@ -221,23 +258,40 @@ class SchedulerService:
             groups.setdefault((member.agency.locality.code, member.language), []).append(member)
         everything = aggregate.assignment_states(session, slot_day) if groups else []
         for (locality, language), members in sorted(groups.items()):
-            digest = build_digest(session, slot_day, role, locality, language, since=since,
-                                  tz=self.config.tz, cycle_day=self.reminders.cycle_day,
-                                  chart=self.digests.chart, everything=everything)
+            digest = build_digest(
+                session,
+                slot_day,
+                role,
+                locality,
+                language,
+                since=since,
+                tz=self.config.tz,
+                cycle_day=self.reminders.cycle_day,
+                chart=self.digests.chart,
+                everything=everything,
+            )
             chart = self._write_chart(digest, role, locality, language, slot_day)
             for member in members:
                 target = target_for(session, member)
                 photo = chart if target is not None and target.platform == "telegram" else None
                 for part, message in enumerate(digest_messages(digest, photo)):
                     key = f"digest:{role}:{member.id}:{slot_day.isoformat()}:{part}"
-                    added = enqueue(session, key=key, member=member, reason="digest",
-                                    message=message, due_at=now, now=now)
+                    added = enqueue(
+                        session,
+                        key=key,
+                        member=member,
+                        reason="digest",
+                        message=message,
+                        due_at=now,
+                        now=now,
+                    )
                     result.count("digest", added)
                 result.digests += 1
         state.last_slot, state.updated_at = slot_day, now
 
-    def _write_chart(self, digest: Digest, role: str, locality: str, language: str,
-                     slot_day: date) -> Path | None:
+    def _write_chart(
+        self, digest: Digest, role: str, locality: str, language: str, slot_day: date
+    ) -> Path | None:
         """Write the chart PNG under <data_dir>/charts/ (same content, same name)."""
         if not digest.chart_png:
             return None
@@ -249,13 +303,16 @@ class SchedulerService:
 
     # idle conversations ----------------------------------------------------------------------
 
-    def _expire_conversations(self, session: Session, now: datetime,
-                              result: TickResult) -> None:
+    def _expire_conversations(self, session: Session, now: datetime, result: TickResult) -> None:
         minutes = self.config.settings.conversation.idle_minutes
         cutoff = now - timedelta(minutes=minutes)
-        rows = list(session.scalars(select(Conversation).where(
-            Conversation.state != "idle", Conversation.updated_at < cutoff)
-            .with_for_update(skip_locked=True)))
+        rows = list(
+            session.scalars(
+                select(Conversation)
+                .where(Conversation.state != "idle", Conversation.updated_at < cutoff)
+                .with_for_update(skip_locked=True)
+            )
+        )
         for row in rows:
             stamp = row.updated_at.isoformat()
             row.state, row.draft, row.updated_at = "idle", {}, now
@@ -264,11 +321,22 @@ class SchedulerService:
             if member is None:
                 continue
             tx = Texts(member.language, self.config.tz)
-            message = Message(tx._("Thao tác trước đã hết hạn vì không hoạt động {minutes} phút; "
-                                   "chưa có gì được lưu. Vui lòng bắt đầu lại.",
-                                   minutes=minutes))
-            added = enqueue(session, key=f"expire:{row.id}:{stamp}", member=member,
-                            reason="expired", message=message, due_at=now, now=now)
+            message = Message(
+                tx._(
+                    "Thao tác trước đã hết hạn vì không hoạt động {minutes} phút; "
+                    "chưa có gì được lưu. Vui lòng bắt đầu lại.",
+                    minutes=minutes,
+                )
+            )
+            added = enqueue(
+                session,
+                key=f"expire:{row.id}:{stamp}",
+                member=member,
+                reason="expired",
+                message=message,
+                due_at=now,
+                now=now,
+            )
             result.count("expired", added)
 
     # running ---------------------------------------------------------------------------------
@@ -285,8 +353,9 @@ class SchedulerService:
                 log.warning("lost the scheduler leader connection; trying again")
                 self._drop_lock_connection()
         conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                {"key": self.lock_key}).scalar())
+        got = bool(
+            conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.lock_key}).scalar()
+        )
         if got:
             self._lock_conn = conn
         else:
@@ -302,8 +371,7 @@ class SchedulerService:
         if self._lock_conn is None:
             return
         try:
-            self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"),
-                                    {"key": self.lock_key})
+            self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.lock_key})
         finally:
             self._drop_lock_connection()
 
@@ -336,8 +404,14 @@ class SchedulerService:
         # One line per run every second would drown the log; failures are still logged.
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(self._scheduled_tick, "interval", seconds=self.interval_seconds,
-                          id="tiendo-tick", max_instances=1, coalesce=True)
+        scheduler.add_job(
+            self._scheduled_tick,
+            "interval",
+            seconds=self.interval_seconds,
+            id="tiendo-tick",
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         self._scheduler = scheduler
         await self._scheduled_tick()
@@ -357,37 +431,80 @@ class SchedulerService:
 def _job_state(session: Session, job: str, now: datetime) -> SchedulerState:
     """Return the job's row, locked for this transaction (created on first use)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(SchedulerState).values(job=job, last_slot=None, updated_at=now)
-                    .on_conflict_do_nothing(index_elements=["job"]))
-    return session.scalars(select(SchedulerState).where(SchedulerState.job == job)
-                           .with_for_update()).one()
+    session.execute(
+        insert(SchedulerState)
+        .values(job=job, last_slot=None, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["job"])
+    )
+    return session.scalars(
+        select(SchedulerState).where(SchedulerState.job == job).with_for_update()
+    ).one()
 
 
 def load_people(session: Session) -> list[Person]:
     """Every active member as the reminder policy sees them."""
-    linked = set(session.scalars(select(Identity.member_id).distinct()
-                                 .where(Identity.platform.in_(PUSH_PLATFORMS))))
+    linked = set(
+        session.scalars(
+            select(Identity.member_id).distinct().where(Identity.platform.in_(PUSH_PLATFORMS))
+        )
+    )
     rows = session.execute(
-        select(Member.id, Member.name, Member.agency_id, Agency.code, Locality.code, Member.role,
-               Member.is_head, Agency.coordinates, Member.language, Member.unreachable_at,
-               Agency.archived_at)
+        select(
+            Member.id,
+            Member.name,
+            Member.agency_id,
+            Agency.code,
+            Locality.code,
+            Member.role,
+            Member.is_head,
+            Agency.coordinates,
+            Member.language,
+            Member.unreachable_at,
+            Agency.archived_at,
+        )
         .join(Agency, Agency.id == Member.agency_id)
         .join(Locality, Locality.id == Agency.locality_id)
-        .where(Member.revoked_at.is_(None)).order_by(Member.id))
-    return [Person(member_id, name, agency_id, agency_code, locality, role, is_head,
-                   coordinates, language,
-                   reachable=member_id in linked and unreachable_at is None
-                   and archived_at is None)
-            for (member_id, name, agency_id, agency_code, locality, role, is_head, coordinates,
-                 language, unreachable_at, archived_at) in rows]
+        .where(Member.revoked_at.is_(None))
+        .order_by(Member.id)
+    )
+    return [
+        Person(
+            member_id,
+            name,
+            agency_id,
+            agency_code,
+            locality,
+            role,
+            is_head,
+            coordinates,
+            language,
+            reachable=member_id in linked and unreachable_at is None and archived_at is None,
+        )
+        for (
+            member_id,
+            name,
+            agency_id,
+            agency_code,
+            locality,
+            role,
+            is_head,
+            coordinates,
+            language,
+            unreachable_at,
+            archived_at,
+        ) in rows
+    ]
 
 
 def digest_recipients(session: Session, role: str) -> list[Member]:
     """Vice-Chairs, or the coordinating offices' coordinators, who can be reached."""
     linked = select(Identity.member_id).where(Identity.platform.in_(PUSH_PLATFORMS))
-    query = (select(Member).join(Agency, Agency.id == Member.agency_id)
-             .where(Member.revoked_at.is_(None), Member.unreachable_at.is_(None),
-                    Member.id.in_(linked)).order_by(Member.id))
+    query = (
+        select(Member)
+        .join(Agency, Agency.id == Member.agency_id)
+        .where(Member.revoked_at.is_(None), Member.unreachable_at.is_(None), Member.id.in_(linked))
+        .order_by(Member.id)
+    )
     if role == "vice_chair":
         query = query.where(Member.role == "vice_chair")
     else:
@@ -403,8 +520,9 @@ def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
     parts = digest.parts or [""]
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        messages.append(Message(part, digest.item_buttons if last and digest.item_buttons
-                                else None))
+        messages.append(
+            Message(part, digest.item_buttons if last and digest.item_buttons else None)
+        )
     return messages
 
 

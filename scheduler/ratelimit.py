@@ -57,8 +57,9 @@ class PlatformLimiter:
         bucket = self.chats.get(chat_id)
         if bucket is None:
             group = chat_id.startswith("-")
-            rate = self.limits.per_group_per_minute / 60 if group else \
-                self.limits.per_chat_per_second
+            rate = (
+                self.limits.per_group_per_minute / 60 if group else self.limits.per_chat_per_second
+            )
             bucket = self.chats[chat_id] = Bucket(rate, 1.0)
         return bucket
 

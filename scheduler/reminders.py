@@ -122,8 +122,9 @@ class Cycle:
 
     def label(self, tx: Texts) -> str:
         if self.months == 3:
-            return tx._("quý {quarter}/{year}", quarter=(self.end.month - 1) // 3 + 1,
-                        year=self.end.year)
+            return tx._(
+                "quý {quarter}/{year}", quarter=(self.end.month - 1) // 3 + 1, year=self.end.year
+            )
         return tx._("tháng {month:02d}/{year}", month=self.end.month, year=self.end.year)
 
 
@@ -200,15 +201,25 @@ class PlannedMessage:
     def as_dict(self) -> dict[str, Any]:
         """Describe the message for `tiendo reminders --json`."""
         return {
-            "recipient_id": self.recipient_id, "recipient": self.recipient_name,
-            "agency": self.agency_code, "reason": self.reason,
-            "slot_day": self.slot_day.isoformat(), "send_at": self.send_at.isoformat(),
+            "recipient_id": self.recipient_id,
+            "recipient": self.recipient_name,
+            "agency": self.agency_code,
+            "reason": self.reason,
+            "slot_day": self.slot_day.isoformat(),
+            "send_at": self.send_at.isoformat(),
             "key": self.key,
             "items": [_item_dict(i) for i in self.items],
             "forwarded": [_item_dict(i) for i in self.forwarded],
             "escalations": [_item_dict(i) for i in self.escalations],
-            "cycle_closes": [{"locality": c.locality_code, "cycle_end": c.cycle.end.isoformat(),
-                              "reported": c.reported, "total": c.total} for c in self.closes],
+            "cycle_closes": [
+                {
+                    "locality": c.locality_code,
+                    "cycle_end": c.cycle.end.isoformat(),
+                    "reported": c.reported,
+                    "total": c.total,
+                }
+                for c in self.closes
+            ],
             "unreachable_agencies": list(self.unreachable_agencies),
             "text": self.text,
             "buttons": [list(map(list, row)) for row in self.choices],
@@ -216,11 +227,17 @@ class PlannedMessage:
 
 
 def _item_dict(item: DueItem) -> dict[str, Any]:
-    return {"assignment_id": item.assignment_id, "code": item.item_code,
-            "agency": item.agency_code, "trigger": str(item.trigger),
-            "due_date": item.due_date.isoformat() if item.due_date else None,
-            "days_left": item.days_left, "overdue_working_days": item.overdue_days,
-            "status": item.status, "on_behalf_of": item.on_behalf_of}
+    return {
+        "assignment_id": item.assignment_id,
+        "code": item.item_code,
+        "agency": item.agency_code,
+        "trigger": str(item.trigger),
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "days_left": item.days_left,
+        "overdue_working_days": item.overdue_days,
+        "status": item.status,
+        "on_behalf_of": item.on_behalf_of,
+    }
 
 
 # cycles ------------------------------------------------------------------------------------
@@ -238,8 +255,13 @@ def cycle_ending(end: date, cycle_day: int, cadence: str) -> Cycle | None:
     return Cycle(start, end, months)
 
 
-def _reported_between(state: StateLike, start: date, end: date, calendar: WorkCalendar,
-                      report_days: Mapping[int, Collection[date]] | None) -> bool:
+def _reported_between(
+    state: StateLike,
+    start: date,
+    end: date,
+    calendar: WorkCalendar,
+    report_days: Mapping[int, Collection[date]] | None,
+) -> bool:
     """Tell whether the assignment has a report dated start..end (local dates)."""
     if report_days is not None:
         return any(start <= day <= end for day in report_days.get(state.assignment_id, ()))
@@ -257,12 +279,19 @@ def _needs_cycle_report(state: StateLike, cycle: Cycle) -> bool:
 # the rule ----------------------------------------------------------------------------------
 
 
-def plan_reminders(states: Iterable[StateLike], members: Iterable[Person],
-                   absences: Iterable[AbsenceLike], mutes: Iterable[MuteLike],
-                   calendar: WorkCalendar, policy: ReminderSettings, slot_day: date, *,
-                   since: date | None = None,
-                   report_days: Mapping[int, Collection[date]] | None = None,
-                   cadences: Mapping[int, str] | None = None) -> list[PlannedMessage]:
+def plan_reminders(
+    states: Iterable[StateLike],
+    members: Iterable[Person],
+    absences: Iterable[AbsenceLike],
+    mutes: Iterable[MuteLike],
+    calendar: WorkCalendar,
+    policy: ReminderSettings,
+    slot_day: date,
+    *,
+    since: date | None = None,
+    report_days: Mapping[int, Collection[date]] | None = None,
+    cadences: Mapping[int, str] | None = None,
+) -> list[PlannedMessage]:
     """Plan one message per person for the slot on `slot_day`.
 
     Triggers of every day after `since` (default: the previous working day) up to
@@ -292,8 +321,7 @@ def plan_reminders(states: Iterable[StateLike], members: Iterable[Person],
 
     for state in open_states:
         cadence = (cadences or {}).get(state.assignment_id, "monthly")
-        found = _triggers(state, days, work_days, calendar, policy, slot_day, cadence,
-                          report_days)
+        found = _triggers(state, days, work_days, calendar, policy, slot_day, cadence, report_days)
         if found is None:
             continue
         item, escalate = found
@@ -301,8 +329,10 @@ def plan_reminders(states: Iterable[StateLike], members: Iterable[Person],
             targets = router.reporters(state.agency_id)
             if targets:
                 for person, absent in targets:
-                    if not item.urgent and ((person.member_id, state.item_id) in muted or (
-                            absent is not None and (absent.member_id, state.item_id) in muted)):
+                    if not item.urgent and (
+                        (person.member_id, state.item_id) in muted
+                        or (absent is not None and (absent.member_id, state.item_id) in muted)
+                    ):
                         continue
                     routed = item if absent is None else _replace(item, absent.name)
                     box(person).add_item(routed)
@@ -320,8 +350,11 @@ def plan_reminders(states: Iterable[StateLike], members: Iterable[Person],
             box(person).closes.append(close)
 
     caught_up = len(work_days) > 1
-    return [b.render(calendar, slot_day, send_at, since, caught_up)
-            for b in sorted(boxes.values(), key=_box_order) if not b.empty()]
+    return [
+        b.render(calendar, slot_day, send_at, since, caught_up)
+        for b in sorted(boxes.values(), key=_box_order)
+        if not b.empty()
+    ]
 
 
 def _box_order(b: _Box) -> tuple[int, int]:
@@ -332,10 +365,16 @@ def _replace(item: DueItem, absent_name: str) -> DueItem:
     return replace(item, on_behalf_of=absent_name)
 
 
-def _triggers(state: StateLike, days: Sequence[date], work_days: Sequence[date],
-              calendar: WorkCalendar, policy: ReminderSettings, slot_day: date, cadence: str,
-              report_days: Mapping[int, Collection[date]] | None
-              ) -> tuple[DueItem | None, DueItem | None] | None:
+def _triggers(
+    state: StateLike,
+    days: Sequence[date],
+    work_days: Sequence[date],
+    calendar: WorkCalendar,
+    policy: ReminderSettings,
+    slot_day: date,
+    cadence: str,
+    report_days: Mapping[int, Collection[date]] | None,
+) -> tuple[DueItem | None, DueItem | None] | None:
     """Find what makes `state` due in the window; return (reminder, escalation) items."""
     due = state.due_date
     best: Trigger | None = None
@@ -370,23 +409,41 @@ def _triggers(state: StateLike, days: Sequence[date], work_days: Sequence[date],
     if best is None and not escalated:
         return None
     days_left = (due - slot_day).days if due is not None else None
-    late = calendar.working_days_between(due, slot_day) if due is not None and \
-        due < slot_day else 0
+    late = calendar.working_days_between(due, slot_day) if due is not None and due < slot_day else 0
 
     def make(trigger: Trigger, in_cycle: Cycle | None) -> DueItem:
-        return DueItem(state.assignment_id, state.item_id, state.item_code, state.item_title,
-                       state.agency_id, state.agency_code, state.agency_name,
-                       state.locality_code, due, state.status, state.percent,
-                       state.reported_at, trigger, days_left, late, in_cycle)
+        return DueItem(
+            state.assignment_id,
+            state.item_id,
+            state.item_code,
+            state.item_title,
+            state.agency_id,
+            state.agency_code,
+            state.agency_name,
+            state.locality_code,
+            due,
+            state.status,
+            state.percent,
+            state.reported_at,
+            trigger,
+            days_left,
+            late,
+            in_cycle,
+        )
 
     item = make(best, cycle) if best is not None else None
     escalation = make(Trigger.OVERDUE, None) if escalated else None
     return item, escalation
 
 
-def _cycle_closes(states: Sequence[StateLike], days: Sequence[date], calendar: WorkCalendar,
-                  policy: ReminderSettings, cadences: Mapping[int, str] | None,
-                  report_days: Mapping[int, Collection[date]] | None) -> list[CycleClose]:
+def _cycle_closes(
+    states: Sequence[StateLike],
+    days: Sequence[date],
+    calendar: WorkCalendar,
+    policy: ReminderSettings,
+    cadences: Mapping[int, str] | None,
+    report_days: Mapping[int, Collection[date]] | None,
+) -> list[CycleClose]:
     """Close the cycles that ended the day before a day of the window, per locality."""
     closes: list[CycleClose] = []
     for day in days:
@@ -397,18 +454,20 @@ def _cycle_closes(states: Sequence[StateLike], days: Sequence[date], calendar: W
             cycle = cycle_ending(end, policy.cycle_day, cadence)
             if cycle is None or not _needs_cycle_report(state, cycle):
                 continue
-            tally = tallies.setdefault((state.locality_code, cycle.months),
-                                       {"cycle": cycle, "reported": 0, "total": 0, "missing": {}})
+            tally = tallies.setdefault(
+                (state.locality_code, cycle.months),
+                {"cycle": cycle, "reported": 0, "total": 0, "missing": {}},
+            )
             tally["total"] += 1
             if _reported_between(state, cycle.start, cycle.end, calendar, report_days):
                 tally["reported"] += 1
             else:
-                tally["missing"][state.agency_name] = tally["missing"].get(state.agency_name,
-                                                                           0) + 1
+                tally["missing"][state.agency_name] = tally["missing"].get(state.agency_name, 0) + 1
         for (locality, _), tally in sorted(tallies.items()):
             missing = tuple(sorted(tally["missing"].items(), key=lambda kv: (-kv[1], kv[0])))
-            closes.append(CycleClose(locality, tally["cycle"], tally["reported"],
-                                     tally["total"], missing))
+            closes.append(
+                CycleClose(locality, tally["cycle"], tally["reported"], tally["total"], missing)
+            )
     return closes
 
 
@@ -418,11 +477,13 @@ def _cycle_closes(states: Sequence[StateLike], days: Sequence[date], calendar: W
 class _Router:
     """Decide who receives an agency's reminders on a given day."""
 
-    def __init__(self, people: Mapping[int, Person], absences: Sequence[AbsenceLike],
-                 day: date) -> None:
+    def __init__(
+        self, people: Mapping[int, Person], absences: Sequence[AbsenceLike], day: date
+    ) -> None:
         self.people = people
-        self.stand_ins = {a.member_id: a.stand_in_id for a in absences
-                          if a.starts_on <= day <= a.ends_on}
+        self.stand_ins = {
+            a.member_id: a.stand_in_id for a in absences if a.starts_on <= day <= a.ends_on
+        }
         self.by_agency: dict[int, list[Person]] = {}
         for person in people.values():
             self.by_agency.setdefault(person.agency_id, []).append(person)
@@ -436,20 +497,32 @@ class _Router:
 
     def reporters(self, agency_id: int) -> list[tuple[Person, Person | None]]:
         """The agency's reachable reporters and coordinators (or their stand-ins)."""
-        found = [p for p in self.by_agency.get(agency_id, [])
-                 if p.role in REPORTING_ROLES and p.reachable]
+        found = [
+            p
+            for p in self.by_agency.get(agency_id, [])
+            if p.role in REPORTING_ROLES and p.reachable
+        ]
         return [self._route(p) for p in found]
 
     def offices(self, locality_code: str) -> list[Person]:
         """The coordinating offices' reachable coordinators in a locality."""
-        found = [p for p in self.people.values() if p.coordinates and p.reachable
-                 and p.locality_code == locality_code and p.role in OFFICE_ROLES]
+        found = [
+            p
+            for p in self.people.values()
+            if p.coordinates
+            and p.reachable
+            and p.locality_code == locality_code
+            and p.role in OFFICE_ROLES
+        ]
         return _unique(self._route(p)[0] for p in found)
 
     def escalation(self, agency_id: int, locality_code: str) -> list[Person]:
         """The agency's head and the locality's coordinating office."""
-        heads = [self._route(p)[0] for p in self.by_agency.get(agency_id, [])
-                 if p.is_head and p.reachable]
+        heads = [
+            self._route(p)[0]
+            for p in self.by_agency.get(agency_id, [])
+            if p.is_head and p.reachable
+        ]
         return _unique([*heads, *self.offices(locality_code)])
 
 
@@ -495,39 +568,64 @@ class _Box:
             return "escalation"
         return "cycle_close"
 
-    def render(self, calendar: WorkCalendar, slot_day: date, send_at: datetime, since: date,
-               caught_up: bool) -> PlannedMessage:
+    def render(
+        self,
+        calendar: WorkCalendar,
+        slot_day: date,
+        send_at: datetime,
+        since: date,
+        caught_up: bool,
+    ) -> PlannedMessage:
         person = self.person
         tx = Texts(person.language if person else "vi", calendar.tz)
         items = sorted(self.items.values(), key=_item_order)
-        forwarded = sorted(self.forwarded.values(), key=lambda i: (i.agency_code,
-                                                                   natural_key(i.item_code)))
-        escalations = sorted(self.escalations.values(), key=lambda i: (i.agency_code,
-                                                                       natural_key(i.item_code)))
+        forwarded = sorted(
+            self.forwarded.values(), key=lambda i: (i.agency_code, natural_key(i.item_code))
+        )
+        escalations = sorted(
+            self.escalations.values(), key=lambda i: (i.agency_code, natural_key(i.item_code))
+        )
         sections: list[list[str]] = []
         if person is not None:
             head = [tx._("Kính gửi {name},", name=person.name)]
             if caught_up:
-                head.append(tx._("Hệ thống gộp các nhắc việc từ {start} đến {end} vào tin "
-                                 "nhắn này.", start=tx.date(since + timedelta(days=1)),
-                                 end=tx.date(slot_day)))
+                head.append(
+                    tx._(
+                        "Hệ thống gộp các nhắc việc từ {start} đến {end} vào tin nhắn này.",
+                        start=tx.date(since + timedelta(days=1)),
+                        end=tx.date(slot_day),
+                    )
+                )
             sections.append(head)
         if items:
-            lines = [tx._("Nhắc báo cáo tiến độ ngày {day}: {count} nội dung cần báo cáo.",
-                          day=tx.date(slot_day), count=len(items))]
+            lines = [
+                tx._(
+                    "Nhắc báo cáo tiến độ ngày {day}: {count} nội dung cần báo cáo.",
+                    day=tx.date(slot_day),
+                    count=len(items),
+                )
+            ]
             lines += [_item_lines(tx, i) for i in items]
             lines.append(tx._("Bấm nút bên dưới để báo cáo ngay từng nội dung."))
             sections.append(lines)
         agencies = tuple(dict.fromkeys(i.agency_code for i in forwarded))
         if forwarded:
             if person is None:
-                lines = [tx._("Không ai nhận được nhắc việc của các cơ quan sau (chưa liên kết "
-                              "tài khoản hoặc không liên lạc được), và cơ quan đầu mối cũng "
-                              "chưa liên lạc được:")]
+                lines = [
+                    tx._(
+                        "Không ai nhận được nhắc việc của các cơ quan sau (chưa liên kết "
+                        "tài khoản hoặc không liên lạc được), và cơ quan đầu mối cũng "
+                        "chưa liên lạc được:"
+                    )
+                ]
             else:
-                lines = [tx._("Các cơ quan sau chưa có ai nhận được tin nhắn (chưa liên kết "
-                              "tài khoản hoặc không liên lạc được); nhắc việc được chuyển đến "
-                              "cơ quan đầu mối:")]
+                lines = [
+                    tx._(
+                        "Các cơ quan sau chưa có ai nhận được tin nhắn (chưa liên kết "
+                        "tài khoản hoặc không liên lạc được); nhắc việc được chuyển đến "
+                        "cơ quan đầu mối:"
+                    )
+                ]
             for code in agencies:
                 mine = [i for i in forwarded if i.agency_code == code]
                 lines.append(f"{mine[0].agency_name} ({code}):")
@@ -535,19 +633,39 @@ class _Box:
             sections.append(lines)
         if escalations:
             lines = [tx._("Đề nghị đôn đốc, chỉ đạo: các nội dung quá hạn nhiều ngày làm việc:")]
-            lines += [tx._("• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm "
-                           "việc; {status}", code=i.item_code, title=short_text(i.item_title, 50),
-                           agency=i.agency_name, due=tx.date(i.due_date), days=i.overdue_days,
-                           status=_status(tx, i)) for i in escalations]
+            lines += [
+                tx._(
+                    "• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm "
+                    "việc; {status}",
+                    code=i.item_code,
+                    title=short_text(i.item_title, 50),
+                    agency=i.agency_name,
+                    due=tx.date(i.due_date),
+                    days=i.overdue_days,
+                    status=_status(tx, i),
+                )
+                for i in escalations
+            ]
             sections.append(lines)
         for close in self.closes:
-            lines = [tx._("Kỳ báo cáo {label} (hạn {end}) đã đóng: {reported}/{total} nhiệm vụ "
-                          "đã báo cáo, đạt {rate}%.", label=close.cycle.label(tx),
-                          end=tx.date(close.cycle.end), reported=close.reported,
-                          total=close.total, rate=round(close.rate * 100))]
+            lines = [
+                tx._(
+                    "Kỳ báo cáo {label} (hạn {end}) đã đóng: {reported}/{total} nhiệm vụ "
+                    "đã báo cáo, đạt {rate}%.",
+                    label=close.cycle.label(tx),
+                    end=tx.date(close.cycle.end),
+                    reported=close.reported,
+                    total=close.total,
+                    rate=round(close.rate * 100),
+                )
+            ]
             if close.missing:
-                lines.append(tx._("Chưa báo cáo: {agencies}.", agencies="; ".join(
-                    f"{name} ({count})" for name, count in close.missing)))
+                lines.append(
+                    tx._(
+                        "Chưa báo cáo: {agencies}.",
+                        agencies="; ".join(f"{name} ({count})" for name, count in close.missing),
+                    )
+                )
             sections.append(lines)
         text = _fit("\n\n".join("\n".join(s) for s in sections), tx)
         choices = _buttons(items, [*forwarded, *escalations])
@@ -557,22 +675,39 @@ class _Box:
             recipient_id=person.member_id if person else None,
             recipient_name=person.name if person else "",
             agency_code=person.agency_code if person else "",
-            language=tx.language, reason=reason, slot_day=slot_day, send_at=send_at, key=key,
-            text=text, choices=choices, items=tuple(items), forwarded=tuple(forwarded),
-            escalations=tuple(escalations), closes=tuple(self.closes),
-            unreachable_agencies=agencies)
+            language=tx.language,
+            reason=reason,
+            slot_day=slot_day,
+            send_at=send_at,
+            key=key,
+            text=text,
+            choices=choices,
+            items=tuple(items),
+            forwarded=tuple(forwarded),
+            escalations=tuple(escalations),
+            closes=tuple(self.closes),
+            unreachable_agencies=agencies,
+        )
 
 
 def _item_order(item: DueItem) -> tuple[Any, ...]:
-    return (-RANK[item.trigger], item.due_date or date.max, natural_key(item.item_code),
-            item.agency_code)
+    return (
+        -RANK[item.trigger],
+        item.due_date or date.max,
+        natural_key(item.item_code),
+        item.agency_code,
+    )
 
 
 def _status(tx: Texts, item: DueItem) -> str:
     if item.status is None or item.reported_at is None:
         return tx._("chưa có báo cáo")
-    return tx._("báo cáo gần nhất: {status} {percent}% ngày {day}", status=tx.status(item.status),
-                percent=item.percent or 0, day=tx.date(item.reported_at.astimezone(tx.tz).date()))
+    return tx._(
+        "báo cáo gần nhất: {status} {percent}% ngày {day}",
+        status=tx.status(item.status),
+        percent=item.percent or 0,
+        day=tx.date(item.reported_at.astimezone(tx.tz).date()),
+    )
 
 
 def _item_lines(tx: Texts, item: DueItem) -> str:
@@ -590,8 +725,13 @@ def _item_lines(tx: Texts, item: DueItem) -> str:
             when = tx._("quá hạn {days} ngày làm việc", days=max(item.overdue_days, 1))
         parts.append(tx._("hạn {due}, {when}", due=tx.date(item.due_date), when=when))
     if item.cycle is not None:
-        parts.append(tx._("chưa báo cáo kỳ {label} (hạn {end})", label=item.cycle.label(tx),
-                          end=tx.date(item.cycle.end)))
+        parts.append(
+            tx._(
+                "chưa báo cáo kỳ {label} (hạn {end})",
+                label=item.cycle.label(tx),
+                end=tx.date(item.cycle.end),
+            )
+        )
     parts.append(_status(tx, item))
     return title + "\n  " + " · ".join(parts)
 
@@ -608,7 +748,7 @@ def _fit(text: str, tx: Texts) -> str:
             break
         kept.append(line)
         size += len(line) + 1
-    hidden = sum(1 for line in lines[len(kept):] if line.startswith("•"))
+    hidden = sum(1 for line in lines[len(kept) :] if line.startswith("•"))
     kept.append(tx._("… và {count} nội dung khác; gõ /cuatoi để xem đủ.", count=hidden))
     return "\n".join(kept)
 
@@ -616,32 +756,42 @@ def _fit(text: str, tx: Texts) -> str:
 def _label(item: DueItem) -> str:
     """`2.5 · Lĩnh vực giao thông` (the code first: Zalo readers type it)."""
     room = LABEL_CHARS - len(item.item_code) - 3
-    return f"{item.item_code} · {short_text(item.item_title, room)}" if room >= 8 \
+    return (
+        f"{item.item_code} · {short_text(item.item_title, room)}"
+        if room >= 8
         else item.item_code[:LABEL_CHARS]
+    )
 
 
-def _buttons(items: Sequence[DueItem], others: Sequence[DueItem]
-             ) -> list[list[tuple[str, str]]]:
+def _buttons(items: Sequence[DueItem], others: Sequence[DueItem]) -> list[list[tuple[str, str]]]:
     """One report button per own item; an open button per other item code (≤ 100)."""
-    rows: list[list[tuple[str, str]]] = [[(_label(i), f"r:{i.assignment_id}")]
-                                         for i in items[:MAX_BUTTONS]]
+    rows: list[list[tuple[str, str]]] = [
+        [(_label(i), f"r:{i.assignment_id}")] for i in items[:MAX_BUTTONS]
+    ]
     left = MAX_BUTTONS - len(rows)
     own = {i.item_code for i in items}
     codes = [c for c in dict.fromkeys(i.item_code for i in others) if c not in own][:left]
     for start in range(0, len(codes), 4):
-        rows.append([(code, f"o:{code}") for code in codes[start:start + 4]])
+        rows.append([(code, f"o:{code}") for code in codes[start : start + 4]])
     return rows
 
 
-def _key(reason: str, person: Person | None, slot_day: date, items: Sequence[DueItem],
-         forwarded: Sequence[DueItem], escalations: Sequence[DueItem],
-         closes: Sequence[CycleClose]) -> str:
+def _key(
+    reason: str,
+    person: Person | None,
+    slot_day: date,
+    items: Sequence[DueItem],
+    forwarded: Sequence[DueItem],
+    escalations: Sequence[DueItem],
+    closes: Sequence[CycleClose],
+) -> str:
     """Idempotency key: recipient, reason, item set and slot day."""
-    parts = sorted([f"r{i.assignment_id}" for i in items] + [f"f{i.assignment_id}"
-                                                             for i in forwarded]
-                   + [f"e{i.assignment_id}" for i in escalations]
-                   + [f"c{c.locality_code}{c.cycle.end}" for c in closes])
+    parts = sorted(
+        [f"r{i.assignment_id}" for i in items]
+        + [f"f{i.assignment_id}" for i in forwarded]
+        + [f"e{i.assignment_id}" for i in escalations]
+        + [f"c{c.locality_code}{c.cycle.end}" for c in closes]
+    )
     digest = hashlib.sha1(",".join(parts).encode()).hexdigest()[:12]
     who = person.member_id if person else "none"
     return f"{reason}:{who}:{slot_day.isoformat()}:{digest}"
-

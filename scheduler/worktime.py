@@ -16,8 +16,14 @@ SLOT_GRACE = timedelta(hours=2)
 class WorkCalendar:
     """Monday–Friday working days minus Vietnamese public holidays, Tết included."""
 
-    def __init__(self, tz: ZoneInfo | str, work_start: time, work_end: time,
-                 extra_holidays: Iterable[date] = (), extra_workdays: Iterable[date] = ()) -> None:
+    def __init__(
+        self,
+        tz: ZoneInfo | str,
+        work_start: time,
+        work_end: time,
+        extra_holidays: Iterable[date] = (),
+        extra_workdays: Iterable[date] = (),
+    ) -> None:
         if work_start >= work_end:
             raise ValueError(f"work_start {work_start} must be before work_end {work_end}")
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
@@ -67,8 +73,10 @@ class WorkCalendar:
     def is_working_time(self, moment: datetime) -> bool:
         """Tell whether `moment` falls inside working hours on a working day."""
         local = self.local(moment)
-        return self.is_working_day(local.date()) and \
-            self.work_start <= local.time().replace(tzinfo=None) < self.work_end
+        return (
+            self.is_working_day(local.date())
+            and self.work_start <= local.time().replace(tzinfo=None) < self.work_end
+        )
 
     def next_working_day(self, day: date) -> date:
         """Return the first working day strictly after `day`."""
@@ -129,12 +137,21 @@ class WorkCalendar:
 
     def working_days(self, after: date, until: date) -> list[date]:
         """List the working days after `after` up to and including `until`."""
-        return [after + timedelta(days=offset) for offset in range(1, (until - after).days + 1)
-                if self.is_working_day(after + timedelta(days=offset))]
+        return [
+            after + timedelta(days=offset)
+            for offset in range(1, (until - after).days + 1)
+            if self.is_working_day(after + timedelta(days=offset))
+        ]
 
 
-def due_slots(calendar: WorkCalendar, last_processed: date | None, now: datetime, at: time,
-              *, weekday: int | None = None) -> list[date]:
+def due_slots(
+    calendar: WorkCalendar,
+    last_processed: date | None,
+    now: datetime,
+    at: time,
+    *,
+    weekday: int | None = None,
+) -> list[date]:
     """List the slot days to handle now, oldest first; empty until a slot may send.
 
     A slot is `at` on a working day (with `weekday`, only the week's first working day on
@@ -151,8 +168,11 @@ def due_slots(calendar: WorkCalendar, last_processed: date | None, now: datetime
         return []
     if last_processed is None:
         return [today]
-    return [day for day in calendar.working_days(last_processed, today)
-            if _is_weekly_slot(calendar, day, weekday)]
+    return [
+        day
+        for day in calendar.working_days(last_processed, today)
+        if _is_weekly_slot(calendar, day, weekday)
+    ]
 
 
 def _is_weekly_slot(calendar: WorkCalendar, day: date, weekday: int | None) -> bool:

@@ -75,8 +75,10 @@ def _get(session: Session, code: str) -> Agency:
     """Return the agency with this code or raise AgencyError."""
     agency = session.scalar(select(Agency).where(Agency.code == code.strip().upper()))
     if agency is None:
-        raise AgencyError(f'không có cơ quan mã "{code}" / unknown agency code "{code}"; '
-                          "see the codes with `tiendo agencies`")
+        raise AgencyError(
+            f'không có cơ quan mã "{code}" / unknown agency code "{code}"; '
+            "see the codes with `tiendo agencies`"
+        )
     return agency
 
 
@@ -87,27 +89,38 @@ def _code_of(session: Session, agency_id: int | None) -> str | None:
     return session.scalar(select(Agency.code).where(Agency.id == agency_id))
 
 
-def merge_agencies(session: Session, old_code: str, new_code: str, at: datetime,
-                   actor: str) -> MergeResult:
+def merge_agencies(
+    session: Session, old_code: str, new_code: str, at: datetime, actor: str
+) -> MergeResult:
     """Fold OLD into NEW: its assignments, members and open invites move; OLD is archived."""
     old, new = _get(session, old_code), _get(session, new_code)
     if old.id == new.id:
-        raise AgencyError(f"không thể hợp nhất {old.code} vào chính nó / cannot merge "
-                          f"{old.code} into itself; give the surviving agency's code second")
+        raise AgencyError(
+            f"không thể hợp nhất {old.code} vào chính nó / cannot merge "
+            f"{old.code} into itself; give the surviving agency's code second"
+        )
     if old.merged_into_id is not None:
-        raise AgencyError(f"{old.code} đã được hợp nhất vào {_code_of(session, old.merged_into_id)}"
-                          f" / {old.code} was already merged; nothing to do")
+        raise AgencyError(
+            f"{old.code} đã được hợp nhất vào {_code_of(session, old.merged_into_id)}"
+            f" / {old.code} was already merged; nothing to do"
+        )
     if new.merged_into_id is not None:
         survivor = _code_of(session, new.merged_into_id)
-        raise AgencyError(f"{new.code} đã được hợp nhất vào {survivor} / {new.code} was merged "
-                          f"into {survivor}; merge into {survivor} instead")
+        raise AgencyError(
+            f"{new.code} đã được hợp nhất vào {survivor} / {new.code} was merged "
+            f"into {survivor}; merge into {survivor} instead"
+        )
     if old.locality_id != new.locality_id:
-        raise AgencyError(f"{old.code} ({old.locality.name}) và {new.code} ({new.locality.name}) "
-                          "khác địa phương / the two agencies belong to different localities; "
-                          "merge only agencies of one locality")
+        raise AgencyError(
+            f"{old.code} ({old.locality.name}) và {new.code} ({new.locality.name}) "
+            "khác địa phương / the two agencies belong to different localities; "
+            "merge only agencies of one locality"
+        )
 
-    new_by_item = {a.item_id: a for a in session.scalars(
-        select(Assignment).where(Assignment.agency_id == new.id))}
+    new_by_item = {
+        a.item_id: a
+        for a in session.scalars(select(Assignment).where(Assignment.agency_id == new.id))
+    }
     moved = archived = 0
     for assignment in session.scalars(select(Assignment).where(Assignment.agency_id == old.id)):
         kept = new_by_item.get(assignment.item_id)
@@ -120,20 +133,36 @@ def merge_agencies(session: Session, old_code: str, new_code: str, at: datetime,
             if kept.archived_at is not None:
                 kept.archived_at = None
                 kept.role, kept.due_date, kept.cadence = (
-                    assignment.role, assignment.due_date, assignment.cadence)
+                    assignment.role,
+                    assignment.due_date,
+                    assignment.cadence,
+                )
             elif assignment.role == AssignmentRole.LEAD:
                 kept.role = AssignmentRole.LEAD
             assignment.archived_at = at
             archived += 1
-            record(session, at, actor, "assignment.archive", "assignment", assignment.id,
-                   item=assignment.item.code, agency=old.code,
-                   reason=f"merged into {new.code}, which already has this item")
+            record(
+                session,
+                at,
+                actor,
+                "assignment.archive",
+                "assignment",
+                assignment.id,
+                item=assignment.item.code,
+                agency=old.code,
+                reason=f"merged into {new.code}, which already has this item",
+            )
 
     members = list(session.scalars(select(Member).where(Member.agency_id == old.id)))
     for member in members:
         member.agency_id = new.id
-    invites = list(session.scalars(select(Invite).where(
-        Invite.agency_id == old.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))))
+    invites = list(
+        session.scalars(
+            select(Invite).where(
+                Invite.agency_id == old.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None)
+            )
+        )
+    )
     for invite in invites:
         invite.agency_id = new.id
     for earlier in session.scalars(select(Agency).where(Agency.merged_into_id == old.id)):
@@ -142,10 +171,21 @@ def merge_agencies(session: Session, old_code: str, new_code: str, at: datetime,
     old.archived_at = at
     session.flush()
     result = MergeResult(old.code, new.code, moved, archived, len(members), len(invites))
-    record(session, at, actor, "agency.merge", "agency", old.code, into=new.code,
-           old_name=old.name, new_name=new.name, assignments_moved=moved,
-           assignments_archived=archived, members_moved=len(members),
-           invites_moved=len(invites))
+    record(
+        session,
+        at,
+        actor,
+        "agency.merge",
+        "agency",
+        old.code,
+        into=new.code,
+        old_name=old.name,
+        new_name=new.name,
+        assignments_moved=moved,
+        assignments_archived=archived,
+        members_moved=len(members),
+        invites_moved=len(invites),
+    )
     return result
 
 
@@ -156,40 +196,55 @@ def rename_agency(session: Session, code: str, new_name: str, at: datetime, acto
     if not name:
         raise AgencyError("tên mới không được để trống / the new name must not be empty")
     if len(name) > 300:
-        raise AgencyError("tên mới quá dài (tối đa 300 ký tự) / the new name is over 300 "
-                          "characters; shorten it")
+        raise AgencyError(
+            "tên mới quá dài (tối đa 300 ký tự) / the new name is over 300 characters; shorten it"
+        )
     if agency.merged_into_id is not None:
         survivor = _code_of(session, agency.merged_into_id)
-        raise AgencyError(f"{agency.code} đã được hợp nhất vào {survivor} / {agency.code} was "
-                          f"merged into {survivor}; rename {survivor} instead")
+        raise AgencyError(
+            f"{agency.code} đã được hợp nhất vào {survivor} / {agency.code} was "
+            f"merged into {survivor}; rename {survivor} instead"
+        )
     if agency.name == name:
         return
     old_name, agency.name = agency.name, name
     session.flush()
-    record(session, at, actor, "agency.rename", "agency", agency.code, old_name=old_name,
-           new_name=name)
+    record(
+        session, at, actor, "agency.rename", "agency", agency.code, old_name=old_name, new_name=name
+    )
 
 
 def list_agencies(session: Session) -> list[AgencyRow]:
     """Every agency with its locality, roles, merge target and active members."""
-    agencies = list(session.scalars(select(Agency).join(Locality).order_by(
-        Locality.code, Agency.merged_into_id.is_not(None), Agency.code)))
+    agencies = list(
+        session.scalars(
+            select(Agency)
+            .join(Locality)
+            .order_by(Locality.code, Agency.merged_into_id.is_not(None), Agency.code)
+        )
+    )
     codes = {a.id: a.code for a in agencies}
     members: dict[int, list[Member]] = defaultdict(list)
-    for member in session.scalars(select(Member).where(Member.revoked_at.is_(None))
-                                  .order_by(Member.name, Member.id)):
+    for member in session.scalars(
+        select(Member).where(Member.revoked_at.is_(None)).order_by(Member.name, Member.id)
+    ):
         members[member.agency_id].append(member)
     platforms: dict[int, set[str]] = defaultdict(set)
     for member_id, platform in session.execute(select(Identity.member_id, Identity.platform)):
         platforms[member_id].add(platform)
     return [
         AgencyRow(
-            code=a.code, name=a.name, locality_code=a.locality.code,
-            locality_name=a.locality.name, coordinates=a.coordinates, leadership=a.leadership,
+            code=a.code,
+            name=a.name,
+            locality_code=a.locality.code,
+            locality_name=a.locality.name,
+            coordinates=a.coordinates,
+            leadership=a.leadership,
             merged_into=codes.get(a.merged_into_id) if a.merged_into_id else None,
             archived=a.archived_at is not None,
-            members=tuple(MemberRow(m.name, m.role, tuple(sorted(platforms[m.id])))
-                          for m in members[a.id]),
+            members=tuple(
+                MemberRow(m.name, m.role, tuple(sorted(platforms[m.id]))) for m in members[a.id]
+            ),
         )
         for a in agencies
     ]
@@ -202,15 +257,20 @@ def item_tree(session: Session, programme_code: str | None = None) -> list[ItemR
         query = query.where(Programme.code == programme_code)
     programmes = list(session.scalars(query))
     if programme_code is not None and not programmes:
-        raise AgencyError(f'không có chương trình "{programme_code}" / unknown programme '
-                          f'"{programme_code}"; import it first with `tiendo import`')
+        raise AgencyError(
+            f'không có chương trình "{programme_code}" / unknown programme '
+            f'"{programme_code}"; import it first with `tiendo import`'
+        )
     return [row for programme in programmes for row in _tree_rows(session, programme)]
 
 
 def _tree_rows(session: Session, programme: Programme) -> list[ItemRow]:
     """One programme's items depth-first in notice order."""
-    items = list(session.scalars(select(Item).where(Item.programme_id == programme.id)
-                                 .order_by(Item.position, Item.id)))
+    items = list(
+        session.scalars(
+            select(Item).where(Item.programme_id == programme.id).order_by(Item.position, Item.id)
+        )
+    )
     by_id = {i.id: i for i in items}
     children: dict[int | None, list[Item]] = defaultdict(list)
     for item in items:
@@ -219,10 +279,12 @@ def _tree_rows(session: Session, programme: Programme) -> list[ItemRow]:
     support: dict[int, list[str]] = defaultdict(list)
     due: dict[int, date] = {}
     if by_id:
-        active = (select(Assignment.item_id, Assignment.role, Assignment.due_date, Agency.code)
-                  .join(Agency, Agency.id == Assignment.agency_id)
-                  .where(Assignment.item_id.in_(list(by_id)), Assignment.archived_at.is_(None))
-                  .order_by(Assignment.id))
+        active = (
+            select(Assignment.item_id, Assignment.role, Assignment.due_date, Agency.code)
+            .join(Agency, Agency.id == Assignment.agency_id)
+            .where(Assignment.item_id.in_(list(by_id)), Assignment.archived_at.is_(None))
+            .order_by(Assignment.id)
+        )
         for item_id, role, due_date, code in session.execute(active):
             (lead if role == AssignmentRole.LEAD else support)[item_id].append(code)
             if due_date is not None and (item_id not in due or due_date < due[item_id]):
@@ -232,10 +294,19 @@ def _tree_rows(session: Session, programme: Programme) -> list[ItemRow]:
     while stack:
         item, depth = stack.pop()
         parent = by_id.get(item.parent_id) if item.parent_id is not None else None
-        rows.append(ItemRow(
-            programme=programme.code, code=item.code, kind=item.kind, title=item.title,
-            parent_code=parent.code if parent else None, depth=depth,
-            archived=item.archived_at is not None, lead=tuple(lead[item.id]),
-            support=tuple(support[item.id]), due=due.get(item.id)))
+        rows.append(
+            ItemRow(
+                programme=programme.code,
+                code=item.code,
+                kind=item.kind,
+                title=item.title,
+                parent_code=parent.code if parent else None,
+                depth=depth,
+                archived=item.archived_at is not None,
+                lead=tuple(lead[item.id]),
+                support=tuple(support[item.id]),
+                due=due.get(item.id),
+            )
+        )
         stack.extend((child, depth + 1) for child in reversed(children[item.id]))
     return rows

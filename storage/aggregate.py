@@ -87,8 +87,9 @@ AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 Column: TypeAlias = "ColumnElement[Any] | InstrumentedAttribute[Any]"
 
 
-def categorize(status: str | None, due: date | None, completed_on: date | None,
-               today: date) -> Category:
+def categorize(
+    status: str | None, due: date | None, completed_on: date | None, today: date
+) -> Category:
     """Classify an assignment against its deadline (status None: nothing reported yet)."""
     if status is None:
         return Category.NOT_REPORTED
@@ -101,16 +102,23 @@ def categorize(status: str | None, due: date | None, completed_on: date | None,
     return Category.IN_PROGRESS_ON_TIME
 
 
-def category_sql(status: Column, due: Column, completed_on: Column,
-                 today: date) -> ColumnElement[str]:
+def category_sql(
+    status: Column, due: Column, completed_on: Column, today: date
+) -> ColumnElement[str]:
     """The same rule as `categorize`, as a SQL expression."""
     day = bindparam(None, today, type_=Date())
     return case(
         (status.is_(None), literal(Category.NOT_REPORTED.value, String())),
-        (status == DONE, case(
-            (or_(due.is_(None), completed_on.is_(None), completed_on <= due),
-             literal(Category.DONE_ON_TIME.value, String())),
-            else_=literal(Category.DONE_LATE.value, String()))),
+        (
+            status == DONE,
+            case(
+                (
+                    or_(due.is_(None), completed_on.is_(None), completed_on <= due),
+                    literal(Category.DONE_ON_TIME.value, String()),
+                ),
+                else_=literal(Category.DONE_LATE.value, String()),
+            ),
+        ),
         (and_(due.is_not(None), due < day), literal(Category.IN_PROGRESS_OVERDUE.value, String())),
         else_=literal(Category.IN_PROGRESS_ON_TIME.value, String()),
     )
@@ -136,13 +144,17 @@ class field_code_sql(FunctionElement[str]):  # noqa: N801 (a SQL function, named
 def _field_sqlite(code: str) -> str:
     first = f"instr({code}, '.')"
     second = f"instr(substr({code}, {first} + 1), '.')"
-    return (f"CASE WHEN {first} > 0 AND {second} > 0 "
-            f"THEN substr({code}, 1, {first} + {second} - 1) ELSE {code} END")
+    return (
+        f"CASE WHEN {first} > 0 AND {second} > 0 "
+        f"THEN substr({code}, 1, {first} + {second} - 1) ELSE {code} END"
+    )
 
 
 def _field_postgresql(code: str) -> str:
-    return (f"CASE WHEN split_part({code}, '.', 2) = '' THEN {code} "
-            f"ELSE split_part({code}, '.', 1) || '.' || split_part({code}, '.', 2) END")
+    return (
+        f"CASE WHEN split_part({code}, '.', 2) = '' THEN {code} "
+        f"ELSE split_part({code}, '.', 1) || '.' || split_part({code}, '.', 2) END"
+    )
 
 
 @compiles(field_code_sql)
@@ -162,8 +174,10 @@ def month_of(day: date) -> tuple[date, date]:
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """Return the aware moments [start 00:00, day after end 00:00) on the Hà Nội clock."""
-    return (datetime.combine(start, time(0), LOCAL_TZ),
-            datetime.combine(end + timedelta(days=1), time(0), LOCAL_TZ))
+    return (
+        datetime.combine(start, time(0), LOCAL_TZ),
+        datetime.combine(end + timedelta(days=1), time(0), LOCAL_TZ),
+    )
 
 
 @dataclass(frozen=True)
@@ -231,8 +245,9 @@ def tree_order(items: Iterable[ItemLike]) -> dict[int, int]:
     while stack:
         item = stack.pop()
         order[item.id] = len(order)
-        stack.extend(sorted(children.get(item.id, []), key=lambda i: (i.position, i.id),
-                            reverse=True))
+        stack.extend(
+            sorted(children.get(item.id, []), key=lambda i: (i.position, i.id), reverse=True)
+        )
     return order
 
 
@@ -255,13 +270,16 @@ def rows(session: Session, query: AnySelect, params: dict[str, Any]) -> Result[A
 # The statements a chat step runs are built once per shape and take their values as bound
 # parameters: building and keying a five-join select per call cost more than running it.
 
+
 @functools.cache
 def _items_query(of_programme: bool) -> AnySelect:
     query = select(Item.id, Item.parent_id, Item.code, Item.title, Item.position).where(
-        Item.archived_at.is_(None))
+        Item.archived_at.is_(None)
+    )
     if of_programme:
         query = query.join(Programme, Programme.id == Item.programme_id).where(
-            Programme.code == bindparam("programme_code"))
+            Programme.code == bindparam("programme_code")
+        )
     return query
 
 
@@ -269,22 +287,45 @@ def _active(query: AnySelect, of_programme: bool) -> AnySelect:
     """Keep active assignments of active items (of one programme)."""
     query = query.where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))
     if of_programme:
-        query = query.where(Item.programme_id == select(Programme.id).where(
-            Programme.code == bindparam("programme_code")).scalar_subquery())
+        query = query.where(
+            Item.programme_id
+            == select(Programme.id)
+            .where(Programme.code == bindparam("programme_code"))
+            .scalar_subquery()
+        )
     return query
 
 
 @functools.cache
-def _state_query(of_programme: bool, by_assignment: bool = False, by_agency: bool = False,
-                 by_locality: bool = False, leads_only: bool = False,
-                 by_code: bool = False) -> AnySelect:
+def _state_query(
+    of_programme: bool,
+    by_assignment: bool = False,
+    by_agency: bool = False,
+    by_locality: bool = False,
+    leads_only: bool = False,
+    by_code: bool = False,
+) -> AnySelect:
     """Select every column an AssignmentState needs (category computed in Python)."""
     query: AnySelect = (
-        select(Assignment.id, Item.id, Item.code, Item.title, Agency.id, Agency.code,
-               Agency.name, Locality.code, Assignment.role, Assignment.due_date,
-               Assignment.current_status, Assignment.current_percent, Report.note,
-               Report.created_at, Member.name, Assignment.latest_report_id,
-               Assignment.completed_on)
+        select(
+            Assignment.id,
+            Item.id,
+            Item.code,
+            Item.title,
+            Agency.id,
+            Agency.code,
+            Agency.name,
+            Locality.code,
+            Assignment.role,
+            Assignment.due_date,
+            Assignment.current_status,
+            Assignment.current_percent,
+            Report.note,
+            Report.created_at,
+            Member.name,
+            Assignment.latest_report_id,
+            Assignment.completed_on,
+        )
         .join(Item, Item.id == Assignment.item_id)
         .join(Agency, Agency.id == Assignment.agency_id)
         .join(Locality, Locality.id == Agency.locality_id)
@@ -306,58 +347,113 @@ def _state_query(of_programme: bool, by_assignment: bool = False, by_agency: boo
 
 
 def _state(row: Sequence[Any], today: date) -> AssignmentState:
-    (assignment_id, item_id, item_code, item_title, agency_id, agency_code, agency_name,
-     locality, role, due, status, percent, note, reported_at, reporter, report_id,
-     completed_on) = row
+    (
+        assignment_id,
+        item_id,
+        item_code,
+        item_title,
+        agency_id,
+        agency_code,
+        agency_name,
+        locality,
+        role,
+        due,
+        status,
+        percent,
+        note,
+        reported_at,
+        reporter,
+        report_id,
+        completed_on,
+    ) = row
     return AssignmentState(
-        assignment_id, item_id, item_code, item_title, field_code(item_code), agency_id,
-        agency_code, agency_name, locality, role, due, status, percent, note or "",
-        reported_at, reporter, report_id, completed_on,
-        categorize(status, due, completed_on, today), today)
+        assignment_id,
+        item_id,
+        item_code,
+        item_title,
+        field_code(item_code),
+        agency_id,
+        agency_code,
+        agency_name,
+        locality,
+        role,
+        due,
+        status,
+        percent,
+        note or "",
+        reported_at,
+        reporter,
+        report_id,
+        completed_on,
+        categorize(status, due, completed_on, today),
+        today,
+    )
 
 
-def assignment_states(session: Session, today: date, *,
-                      agency_ids: Collection[int] | None = None,
-                      item_codes: Collection[str] | None = None,
-                      locality_code: str | None = None, leads_only: bool = False,
-                      programme_code: str | None = None,
-                      assignment_ids: Collection[int] | None = None,
-                      item_code: str | None = None) -> list[AssignmentState]:
+def assignment_states(
+    session: Session,
+    today: date,
+    *,
+    agency_ids: Collection[int] | None = None,
+    item_codes: Collection[str] | None = None,
+    locality_code: str | None = None,
+    leads_only: bool = False,
+    programme_code: str | None = None,
+    assignment_ids: Collection[int] | None = None,
+    item_code: str | None = None,
+) -> list[AssignmentState]:
     """Return the active assignments' states, in document order then by agency code.
 
     `item_codes` keeps those items and everything under them ("2" keeps "2.5.a");
     `item_code` keeps exactly that item.
     """
-    query = _state_query(programme_code is not None, assignment_ids is not None,
-                         agency_ids is not None, locality_code is not None, leads_only,
-                         item_code is not None)
+    query = _state_query(
+        programme_code is not None,
+        assignment_ids is not None,
+        agency_ids is not None,
+        locality_code is not None,
+        leads_only,
+        item_code is not None,
+    )
     if item_codes is not None:
         codes = list(item_codes)
-        query = query.where(or_(Item.code.in_(codes),
-                                *(Item.code.startswith(f"{c}.", autoescape=True) for c in codes)))
-    params = {"programme_code": programme_code, "locality_code": locality_code,
-              "item_code": item_code,
-              "assignment_ids": list(assignment_ids or ()), "agency_ids": list(agency_ids or ())}
+        query = query.where(
+            or_(
+                Item.code.in_(codes),
+                *(Item.code.startswith(f"{c}.", autoescape=True) for c in codes),
+            )
+        )
+    params = {
+        "programme_code": programme_code,
+        "locality_code": locality_code,
+        "item_code": item_code,
+        "assignment_ids": list(assignment_ids or ()),
+        "agency_ids": list(agency_ids or ()),
+    }
     states = [_state(row, today) for row in rows(session, query, params)]
     return _in_tree_order(session, states, programme_code)
 
 
-def _in_tree_order(session: Session, states: list[AssignmentState],
-                   programme_code: str | None) -> list[AssignmentState]:
+def _in_tree_order(
+    session: Session, states: list[AssignmentState], programme_code: str | None
+) -> list[AssignmentState]:
     if len(states) > 1:
         order = tree_order(load_items(session, programme_code))
-        states.sort(key=lambda s: (order.get(s.item_id, len(order)), s.item_code,
-                                   s.agency_code))
+        states.sort(key=lambda s: (order.get(s.item_id, len(order)), s.item_code, s.agency_code))
     return states
 
 
-def assignment_categories_sql(session: Session, today: date,
-                              programme_code: str | None = None) -> dict[int, Category]:
+def assignment_categories_sql(
+    session: Session, today: date, programme_code: str | None = None
+) -> dict[int, Category]:
     """Return each active assignment's category as SQL computes it (for checks)."""
-    category = category_sql(Assignment.current_status, Assignment.due_date,
-                            Assignment.completed_on, today)
-    query = _active(select(Assignment.id, category).join(Item, Item.id == Assignment.item_id),
-                    programme_code is not None)
+    category = category_sql(
+        Assignment.current_status, Assignment.due_date, Assignment.completed_on, today
+    )
+    query = _active(
+        select(Assignment.id, category).join(Item, Item.id == Assignment.item_id),
+        programme_code is not None,
+    )
     return {a: Category(c) for a, c in session.execute(query, {"programme_code": programme_code})}
 
 
@@ -441,8 +537,7 @@ class Tally:
 
     count: int = 0
     percent_sum: int = 0
-    categories: Mapping[Category, int] = field(
-        default_factory=lambda: dict.fromkeys(Category, 0))
+    categories: Mapping[Category, int] = field(default_factory=lambda: dict.fromkeys(Category, 0))
     open: int = 0  # not done
     open_reported: int = 0  # not done, with a report in the period
     overdue: int = 0  # past due and not done, reported or not
@@ -472,18 +567,30 @@ class Tally:
         return self.open_reported / self.open if self.open else 1.0
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.count + other.count, self.percent_sum + other.percent_sum,
-                     {c: self.categories[c] + other.categories[c] for c in Category},
-                     self.open + other.open, self.open_reported + other.open_reported,
-                     self.overdue + other.overdue, self.blocked + other.blocked)
+        return Tally(
+            self.count + other.count,
+            self.percent_sum + other.percent_sum,
+            {c: self.categories[c] + other.categories[c] for c in Category},
+            self.open + other.open,
+            self.open_reported + other.open_reported,
+            self.overdue + other.overdue,
+            self.blocked + other.blocked,
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "avg_percent": round(self.avg_percent, 2),
-                "categories": {c.value: self.categories[c] for c in Category},
-                "done": self.done, "done_share": round(self.done_share, 4),
-                "open": self.open, "open_reported": self.open_reported,
-                "not_reported": self.not_reported, "overdue": self.overdue,
-                "blocked": self.blocked, "response_rate": round(self.response_rate, 4)}
+        return {
+            "count": self.count,
+            "avg_percent": round(self.avg_percent, 2),
+            "categories": {c.value: self.categories[c] for c in Category},
+            "done": self.done,
+            "done_share": round(self.done_share, 4),
+            "open": self.open,
+            "open_reported": self.open_reported,
+            "not_reported": self.not_reported,
+            "overdue": self.overdue,
+            "blocked": self.blocked,
+            "response_rate": round(self.response_rate, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -520,8 +627,11 @@ class Summary:
 
     def figures(self) -> Figures:
         """The totals, comparable with `summary_sql`."""
-        return Figures(self.overall, {g.code: g.tally for g in self.by_field},
-                       {g.agency_id: g.tally for g in self.by_agency if g.agency_id is not None})
+        return Figures(
+            self.overall,
+            {g.code: g.tally for g in self.by_field},
+            {g.agency_id: g.tally for g in self.by_agency if g.agency_id is not None},
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (dates as ISO text)."""
@@ -552,11 +662,11 @@ def _state_dict(state: AssignmentState) -> dict[str, Any]:
 def _reported_in_period(start: datetime, end: datetime) -> ColumnElement[bool]:
     """A condition, never NULL: the assignment has a report in [start, end)."""
     last = Assignment.last_reported_at
-    in_period = select(Report.assignment_id).where(Report.created_at >= start,
-                                                   Report.created_at < end)
+    in_period = select(Report.assignment_id).where(
+        Report.created_at >= start, Report.created_at < end
+    )
     # The newest report decides, unless it came after the period: then look the period up.
-    return and_(last.is_not(None), last >= start,
-                or_(last < end, Assignment.id.in_(in_period)))
+    return and_(last.is_not(None), last >= start, or_(last < end, Assignment.id.in_(in_period)))
 
 
 _DONE_CATEGORIES = frozenset({Category.DONE_ON_TIME, Category.DONE_LATE})
@@ -572,11 +682,18 @@ def _fold(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, Tally], dict[int, Ta
         cat = Category(category)
         n = int(count)
         open_ = cat not in _DONE_CATEGORIES  # reported/past due/blocked matter only if open
-        values = (n, int(pct), n if open_ else 0, int(reported) if open_ else 0,
-                  int(past_due) if open_ else 0, int(blocked))
-        for acc in (fields.get(code) or fields.setdefault(code, [0] * 6 + [dict(zero)]),
-                    agencies.get(agency_id) or agencies.setdefault(agency_id,
-                                                                   [0] * 6 + [dict(zero)])):
+        values = (
+            n,
+            int(pct),
+            n if open_ else 0,
+            int(reported) if open_ else 0,
+            int(past_due) if open_ else 0,
+            int(blocked),
+        )
+        for acc in (
+            fields.get(code) or fields.setdefault(code, [0] * 6 + [dict(zero)]),
+            agencies.get(agency_id) or agencies.setdefault(agency_id, [0] * 6 + [dict(zero)]),
+        ):
             for i, value in enumerate(values):
                 acc[i] += value
             acc[6][cat] += n
@@ -584,19 +701,23 @@ def _fold(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, Tally], dict[int, Ta
     def tally(acc: list[Any]) -> Tally:
         return Tally(acc[0], acc[1], acc[6], acc[2], acc[3], acc[4], acc[5])
 
-    return ({k: tally(v) for k, v in fields.items()},
-            {k: tally(v) for k, v in agencies.items()})
+    return ({k: tally(v) for k, v in fields.items()}, {k: tally(v) for k, v in agencies.items()})
 
 
-def _period(today: date, period_start: date | None,
-            period_end: date | None) -> tuple[date, date]:
+def _period(today: date, period_start: date | None, period_end: date | None) -> tuple[date, date]:
     default_start, default_end = month_of(today)
     return period_start or default_start, period_end or default_end
 
 
-def summary(session: Session, today: date, *, period_start: date | None = None,
-            period_end: date | None = None, programme_code: str | None = None,
-            limit: int | None = None) -> Summary:
+def summary(
+    session: Session,
+    today: date,
+    *,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    programme_code: str | None = None,
+    limit: int | None = None,
+) -> Summary:
     """Add up every active assignment on `today`: overall, per field, locality and agency,
     and list the overdue, blocked and silent ones (`limit` each, None for all).
 
@@ -614,10 +735,18 @@ def summary(session: Session, today: date, *, period_start: date | None = None,
             case((reported, 1), else_=0).label("reported"),
             case((due < today, 1), else_=0).label("past_due"),
             case((status == BLOCKED, 1), else_=0).label("blocked"),
-        ).join(Item, Item.id == Assignment.item_id), programme_code is not None).subquery()
+        ).join(Item, Item.id == Assignment.item_id),
+        programme_code is not None,
+    ).subquery()
     grouped = select(
-        per.c.field, per.c.agency_id, per.c.category, func.count(), func.sum(per.c.percent),
-        func.sum(per.c.reported), func.sum(per.c.past_due), func.sum(per.c.blocked),
+        per.c.field,
+        per.c.agency_id,
+        per.c.category,
+        func.count(),
+        func.sum(per.c.percent),
+        func.sum(per.c.reported),
+        func.sum(per.c.past_due),
+        func.sum(per.c.blocked),
     ).group_by(per.c.field, per.c.agency_id, per.c.category)
     programme = {"programme_code": programme_code}
     fields, agencies = _fold(session.execute(grouped, programme))
@@ -627,8 +756,11 @@ def summary(session: Session, today: date, *, period_start: date | None = None,
 
     def listed(condition: ColumnElement[bool], *order: Any) -> list[AssignmentState]:
         # Ordered by assignment columns only, so a LIMIT stops the scan early.
-        query = _state_query(programme_code is not None).where(condition).order_by(
-            *order, Assignment.id)
+        query = (
+            _state_query(programme_code is not None)
+            .where(condition)
+            .order_by(*order, Assignment.id)
+        )
         if limit is not None:
             query = query.limit(limit)
         return [_state(row, today) for row in session.execute(query, programme)]
@@ -636,12 +768,21 @@ def summary(session: Session, today: date, *, period_start: date | None = None,
     def place(s: AssignmentState) -> tuple[Any, ...]:
         return natural_key(s.item_code), s.agency_code
 
-    overdue = sorted(listed(and_(open_, due < today), due),
-                     key=lambda s: (s.due_date, *place(s)))
+    overdue = sorted(listed(and_(open_, due < today), due), key=lambda s: (s.due_date, *place(s)))
     blocked = sorted(listed(status == BLOCKED), key=place)
     silent = sorted(listed(and_(open_, ~reported)), key=place)
-    return Summary(today, period, overall, _field_groups(session, fields, programme_code),
-                   by_agency, by_locality, overdue, blocked, silent, overall.response_rate)
+    return Summary(
+        today,
+        period,
+        overall,
+        _field_groups(session, fields, programme_code),
+        by_agency,
+        by_locality,
+        overdue,
+        blocked,
+        silent,
+        overall.response_rate,
+    )
 
 
 def natural_key(code: str) -> tuple[Any, ...]:
@@ -649,21 +790,26 @@ def natural_key(code: str) -> tuple[Any, ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
 
 
-def _field_groups(session: Session, fields: Mapping[str, Tally],
-                  programme_code: str | None) -> list[GroupTally]:
+def _field_groups(
+    session: Session, fields: Mapping[str, Tally], programme_code: str | None
+) -> list[GroupTally]:
     query = select(Item.code, Item.title).where(Item.code.in_(list(fields)))
     if programme_code is not None:
         query = query.join(Programme, Programme.id == Item.programme_id).where(
-            Programme.code == programme_code)
+            Programme.code == programme_code
+        )
     titles: dict[str, str] = {}
     for code, title in session.execute(query.order_by(Item.id)):
         titles.setdefault(code, title)
-    return [GroupTally(code, titles.get(code, ""), fields[code])
-            for code in sorted(fields, key=natural_key)]
+    return [
+        GroupTally(code, titles.get(code, ""), fields[code])
+        for code in sorted(fields, key=natural_key)
+    ]
 
 
-def _agency_groups(session: Session, agencies: Mapping[int, Tally]
-                   ) -> tuple[list[GroupTally], list[GroupTally]]:
+def _agency_groups(
+    session: Session, agencies: Mapping[int, Tally]
+) -> tuple[list[GroupTally], list[GroupTally]]:
     rows = session.execute(
         select(Agency.id, Agency.code, Agency.name, Locality.code, Locality.name)
         .join(Locality, Locality.id == Agency.locality_id)
@@ -676,8 +822,9 @@ def _agency_groups(session: Session, agencies: Mapping[int, Tally]
         by_agency.append(GroupTally(code, name, tally, loc_code, agency_id))
         previous = localities.get(loc_code, (loc_name, Tally()))[1]
         localities[loc_code] = (loc_name, previous + tally)
-    by_locality = [GroupTally(code, name, tally, code)
-                   for code, (name, tally) in sorted(localities.items())]
+    by_locality = [
+        GroupTally(code, name, tally, code) for code, (name, tally) in sorted(localities.items())
+    ]
     return by_agency, by_locality
 
 
@@ -719,20 +866,29 @@ class Figures:
     by_agency: dict[int, Tally]
 
 
-def summary_sql(session: Session, today: date, *, period_start: date | None = None,
-                period_end: date | None = None,
-                programme_code: str | None = None) -> Figures:
+def summary_sql(
+    session: Session,
+    today: date,
+    *,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    programme_code: str | None = None,
+) -> Figures:
     """The same totals as summary() by one hand-written query (the benchmark's yardstick)."""
     dialect = session.get_bind().dialect.name
     sql = _SUMMARY_SQL.format(
         field=_FIELD_SQL.get(dialect, _FIELD_SQL["sqlite"]),
-        programme="" if programme_code is None else
-        "AND i.programme_id = (SELECT id FROM programme WHERE code = :programme)")
+        programme=""
+        if programme_code is None
+        else "AND i.programme_id = (SELECT id FROM programme WHERE code = :programme)",
+    )
     start, end = day_bounds(*_period(today, period_start, period_end))
     params: dict[str, Any] = {"today": today, "start": start, "end": end}
-    statement = text(sql).bindparams(bindparam("today", type_=Date()),
-                                     bindparam("start", type_=UTCDateTime()),
-                                     bindparam("end", type_=UTCDateTime()))
+    statement = text(sql).bindparams(
+        bindparam("today", type_=Date()),
+        bindparam("start", type_=UTCDateTime()),
+        bindparam("end", type_=UTCDateTime()),
+    )
     if programme_code is not None:
         params["programme"] = programme_code
     fields, agencies = _fold(session.execute(statement, params))

@@ -14,9 +14,24 @@ from storage.models import AuditLog
 _INSERT = insert(cast(Table, AuditLog.__table__))
 
 
-def record(session: Session, at: datetime, actor: str, action: str, entity: str,
-           entity_id: object = "", **detail: Any) -> None:
+def record(
+    session: Session,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    **detail: Any,
+) -> None:
     """Add one audit entry in the caller's transaction."""
-    session.connection().execute(_INSERT, {
-        "at": at, "actor": actor, "action": action, "entity": entity,
-        "entity_id": str(entity_id), "detail": detail})
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "detail": detail,
+        },
+    )

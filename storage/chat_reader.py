@@ -60,8 +60,15 @@ SUMMARY_ROWS = 200
 class StoreReader:
     """Read-only queries for one conversation step, in the step's transaction."""
 
-    def __init__(self, session: Session, today: date, now: datetime, platform: str,
-                 external_id: str, member: ActiveMember | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        today: date,
+        now: datetime,
+        platform: str,
+        external_id: str,
+        member: ActiveMember | None,
+    ) -> None:
         self.session = session
         self.today = today
         self.now = now
@@ -75,8 +82,9 @@ class StoreReader:
 
     def agency_state(self, agency_id: int, code: str) -> Any | None:
         """The agency's assignment on exactly this item, if it has one."""
-        states = aggregate.assignment_states(self.session, self.today, agency_ids=[agency_id],
-                                             item_code=code)
+        states = aggregate.assignment_states(
+            self.session, self.today, agency_ids=[agency_id], item_code=code
+        )
         return states[0] if states else None
 
     def item_states(self, code: str) -> Sequence[Any]:
@@ -84,40 +92,57 @@ class StoreReader:
         return aggregate.assignment_states(self.session, self.today, item_codes=[code])
 
     def assignment_state(self, assignment_id: int) -> Any | None:
-        states = aggregate.assignment_states(self.session, self.today,
-                                             assignment_ids=[assignment_id])
+        states = aggregate.assignment_states(
+            self.session, self.today, assignment_ids=[assignment_id]
+        )
         return states[0] if states else None
 
     def item(self, code: str) -> Item | None:
-        return self.session.scalar(select(Item).where(Item.code == code,
-                                                      Item.archived_at.is_(None)).limit(1))
+        return self.session.scalar(
+            select(Item).where(Item.code == code, Item.archived_at.is_(None)).limit(1)
+        )
 
     def history(self, assignment_ids: Sequence[int], limit: int) -> Sequence[HistoryEntry]:
         if not assignment_ids:
             return []
-        reports = list(self.session.scalars(
-            select(Report).where(Report.assignment_id.in_(assignment_ids))
-            .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)))
+        reports = list(
+            self.session.scalars(
+                select(Report)
+                .where(Report.assignment_id.in_(assignment_ids))
+                .order_by(Report.created_at.desc(), Report.id.desc())
+                .limit(limit)
+            )
+        )
         files: dict[int, list[str]] = {}
-        for evidence in self.session.scalars(select(Evidence).where(
-                Evidence.report_id.in_([r.id for r in reports]))):
+        for evidence in self.session.scalars(
+            select(Evidence).where(Evidence.report_id.in_([r.id for r in reports]))
+        ):
             files.setdefault(evidence.report_id, []).append(evidence.file_name)
-        return [HistoryEntry(r.id, r.created_at, r.agency_name, r.status, r.percent, r.note,
-                             files.get(r.id, [])) for r in reports]
+        return [
+            HistoryEntry(
+                r.id, r.created_at, r.agency_name, r.status, r.percent, r.note, files.get(r.id, [])
+            )
+            for r in reports
+        ]
 
     def directives(self, item_code: str, limit: int) -> Sequence[DirectiveView]:
         rows = self.session.execute(
-            select(Directive, Member.name).join(Item, Item.id == Directive.item_id)
-            .join(Member, Member.id == Directive.member_id).where(Item.code == item_code)
-            .order_by(Directive.created_at.desc()).limit(limit))
+            select(Directive, Member.name)
+            .join(Item, Item.id == Directive.item_id)
+            .join(Member, Member.id == Directive.member_id)
+            .where(Item.code == item_code)
+            .order_by(Directive.created_at.desc())
+            .limit(limit)
+        )
         return [DirectiveView(d.created_at, name, d.text) for d, name in rows]
 
     def invite_problem(self, code: str) -> str | None:
         return invite_problem(find_invite(self.session, code), self.now)
 
     def failed_joins_last_hour(self) -> int:
-        return failed_joins_since(self.session, self.platform, self.external_id,
-                                  self.now - timedelta(hours=1))
+        return failed_joins_since(
+            self.session, self.platform, self.external_id, self.now - timedelta(hours=1)
+        )
 
     def summary(self) -> Any:
         if self._summary is None:
@@ -131,16 +156,30 @@ class StoreReader:
             .join(Item, Item.id == Assignment.item_id)
             .join(Agency, Agency.id == Report.agency_id)
             .outerjoin(Member, Member.id == Report.member_id)
-            .where(where).order_by(Report.id.desc()).limit(limit))
-        return [ReportView(r.id, r.created_at, agency_code, r.agency_name, item_code, title,
-                           r.status, r.percent, r.note, name)
-                for r, agency_code, item_code, title, name in rows]
+            .where(where)
+            .order_by(Report.id.desc())
+            .limit(limit)
+        )
+        return [
+            ReportView(
+                r.id,
+                r.created_at,
+                agency_code,
+                r.agency_name,
+                item_code,
+                title,
+                r.status,
+                r.percent,
+                r.note,
+                name,
+            )
+            for r, agency_code, item_code, title, name in rows
+        ]
 
     def recent_reports(self, limit: int) -> Sequence[ReportView]:
         reviewed = select(Review.report_id)
         since = self.now - timedelta(days=14)
-        return self._report_views(
-            (Report.created_at >= since) & Report.id.not_in(reviewed), limit)
+        return self._report_views((Report.created_at >= since) & Report.id.not_in(reviewed), limit)
 
     def report(self, report_id: int) -> ReportView | None:
         views = self._report_views(Report.id == report_id, 1)
@@ -150,12 +189,19 @@ class StoreReader:
         """The platforms this member has linked, preferred first."""
         if self.member is None:
             return []
-        return [i.platform for i in chat_targets(self.session, self.member)
-                if i.platform != "cli"]
+        return [i.platform for i in chat_targets(self.session, self.member) if i.platform != "cli"]
 
     def colleagues(self) -> Sequence[Member]:
         if self.member is None:
             return []
-        return list(self.session.scalars(select(Member).where(
-            Member.agency_id == self.member.agency_id, Member.id != self.member.id,
-            Member.revoked_at.is_(None)).order_by(Member.name)))
+        return list(
+            self.session.scalars(
+                select(Member)
+                .where(
+                    Member.agency_id == self.member.agency_id,
+                    Member.id != self.member.id,
+                    Member.revoked_at.is_(None),
+                )
+                .order_by(Member.name)
+            )
+        )

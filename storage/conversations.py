@@ -20,18 +20,28 @@ _TABLE = cast(Table, Conversation.__table__)
 _COLUMNS = ("state", "draft", "language", "menu_token", "updated_at")
 # The conversation and who is behind the account, in one statement; only the conversation
 # row is locked (PostgreSQL refuses to lock the outer side of a join).
-_LOAD = (select(_TABLE.c.id, *(_TABLE.c[name] for name in _COLUMNS), *ACTIVE_COLUMNS)
-         .select_from(_TABLE.outerjoin(LINKED_MEMBERS, and_(
-             Identity.platform == _TABLE.c.platform,
-             Identity.external_id == _TABLE.c.external_id)))
-         .where(_TABLE.c.platform == bindparam("platform"),
-                _TABLE.c.external_id == bindparam("external_id"))
-         .with_for_update(of=_TABLE))
+_LOAD = (
+    select(_TABLE.c.id, *(_TABLE.c[name] for name in _COLUMNS), *ACTIVE_COLUMNS)
+    .select_from(
+        _TABLE.outerjoin(
+            LINKED_MEMBERS,
+            and_(
+                Identity.platform == _TABLE.c.platform, Identity.external_id == _TABLE.c.external_id
+            ),
+        )
+    )
+    .where(
+        _TABLE.c.platform == bindparam("platform"), _TABLE.c.external_id == bindparam("external_id")
+    )
+    .with_for_update(of=_TABLE)
+)
 _WIDTH = 1 + len(_COLUMNS)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
-_UPDATE = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
-           .values({name: bindparam(f"new_{name}", type_=_TABLE.c[name].type)
-                    for name in _COLUMNS}))
+_UPDATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values({name: bindparam(f"new_{name}", type_=_TABLE.c[name].type) for name in _COLUMNS})
+)
 
 
 @dataclass
@@ -47,20 +57,35 @@ class ConversationRow:
     member: ActiveMember | None = field(default=None, compare=False)  # who is behind it
 
 
-def load(session: Session, platform: str, external_id: str, *, language: str, state: str,
-         menu_token: str, now: datetime) -> ConversationRow:
+def load(
+    session: Session,
+    platform: str,
+    external_id: str,
+    *,
+    language: str,
+    state: str,
+    menu_token: str,
+    now: datetime,
+) -> ConversationRow:
     """Lock and return the account's row, creating it (with these values) on first contact,
     with the active member behind the account."""
-    found = session.connection().execute(
-        _LOAD, {"platform": platform, "external_id": external_id}).first()
+    found = (
+        session.connection()
+        .execute(_LOAD, {"platform": platform, "external_id": external_id})
+        .first()
+    )
     if found is not None:
         loaded = ConversationRow(*found[:_WIDTH])
         loaded.member = ActiveMember(*found[_WIDTH:]) if found[_WIDTH] is not None else None
         return loaded
-    row = ConversationRow(0, state, {}, language, menu_token, now,
-                          member_behind(session, platform, external_id))
-    row.id = session.connection().execute(
-        _INSERT, {"platform": platform, "external_id": external_id, **_values(row)}).scalar_one()
+    row = ConversationRow(
+        0, state, {}, language, menu_token, now, member_behind(session, platform, external_id)
+    )
+    row.id = (
+        session.connection()
+        .execute(_INSERT, {"platform": platform, "external_id": external_id, **_values(row)})
+        .scalar_one()
+    )
     return row
 
 

@@ -53,26 +53,38 @@ _FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
 def write_workbook(session: Session, today: date, target: Path | BinaryIO) -> None:
     """Write the consolidated workbook for `today` to a path or a binary file."""
     states = assignment_states(session, today)
-    localities = {code: name for code, name in session.execute(
-        select(Locality.code, Locality.name).order_by(Locality.code))}
+    localities = {
+        code: name
+        for code, name in session.execute(
+            select(Locality.code, Locality.name).order_by(Locality.code)
+        )
+    }
     book = Workbook()
     first = book.active
     assert first is not None
     first.title = SUMMARY_SHEET
-    _fill_sheet(first, "BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC", states, today,
-                localities)
+    _fill_sheet(
+        first, "BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC", states, today, localities
+    )
     used = {SUMMARY_SHEET, ISSUES_SHEET}
     for code, name in localities.items():
         mine = [s for s in states if s.locality_code == code]
         if not mine:
             continue
         title = _sheet_title(name, used)
-        _fill_sheet(book.create_sheet(title), f"TIẾN ĐỘ THỰC HIỆN — {name.upper()}", mine, today,
-                    localities)
+        _fill_sheet(
+            book.create_sheet(title), f"TIẾN ĐỘ THỰC HIỆN — {name.upper()}", mine, today, localities
+        )
     issues = [s for s in states if s.overdue or s.status == "blocked"]
     issues.sort(key=lambda s: (s.due_date or date.max, s.item_code, s.agency_code))
-    _fill_sheet(book.create_sheet(ISSUES_SHEET), "NHIỆM VỤ QUÁ HẠN VÀ VƯỚNG MẮC", issues, today,
-                localities, overdue_days=True)
+    _fill_sheet(
+        book.create_sheet(ISSUES_SHEET),
+        "NHIỆM VỤ QUÁ HẠN VÀ VƯỚNG MẮC",
+        issues,
+        today,
+        localities,
+        overdue_days=True,
+    )
     book.save(target)
 
 
@@ -82,23 +94,32 @@ def _sheet_title(name: str, used: set[str]) -> str:
     title, n = base, 2
     while title in used:
         suffix = f" ({n})"
-        title, n = base[:31 - len(suffix)] + suffix, n + 1
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(title)
     return title
 
 
-def _fill_sheet(sheet: Worksheet, heading: str, states: Sequence[AssignmentState], today: date,
-                localities: dict[str, str], overdue_days: bool = False) -> None:
+def _fill_sheet(
+    sheet: Worksheet,
+    heading: str,
+    states: Sequence[AssignmentState],
+    today: date,
+    localities: dict[str, str],
+    overdue_days: bool = False,
+) -> None:
     headers = HEADERS + (ISSUE_HEADERS if overdue_days else ())
     width = len(headers)
     sheet.cell(row=1, column=1, value=f"{heading} — NGÀY {today:%d/%m/%Y}").font = Font(
-        bold=True, size=14)
+        bold=True, size=14
+    )
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     done = sum(1 for s in states if s.done)
     late = sum(1 for s in states if s.overdue)
-    sheet.cell(row=2, column=1, value=(
-        f"Tổng số: {len(states)} nhiệm vụ; hoàn thành: {done}; quá hạn: {late}")).font = Font(
-        italic=True)
+    sheet.cell(
+        row=2,
+        column=1,
+        value=(f"Tổng số: {len(states)} nhiệm vụ; hoàn thành: {done}; quá hạn: {late}"),
+    ).font = Font(italic=True)
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     header_fill = PatternFill("solid", fgColor="FF1F3864")
     for column, (header, column_width) in enumerate(headers, 1):
@@ -116,15 +137,28 @@ def _fill_sheet(sheet: Worksheet, heading: str, states: Sequence[AssignmentState
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{last}"
 
 
-def _write_row(sheet: Worksheet, row: int, state: AssignmentState, today: date,
-               localities: dict[str, str], overdue_days: bool) -> None:
+def _write_row(
+    sheet: Worksheet,
+    row: int,
+    state: AssignmentState,
+    today: date,
+    localities: dict[str, str],
+    overdue_days: bool,
+) -> None:
     status = STATUS_LABELS[state.status][0] if state.status else "Chưa báo cáo"
     reported = local_date(state.reported_at) if state.reported_at else None
     values: list[object] = [
-        state.item_code, state.item_title, state.agency_name,
+        state.item_code,
+        state.item_title,
+        state.agency_name,
         localities.get(state.locality_code, state.locality_code),
-        ROLE_LABELS.get(state.role, (state.role,))[0], status, state.percent, state.note,
-        reported, state.due_date, CATEGORY_LABELS[state.category][0],
+        ROLE_LABELS.get(state.role, (state.role,))[0],
+        status,
+        state.percent,
+        state.note,
+        reported,
+        state.due_date,
+        CATEGORY_LABELS[state.category][0],
     ]
     if overdue_days:
         left = state.days_left(today)

@@ -34,14 +34,20 @@ class Health:
         if self.programmes == 0:
             found.append("no programme imported: run `tiendo import`")
         if self.oldest_pending_minutes is not None and self.oldest_pending_minutes > 30:
-            found.append(f"outbox: a message has waited {self.oldest_pending_minutes:.0f} min; "
-                         "is `tiendo run` (or `tiendo scheduler`) running with a token?")
+            found.append(
+                f"outbox: a message has waited {self.oldest_pending_minutes:.0f} min; "
+                "is `tiendo run` (or `tiendo scheduler`) running with a token?"
+            )
         if self.outbox.get("failed", 0) or self.outbox.get("unreachable", 0):
-            found.append("outbox: some messages could not be delivered (failed or no linked "
-                         "account); see `tiendo reminders` and the members marked unreachable")
+            found.append(
+                "outbox: some messages could not be delivered (failed or no linked "
+                "account); see `tiendo reminders` and the members marked unreachable"
+            )
         if self.members_unreachable:
-            found.append(f"{self.members_unreachable} member(s) unreachable (blocked the bot or "
-                         "chat gone): invite them again")
+            found.append(
+                f"{self.members_unreachable} member(s) unreachable (blocked the bot or "
+                "chat gone): invite them again"
+            )
         return found
 
 
@@ -51,21 +57,35 @@ def _count(session: Session, model: Any, *where: Any) -> int:
 
 def health(session: Session, now: datetime) -> Health:
     """Gather the operator's figures in one read."""
-    oldest = session.scalar(select(func.min(Outbox.next_attempt_at))
-                            .where(Outbox.status == "pending", Outbox.next_attempt_at <= now))
+    oldest = session.scalar(
+        select(func.min(Outbox.next_attempt_at)).where(
+            Outbox.status == "pending", Outbox.next_attempt_at <= now
+        )
+    )
     return Health(
         programmes=_count(session, Programme),
         items=_count(session, Item, Item.archived_at.is_(None)),
         members_active=_count(session, Member, Member.revoked_at.is_(None)),
-        members_unreachable=_count(session, Member, Member.revoked_at.is_(None),
-                                   Member.unreachable_at.is_not(None)),
+        members_unreachable=_count(
+            session, Member, Member.revoked_at.is_(None), Member.unreachable_at.is_not(None)
+        ),
         members_revoked=_count(session, Member, Member.revoked_at.is_not(None)),
-        identities={platform: n for platform, n in session.execute(
-            select(Identity.platform, func.count()).group_by(Identity.platform))},
-        outbox={status: n for status, n in session.execute(
-            select(Outbox.status, func.count()).group_by(Outbox.status))},
+        identities={
+            platform: n
+            for platform, n in session.execute(
+                select(Identity.platform, func.count()).group_by(Identity.platform)
+            )
+        },
+        outbox={
+            status: n
+            for status, n in session.execute(
+                select(Outbox.status, func.count()).group_by(Outbox.status)
+            )
+        },
         oldest_pending_minutes=(now - oldest).total_seconds() / 60 if oldest else None,
         conversations_open=_count(session, Conversation, Conversation.state != "idle"),
-        scheduler={s.job: (s.last_slot.isoformat() if s.last_slot else "—")
-                   for s in session.scalars(select(SchedulerState))},
+        scheduler={
+            s.job: (s.last_slot.isoformat() if s.last_slot else "—")
+            for s in session.scalars(select(SchedulerState))
+        },
     )

@@ -92,12 +92,8 @@ class NoticeReadError(Exception):
 
 # --------------------------------------------------------------------------- cleaning
 
-_SPACES = re.compile(
-    "[\t\x0b\x0c\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]"
-)
+_SPACES = re.compile("[\t\x0b\x0c\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]")
 _STRAY = re.compile(
     "[\u2190-\u21ff\u2500-\u25ff\u2600-\u27bf\u27f0-\u27ff\u2900-\u297f\u2b00-\u2bff"
     "\ue000-\uf8ff\ufffd\U0001f000-\U0001faff]"

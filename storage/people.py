@@ -46,26 +46,44 @@ def normalize_code(text: str) -> str | None:
     return re.sub(r"[- ]", "", text).upper()
 
 
-def create_invites(session: Session, agency_code: str, role: str, count: int, expires: timedelta,
-                   at: datetime, actor: str, member_name: str = "") -> list[Invite]:
+def create_invites(
+    session: Session,
+    agency_code: str,
+    role: str,
+    count: int,
+    expires: timedelta,
+    at: datetime,
+    actor: str,
+    member_name: str = "",
+) -> list[Invite]:
     """Make `count` single-use invite codes for an agency and role."""
     agency = session.scalar(select(Agency).where(Agency.code == agency_code.upper()))
     if agency is None:
-        raise PeopleError(f"không có cơ quan mã {agency_code!r} / unknown agency code; "
-                          "see `tiendo agencies`")
+        raise PeopleError(
+            f"không có cơ quan mã {agency_code!r} / unknown agency code; see `tiendo agencies`"
+        )
     if agency.merged_into_id is not None:
-        raise PeopleError(f"cơ quan {agency.code} đã được hợp nhất / agency was merged; "
-                          "invite to the surviving agency")
+        raise PeopleError(
+            f"cơ quan {agency.code} đã được hợp nhất / agency was merged; "
+            "invite to the surviving agency"
+        )
     if role not in set(Role):
-        raise PeopleError(f"vai trò không hợp lệ / unknown role {role!r}; "
-                          f"use one of {', '.join(Role)}")
+        raise PeopleError(
+            f"vai trò không hợp lệ / unknown role {role!r}; use one of {', '.join(Role)}"
+        )
     if not 1 <= count <= 500:
         raise PeopleError("số lượng phải từ 1 đến 500 / --count must be 1..500")
     invites = []
     for _ in range(count):
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-        invite = Invite(code=code, agency_id=agency.id, role=role, member_name=member_name,
-                        created_at=at, expires_at=at + expires)
+        invite = Invite(
+            code=code,
+            agency_id=agency.id,
+            role=role,
+            member_name=member_name,
+            created_at=at,
+            expires_at=at + expires,
+        )
         session.add(invite)
         invites.append(invite)
     session.flush()
@@ -90,13 +108,19 @@ def invite_problem(invite: Invite | None, at: datetime) -> str | None:
     return None
 
 
-def failed_joins_since(session: Session, platform: str, external_id: str,
-                       since: datetime) -> int:
-    return session.scalar(
-        select(func.count()).select_from(JoinAttempt).where(
-            JoinAttempt.platform == platform, JoinAttempt.external_id == external_id,
-            JoinAttempt.at >= since)
-    ) or 0
+def failed_joins_since(session: Session, platform: str, external_id: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(JoinAttempt)
+            .where(
+                JoinAttempt.platform == platform,
+                JoinAttempt.external_id == external_id,
+                JoinAttempt.at >= since,
+            )
+        )
+        or 0
+    )
 
 
 def note_failed_join(session: Session, platform: str, external_id: str, at: datetime) -> None:
@@ -104,8 +128,9 @@ def note_failed_join(session: Session, platform: str, external_id: str, at: date
 
 
 def identity_of(session: Session, platform: str, external_id: str) -> Identity | None:
-    return session.scalar(select(Identity).where(
-        Identity.platform == platform, Identity.external_id == external_id))
+    return session.scalar(
+        select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -126,21 +151,42 @@ class ActiveMember:
     def of(cls, member: Member) -> ActiveMember:
         """The light row of a member already loaded (one who has just joined, say)."""
         agency = member.agency
-        return cls(member.id, member.name, member.role, agency.id, agency.code, agency.name,
-                   agency.locality.code, member.language, member.preferred_channel)
+        return cls(
+            member.id,
+            member.name,
+            member.role,
+            agency.id,
+            agency.code,
+            agency.name,
+            agency.locality.code,
+            member.language,
+            member.preferred_channel,
+        )
 
 
 # Chat accounts joined to their members, revoked ones left out; with an ActiveMember's columns,
 # storage.conversations reads them in the same statement as the conversation. Built once: per
 # call only the values change, so SQLAlchemy neither rebuilds nor re-keys them.
-LINKED_MEMBERS = (join(Identity, Member, (Identity.member_id == Member.id)
-                       & Member.revoked_at.is_(None))
-                  .join(Agency, Agency.id == Member.agency_id)
-                  .join(Locality, Locality.id == Agency.locality_id))
-ACTIVE_COLUMNS = (Member.id, Member.name, Member.role, Member.agency_id, Agency.code,
-                  Agency.name, Locality.code, Member.language, Member.preferred_channel)
-_ACCOUNT = (Identity.platform == bindparam("platform"),
-            Identity.external_id == bindparam("external_id"))
+LINKED_MEMBERS = (
+    join(Identity, Member, (Identity.member_id == Member.id) & Member.revoked_at.is_(None))
+    .join(Agency, Agency.id == Member.agency_id)
+    .join(Locality, Locality.id == Agency.locality_id)
+)
+ACTIVE_COLUMNS = (
+    Member.id,
+    Member.name,
+    Member.role,
+    Member.agency_id,
+    Agency.code,
+    Agency.name,
+    Locality.code,
+    Member.language,
+    Member.preferred_channel,
+)
+_ACCOUNT = (
+    Identity.platform == bindparam("platform"),
+    Identity.external_id == bindparam("external_id"),
+)
 _ACTIVE_MEMBER = select(Member).select_from(LINKED_MEMBERS).where(*_ACCOUNT)
 _ACTIVE_VIEW = select(*ACTIVE_COLUMNS).select_from(LINKED_MEMBERS).where(*_ACCOUNT)
 
@@ -152,54 +198,106 @@ def active_member(session: Session, platform: str, external_id: str) -> Member |
 
 def member_behind(session: Session, platform: str, external_id: str) -> ActiveMember | None:
     """`active_member` as a light row, for reading (no ORM object to track)."""
-    row = session.connection().execute(
-        _ACTIVE_VIEW, {"platform": platform, "external_id": external_id}).first()
+    row = (
+        session.connection()
+        .execute(_ACTIVE_VIEW, {"platform": platform, "external_id": external_id})
+        .first()
+    )
     return ActiveMember(*row) if row is not None else None
 
 
-def create_link_code(session: Session, member: Member, at: datetime,
-                     expires: timedelta = timedelta(hours=1)) -> Invite:
+def create_link_code(
+    session: Session, member: Member, at: datetime, expires: timedelta = timedelta(hours=1)
+) -> Invite:
     """A one-time code that links one more chat account (e.g. Zalo) to this member."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    invite = Invite(code=code, agency_id=member.agency_id, role=member.role,
-                    member_name=member.name, created_at=at, expires_at=at + expires,
-                    member_id=member.id)
+    invite = Invite(
+        code=code,
+        agency_id=member.agency_id,
+        role=member.role,
+        member_name=member.name,
+        created_at=at,
+        expires_at=at + expires,
+        member_id=member.id,
+    )
     session.add(invite)
     session.flush()
     return invite
 
 
-def redeem(session: Session, invite: Invite, platform: str, external_id: str, chat_id: str,
-           display_name: str, language: str, at: datetime) -> Redeemed:
+def redeem(
+    session: Session,
+    invite: Invite,
+    platform: str,
+    external_id: str,
+    chat_id: str,
+    display_name: str,
+    language: str,
+    at: datetime,
+) -> Redeemed:
     """Use an invite: create the member (or take the one it links) and link this account."""
     existing = session.get(Member, invite.member_id) if invite.member_id else None
     if existing is not None and existing.revoked_at is None:
-        identity = link_identity(session, existing, platform, external_id, chat_id,
-                                 display_name, at)
+        identity = link_identity(
+            session, existing, platform, external_id, chat_id, display_name, at
+        )
         invite.used_at, invite.used_by_member_id = at, existing.id
-        record(session, at, f"{platform}:{external_id}", "member.link", "member", existing.id,
-               platform=platform)
+        record(
+            session,
+            at,
+            f"{platform}:{external_id}",
+            "member.link",
+            "member",
+            existing.id,
+            platform=platform,
+        )
         return Redeemed(existing, identity)
-    member = Member(agency_id=invite.agency_id, name=invite.member_name or display_name or "?",
-                    role=invite.role, language=language, preferred_channel=platform,
-                    created_at=at)
+    member = Member(
+        agency_id=invite.agency_id,
+        name=invite.member_name or display_name or "?",
+        role=invite.role,
+        language=language,
+        preferred_channel=platform,
+        created_at=at,
+    )
     session.add(member)
     session.flush()
     identity = link_identity(session, member, platform, external_id, chat_id, display_name, at)
     invite.used_at, invite.used_by_member_id = at, member.id
     session.flush()
-    record(session, at, f"{platform}:{external_id}", "member.join", "member", member.id,
-           agency=invite.agency.code, role=invite.role)
+    record(
+        session,
+        at,
+        f"{platform}:{external_id}",
+        "member.join",
+        "member",
+        member.id,
+        agency=invite.agency.code,
+        role=invite.role,
+    )
     return Redeemed(member, identity)
 
 
-def link_identity(session: Session, member: Member, platform: str, external_id: str,
-                  chat_id: str, display_name: str, at: datetime) -> Identity:
+def link_identity(
+    session: Session,
+    member: Member,
+    platform: str,
+    external_id: str,
+    chat_id: str,
+    display_name: str,
+    at: datetime,
+) -> Identity:
     """Link a chat account to a member, moving it if it belonged to someone else."""
     identity = identity_of(session, platform, external_id)
     if identity is None:
-        identity = Identity(member_id=member.id, platform=platform, external_id=external_id,
-                            chat_id=chat_id, display_name=display_name, linked_at=at)
+        identity = Identity(
+            member_id=member.id,
+            platform=platform,
+            external_id=external_id,
+            chat_id=chat_id,
+            display_name=display_name,
+            linked_at=at,
+        )
         session.add(identity)
     else:
         identity.member_id, identity.chat_id, identity.linked_at = member.id, chat_id, at
@@ -231,8 +329,15 @@ def chat_targets(session: Session, member: Member | ActiveMember) -> list[Identi
     return sorted(identities, key=lambda i: (i.platform != member.preferred_channel, i.id))
 
 
-def set_absence(session: Session, member_id: int, stand_in_id: int | None, days: int,
-                at: datetime, tz: tzinfo, actor: str) -> None:
+def set_absence(
+    session: Session,
+    member_id: int,
+    stand_in_id: int | None,
+    days: int,
+    at: datetime,
+    tz: tzinfo,
+    actor: str,
+) -> None:
     """End the member's current absence and, with a stand-in, start a new one of `days`."""
     member = session.get(Member, member_id)
     if member is None or member.revoked_at is not None:
@@ -240,16 +345,25 @@ def set_absence(session: Session, member_id: int, stand_in_id: int | None, days:
     if stand_in_id is not None:
         stand_in = session.get(Member, stand_in_id)
         if stand_in is None or stand_in.revoked_at is not None or stand_in.id == member.id:
-            raise PeopleError(f"người nhận thay {stand_in_id} không hợp lệ / "
-                              "the stand-in must be another active member")
+            raise PeopleError(
+                f"người nhận thay {stand_in_id} không hợp lệ / "
+                "the stand-in must be another active member"
+            )
         if not 1 <= days <= 90:
             raise PeopleError("số ngày phải từ 1 đến 90 / --days must be 1..90")
     today = at.astimezone(tz).date()
-    for current in session.scalars(select(Absence).where(
-            Absence.member_id == member.id, Absence.ends_on >= today)):
+    for current in session.scalars(
+        select(Absence).where(Absence.member_id == member.id, Absence.ends_on >= today)
+    ):
         current.ends_on = today - timedelta(days=1)
     if stand_in_id is not None:
-        session.add(Absence(member_id=member.id, stand_in_id=stand_in_id, starts_on=today,
-                            ends_on=today + timedelta(days=days - 1), created_at=at))
-    record(session, at, actor, "absence.set", "member", member.id, stand_in=stand_in_id,
-           days=days)
+        session.add(
+            Absence(
+                member_id=member.id,
+                stand_in_id=stand_in_id,
+                starts_on=today,
+                ends_on=today + timedelta(days=days - 1),
+                created_at=at,
+            )
+        )
+    record(session, at, actor, "absence.set", "member", member.id, stand_in=stand_in_id, days=days)

@@ -28,9 +28,19 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def append_report(session: Session, *, assignment_id: int, member_id: int | None,
-                  status: Status | str, percent: int, note: str, channel: str, at: datetime,
-                  corrects_id: int | None = None, agency_id: int | None = None) -> int:
+def append_report(
+    session: Session,
+    *,
+    assignment_id: int,
+    member_id: int | None,
+    status: Status | str,
+    percent: int,
+    note: str,
+    channel: str,
+    at: datetime,
+    corrects_id: int | None = None,
+    agency_id: int | None = None,
+) -> int:
     """Store a new report, move the assignment's current state to it; return its id.
 
     `agency_id`, when given, is the reporter's agency: a report on another agency's
@@ -57,19 +67,33 @@ def append_report(session: Session, *, assignment_id: int, member_id: int | None
         raise ReportError(f"there is no assignment {assignment_id}")
     if agency_id is not None and current.agency_id != agency_id:
         raise PermissionError("a report on another agency's assignment")
-    report_id: int = connection.execute(_INSERT, {
-        "assignment_id": assignment_id, "member_id": member_id,
-        "agency_id": current.agency_id, "agency_name": current.agency_name,
-        "status": status.value, "percent": percent, "note": note, "channel": channel,
-        "corrects_id": corrects_id, "created_at": at}).scalar_one()
+    report_id: int = connection.execute(
+        _INSERT,
+        {
+            "assignment_id": assignment_id,
+            "member_id": member_id,
+            "agency_id": current.agency_id,
+            "agency_name": current.agency_name,
+            "status": status.value,
+            "percent": percent,
+            "note": note,
+            "channel": channel,
+            "corrects_id": corrects_id,
+            "created_at": at,
+        },
+    ).scalar_one()
     previous_at = current.last_reported_at
     state = {
-        "latest_report_id": report_id, "current_status": status.value, "current_percent": percent,
+        "latest_report_id": report_id,
+        "current_status": status.value,
+        "current_percent": percent,
         "last_reported_at": at if previous_at is None or at > previous_at else previous_at,
-        "completed_on": next_completed_on(current.current_status, current.completed_on,
-                                          status, at)}
-    connection.execute(_MOVE, {"assignment_id": assignment_id,
-                               **{f"new_{name}": value for name, value in state.items()}})
+        "completed_on": next_completed_on(current.current_status, current.completed_on, status, at),
+    }
+    connection.execute(
+        _MOVE,
+        {"assignment_id": assignment_id, **{f"new_{name}": value for name, value in state.items()}},
+    )
     loaded = session.identity_map.get(identity_key(Assignment, assignment_id))
     for name, value in state.items() if loaded is not None else ():
         set_committed_value(loaded, name, value)
@@ -80,21 +104,40 @@ _ASSIGNMENT = cast(Table, Assignment.__table__)
 _AGENCY = cast(Table, Agency.__table__)
 _REPORT = cast(Table, Report.__table__)
 _REPORT_OF = select(_REPORT.c.assignment_id).where(_REPORT.c.id == bindparam("report_id"))
-_LOCK = (select(_ASSIGNMENT.c.agency_id, _AGENCY.c.name.label("agency_name"),
-                _ASSIGNMENT.c.current_status, _ASSIGNMENT.c.completed_on,
-                _ASSIGNMENT.c.last_reported_at)
-         .join(_AGENCY, _AGENCY.c.id == _ASSIGNMENT.c.agency_id)
-         .where(_ASSIGNMENT.c.id == bindparam("assignment_id"))
-         .with_for_update(of=_ASSIGNMENT))
+_LOCK = (
+    select(
+        _ASSIGNMENT.c.agency_id,
+        _AGENCY.c.name.label("agency_name"),
+        _ASSIGNMENT.c.current_status,
+        _ASSIGNMENT.c.completed_on,
+        _ASSIGNMENT.c.last_reported_at,
+    )
+    .join(_AGENCY, _AGENCY.c.id == _ASSIGNMENT.c.agency_id)
+    .where(_ASSIGNMENT.c.id == bindparam("assignment_id"))
+    .with_for_update(of=_ASSIGNMENT)
+)
 _INSERT = insert(_REPORT).returning(_REPORT.c.id)
-_MOVE = (update(_ASSIGNMENT).where(_ASSIGNMENT.c.id == bindparam("assignment_id"))
-         .values({name: bindparam(f"new_{name}", type_=_ASSIGNMENT.c[name].type)
-                  for name in ("latest_report_id", "current_status", "current_percent",
-                               "last_reported_at", "completed_on")}))
+_MOVE = (
+    update(_ASSIGNMENT)
+    .where(_ASSIGNMENT.c.id == bindparam("assignment_id"))
+    .values(
+        {
+            name: bindparam(f"new_{name}", type_=_ASSIGNMENT.c[name].type)
+            for name in (
+                "latest_report_id",
+                "current_status",
+                "current_percent",
+                "last_reported_at",
+                "completed_on",
+            )
+        }
+    )
+)
 
 
-def next_completed_on(previous_status: str | None, previous_completed_on: date | None,
-                      status: str, at: datetime) -> date | None:
+def next_completed_on(
+    previous_status: str | None, previous_completed_on: date | None, status: str, at: datetime
+) -> date | None:
     """Return the completion date after a report: kept through a run of "done", else reset."""
     if status != Status.DONE:
         return None
@@ -116,20 +159,23 @@ def completed_on_from_history(history: Sequence[tuple[str, datetime]]) -> date |
 def latest_report(session: Session, assignment_id: int) -> Report | None:
     """Return the assignment's newest report (its current state), or None."""
     return session.scalars(
-        select(Report).where(Report.assignment_id == assignment_id)
-        .order_by(Report.id.desc()).limit(1)
+        select(Report)
+        .where(Report.assignment_id == assignment_id)
+        .order_by(Report.id.desc())
+        .limit(1)
     ).first()
 
 
 def report_history(session: Session, assignment_id: int) -> list[Report]:
     """Return every report of the assignment, newest first (corrections included)."""
-    return list(session.scalars(
-        select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
+        )
+    )
 
 
-def rebuild_current_state(session: Session,
-                          assignment_ids: Collection[int] | None = None) -> int:
+def rebuild_current_state(session: Session, assignment_ids: Collection[int] | None = None) -> int:
     """Recompute the cached current state from the reports, for loads that bypassed
     append_report; return how many assignments have reports."""
     done = Status.DONE.value
@@ -145,31 +191,52 @@ def rebuild_current_state(session: Session,
     agg = per.subquery()
     # The first "done" after the last report that was not "done" starts the final run.
     run_report = aliased(Report)
-    run = (select(run_report.assignment_id, func.min(run_report.id).label("start"))
-           .join(agg, agg.c.assignment_id == run_report.assignment_id)
-           .where(run_report.status == done, run_report.id > agg.c.last_open)
-           .group_by(run_report.assignment_id).subquery())
+    run = (
+        select(run_report.assignment_id, func.min(run_report.id).label("start"))
+        .join(agg, agg.c.assignment_id == run_report.assignment_id)
+        .where(run_report.status == done, run_report.id > agg.c.last_open)
+        .group_by(run_report.assignment_id)
+        .subquery()
+    )
     latest, first = aliased(Report), aliased(Report)
     rows = session.execute(
-        select(agg.c.assignment_id, agg.c.latest, latest.status, latest.percent,
-               agg.c.last_at, first.created_at)
+        select(
+            agg.c.assignment_id,
+            agg.c.latest,
+            latest.status,
+            latest.percent,
+            agg.c.last_at,
+            first.created_at,
+        )
         .join(latest, latest.id == agg.c.latest)
         .outerjoin(run, run.c.assignment_id == agg.c.assignment_id)
         .outerjoin(first, first.id == run.c.start)
     ).all()
     reset = update(Assignment).values(
-        latest_report_id=None, current_status=None, current_percent=None,
-        last_reported_at=None, completed_on=None)
+        latest_report_id=None,
+        current_status=None,
+        current_percent=None,
+        last_reported_at=None,
+        completed_on=None,
+    )
     if wanted is not None:
         reset = reset.where(Assignment.id.in_(wanted))
     session.execute(reset.execution_options(synchronize_session=False))
     if rows:
-        session.execute(update(Assignment), [
-            {"id": a, "latest_report_id": r, "current_status": status, "current_percent": pct,
-             "last_reported_at": last_at,
-             "completed_on": local_date(done_at) if status == done and done_at else None}
-            for a, r, status, pct, last_at, done_at in rows
-        ])
+        session.execute(
+            update(Assignment),
+            [
+                {
+                    "id": a,
+                    "latest_report_id": r,
+                    "current_status": status,
+                    "current_percent": pct,
+                    "last_reported_at": last_at,
+                    "completed_on": local_date(done_at) if status == done and done_at else None,
+                }
+                for a, r, status, pct, last_at, done_at in rows
+            ],
+        )
     session.expire_all()
     return len(rows)
 

@@ -32,49 +32,167 @@ DEPARTMENTS = (  # code, Hà Nội name, Hưng Yên name, coordinates
     ("GTVT", "Sở Giao thông vận tải Hà Nội", "Sở Giao thông vận tải Hưng Yên", False),
     ("XD", "Sở Xây dựng Hà Nội", "Sở Xây dựng Hưng Yên", False),
     ("VHTT", "Sở Văn hóa và Thể thao Hà Nội", "Sở Văn hóa, Thể thao và Du lịch Hưng Yên", False),
-    ("NNPTNT", "Sở Nông nghiệp và Phát triển nông thôn Hà Nội",
-     "Sở Nông nghiệp và Phát triển nông thôn Hưng Yên", False),
+    (
+        "NNPTNT",
+        "Sở Nông nghiệp và Phát triển nông thôn Hà Nội",
+        "Sở Nông nghiệp và Phát triển nông thôn Hưng Yên",
+        False,
+    ),
     ("TNMT", "Sở Tài nguyên và Môi trường Hà Nội", "Sở Tài nguyên và Môi trường Hưng Yên", False),
-    ("LDTBXH", "Sở Lao động – Thương binh và Xã hội Hà Nội",
-     "Sở Lao động – Thương binh và Xã hội Hưng Yên", False),
+    (
+        "LDTBXH",
+        "Sở Lao động – Thương binh và Xã hội Hà Nội",
+        "Sở Lao động – Thương binh và Xã hội Hưng Yên",
+        False,
+    ),
     ("DL", "Sở Du lịch Hà Nội", "Sở Công Thương Hưng Yên", False),
     ("YT", "Sở Y tế Hà Nội", "Sở Y tế Hưng Yên", False),
     ("GDDT", "Sở Giáo dục và Đào tạo Hà Nội", "Sở Giáo dục và Đào tạo Hưng Yên", False),
     ("TC", "Sở Tài chính Hà Nội", "Sở Tài chính Hưng Yên", False),
 )
 DISTRICTS = {
-    "HN": ("Ba Đình", "Hoàn Kiếm", "Tây Hồ", "Long Biên", "Cầu Giấy", "Đống Đa",
-           "Hai Bà Trưng", "Hoàng Mai", "Thanh Xuân", "Sóc Sơn", "Đông Anh", "Gia Lâm",
-           "Nam Từ Liêm", "Thanh Trì", "Bắc Từ Liêm", "Mê Linh", "Hà Đông", "Sơn Tây", "Ba Vì",
-           "Phúc Thọ", "Đan Phượng", "Hoài Đức", "Quốc Oai", "Thạch Thất", "Chương Mỹ",
-           "Thanh Oai", "Thường Tín", "Phú Xuyên", "Ứng Hòa", "Mỹ Đức"),
-    "HY": ("Hưng Yên", "Mỹ Hào", "Văn Lâm", "Văn Giang", "Yên Mỹ", "Khoái Châu", "Ân Thi",
-           "Kim Động", "Phù Cừ", "Tiên Lữ"),
+    "HN": (
+        "Ba Đình",
+        "Hoàn Kiếm",
+        "Tây Hồ",
+        "Long Biên",
+        "Cầu Giấy",
+        "Đống Đa",
+        "Hai Bà Trưng",
+        "Hoàng Mai",
+        "Thanh Xuân",
+        "Sóc Sơn",
+        "Đông Anh",
+        "Gia Lâm",
+        "Nam Từ Liêm",
+        "Thanh Trì",
+        "Bắc Từ Liêm",
+        "Mê Linh",
+        "Hà Đông",
+        "Sơn Tây",
+        "Ba Vì",
+        "Phúc Thọ",
+        "Đan Phượng",
+        "Hoài Đức",
+        "Quốc Oai",
+        "Thạch Thất",
+        "Chương Mỹ",
+        "Thanh Oai",
+        "Thường Tín",
+        "Phú Xuyên",
+        "Ứng Hòa",
+        "Mỹ Đức",
+    ),
+    "HY": (
+        "Hưng Yên",
+        "Mỹ Hào",
+        "Văn Lâm",
+        "Văn Giang",
+        "Yên Mỹ",
+        "Khoái Châu",
+        "Ân Thi",
+        "Kim Động",
+        "Phù Cừ",
+        "Tiên Lữ",
+    ),
 }
-FIELDS = ("Công tác xây dựng Đảng", "Hợp tác phát triển kinh tế – xã hội", "Giao thông vận tải",
-          "Văn hóa, thể thao và du lịch", "Nông nghiệp và phát triển nông thôn",
-          "Tài nguyên và môi trường", "Y tế", "Giáo dục và đào tạo", "An sinh xã hội")
-TOPICS = ("tuyến xe buýt Hưng Yên – Hà Nội", "cầu Mễ Sở và Vành đai 4",
-          "nhà máy xử lý nước thải Long Biên", "quỹ an sinh xã hội",
-          "gian hàng phố đi bộ Hoàn Kiếm", "liên kết tiêu thụ nông sản", "quy hoạch vùng",
-          "đào tạo nghề", "khám chữa bệnh tuyến cuối", "trao đổi cán bộ", "xúc tiến đầu tư",
-          "bảo vệ môi trường sông Hồng")
-NOTES = ("Đã họp triển khai với các đơn vị liên quan", "Đang khảo sát hiện trạng",
-         "Đang hoàn thiện hồ sơ trình UBND", "Chờ ý kiến của bộ, ngành Trung ương",
-         "Đã ký kết văn bản phối hợp", "Vướng mắc về mặt bằng, đề nghị chỉ đạo",
-         "Đã hoàn thành, gửi báo cáo kết quả", "Đang tổ chức thực hiện theo kế hoạch", "")
+FIELDS = (
+    "Công tác xây dựng Đảng",
+    "Hợp tác phát triển kinh tế – xã hội",
+    "Giao thông vận tải",
+    "Văn hóa, thể thao và du lịch",
+    "Nông nghiệp và phát triển nông thôn",
+    "Tài nguyên và môi trường",
+    "Y tế",
+    "Giáo dục và đào tạo",
+    "An sinh xã hội",
+)
+TOPICS = (
+    "tuyến xe buýt Hưng Yên – Hà Nội",
+    "cầu Mễ Sở và Vành đai 4",
+    "nhà máy xử lý nước thải Long Biên",
+    "quỹ an sinh xã hội",
+    "gian hàng phố đi bộ Hoàn Kiếm",
+    "liên kết tiêu thụ nông sản",
+    "quy hoạch vùng",
+    "đào tạo nghề",
+    "khám chữa bệnh tuyến cuối",
+    "trao đổi cán bộ",
+    "xúc tiến đầu tư",
+    "bảo vệ môi trường sông Hồng",
+)
+NOTES = (
+    "Đã họp triển khai với các đơn vị liên quan",
+    "Đang khảo sát hiện trạng",
+    "Đang hoàn thiện hồ sơ trình UBND",
+    "Chờ ý kiến của bộ, ngành Trung ương",
+    "Đã ký kết văn bản phối hợp",
+    "Vướng mắc về mặt bằng, đề nghị chỉ đạo",
+    "Đã hoàn thành, gửi báo cáo kết quả",
+    "Đang tổ chức thực hiện theo kế hoạch",
+    "",
+)
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô")
 MIDDLE = ("Văn", "Thị", "Minh", "Thu", "Quang", "Đức", "Thanh", "Hồng")
-GIVEN = ("An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hằng", "Hương", "Lan", "Long", "Mai",
-         "Nam", "Phương", "Quân", "Sơn", "Trang", "Tuấn", "Vân")
+GIVEN = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hà",
+    "Hải",
+    "Hằng",
+    "Hương",
+    "Lan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phương",
+    "Quân",
+    "Sơn",
+    "Trang",
+    "Tuấn",
+    "Vân",
+)
 CHANNELS = ("telegram",) * 14 + ("zalo",) * 5 + ("cli",)
-REPORT_COLUMNS = ("id", "assignment_id", "member_id", "agency_id", "agency_name", "status",
-                  "percent", "note", "channel", "corrects_id", "created_at")
-ASSIGNMENT_COLUMNS = ("id", "item_id", "agency_id", "role", "due_date", "cadence", "archived_at",
-                      "latest_report_id", "current_status", "current_percent", "last_reported_at",
-                      "completed_on")
-ITEM_COLUMNS = ("id", "programme_id", "parent_id", "code", "kind", "position", "title", "text",
-                "archived_at")
+REPORT_COLUMNS = (
+    "id",
+    "assignment_id",
+    "member_id",
+    "agency_id",
+    "agency_name",
+    "status",
+    "percent",
+    "note",
+    "channel",
+    "corrects_id",
+    "created_at",
+)
+ASSIGNMENT_COLUMNS = (
+    "id",
+    "item_id",
+    "agency_id",
+    "role",
+    "due_date",
+    "cadence",
+    "archived_at",
+    "latest_report_id",
+    "current_status",
+    "current_percent",
+    "last_reported_at",
+    "completed_on",
+)
+ITEM_COLUMNS = (
+    "id",
+    "programme_id",
+    "parent_id",
+    "code",
+    "kind",
+    "position",
+    "title",
+    "text",
+    "archived_at",
+)
 UTC_OFFSET_S = 7 * 3600  # Viet Nam keeps UTC+7 all year
 
 
@@ -109,10 +227,17 @@ class _Assignment:
     archived: bool
 
 
-def build_synthetic(session: Session, *, assignments: int = 120, reports: int = 600,
-                    seed: int = 0, start: date = date(2019, 7, 1),
-                    today: date = date(2019, 12, 2), programme_code: str = "TN-SYN",
-                    progress: Progress | None = None) -> SyntheticStore:
+def build_synthetic(
+    session: Session,
+    *,
+    assignments: int = 120,
+    reports: int = 600,
+    seed: int = 0,
+    start: date = date(2019, 7, 1),
+    today: date = date(2019, 12, 2),
+    programme_code: str = "TN-SYN",
+    progress: Progress | None = None,
+) -> SyntheticStore:
     """Fill the store with a reproducible programme of `assignments` and `reports` rows."""
     if today <= start:
         raise ValueError("today must come after start")
@@ -127,14 +252,26 @@ def build_synthetic(session: Session, *, assignments: int = 120, reports: int = 
             gc.enable()
 
 
-def _build(session: Session, rng: random.Random, assignments: int, reports: int, start: date,
-           today: date, programme_code: str, tick: Progress) -> SyntheticStore:
+def _build(
+    session: Session,
+    rng: random.Random,
+    assignments: int,
+    reports: int,
+    start: date,
+    today: date,
+    programme_code: str,
+    tick: Progress,
+) -> SyntheticStore:
     """Build the store (see build_synthetic)."""
     writer = _BulkWriter(session)
-    programme = Programme(code=programme_code, title=f"Chương trình giả lập {programme_code}",
-                          notice_date=start, phase_start=start,
-                          phase_end=start + timedelta(days=540),
-                          imported_at=datetime.combine(start, time(8), LOCAL_TZ))
+    programme = Programme(
+        code=programme_code,
+        title=f"Chương trình giả lập {programme_code}",
+        notice_date=start,
+        phase_start=start,
+        phase_end=start + timedelta(days=540),
+        imported_at=datetime.combine(start, time(8), LOCAL_TZ),
+    )
     session.add(programme)
     session.flush()
     n_agencies = max(6, min(64, assignments // 150))
@@ -145,22 +282,52 @@ def _build(session: Session, rng: random.Random, assignments: int, reports: int,
     leaves = _items(writer, rng, programme.id, math.ceil(assignments / avg), start)
     tick("items", 1, 1)
     plan = _assignments(writer, rng, leaves, agencies, assignments)
-    rows, cache = _reports(rng, plan, agencies, members, reports, start, today,
-                           writer.next_id("report"), tick)
-    writer.insert("assignment", ASSIGNMENT_COLUMNS, (
-        (a.id, a.item_id, a.agency_id, a.role, writer.day(a.due), "monthly",
-         writer.moment(_epoch(start) + 86400) if a.archived else None,
-         *cache.get(a.id, (None, None, None, None, None))[:3],
-         writer.moment(cache[a.id][3]) if a.id in cache else None,
-         writer.day(cache[a.id][4]) if a.id in cache else None)
-        for a in plan), count=len(plan), progress=tick, stage="assignments")
-    writer.insert("report", REPORT_COLUMNS, (
-        (*row[:10], writer.moment(row[10])) for row in rows), count=len(rows), progress=tick,
-        stage="reports")
+    rows, cache = _reports(
+        rng, plan, agencies, members, reports, start, today, writer.next_id("report"), tick
+    )
+    writer.insert(
+        "assignment",
+        ASSIGNMENT_COLUMNS,
+        (
+            (
+                a.id,
+                a.item_id,
+                a.agency_id,
+                a.role,
+                writer.day(a.due),
+                "monthly",
+                writer.moment(_epoch(start) + 86400) if a.archived else None,
+                *cache.get(a.id, (None, None, None, None, None))[:3],
+                writer.moment(cache[a.id][3]) if a.id in cache else None,
+                writer.day(cache[a.id][4]) if a.id in cache else None,
+            )
+            for a in plan
+        ),
+        count=len(plan),
+        progress=tick,
+        stage="assignments",
+    )
+    writer.insert(
+        "report",
+        REPORT_COLUMNS,
+        ((*row[:10], writer.moment(row[10])) for row in rows),
+        count=len(rows),
+        progress=tick,
+        stage="reports",
+    )
     writer.sync_sequences("item", "assignment", "report")
     writer.close()
-    return SyntheticStore(programme.id, programme_code, tuple(a.id for a in agencies),
-                          writer.items, len(leaves), len(plan), len(rows), start, today)
+    return SyntheticStore(
+        programme.id,
+        programme_code,
+        tuple(a.id for a in agencies),
+        writer.items,
+        len(leaves),
+        len(plan),
+        len(rows),
+        start,
+        today,
+    )
 
 
 def _agencies(session: Session, count: int, start: date) -> list[Agency]:
@@ -177,29 +344,42 @@ def _agencies(session: Session, count: int, start: date) -> list[Agency]:
     for code, hn, hy, coordinates in DEPARTMENTS:
         wanted += [("HN", f"HN-{code}", hn, coordinates), ("HY", f"HY-{code}", hy, coordinates)]
     for side, prefix in (("HN", "UBND quận/huyện"), ("HY", "UBND huyện/thị xã")):
-        wanted += [(side, f"{side}-D{n:02d}", f"{prefix} {name}", False)
-                   for n, name in enumerate(DISTRICTS[side], 1)]
+        wanted += [
+            (side, f"{side}-D{n:02d}", f"{prefix} {name}", False)
+            for n, name in enumerate(DISTRICTS[side], 1)
+        ]
     existing = {a.code: a for a in session.scalars(select(Agency))}
     chosen = []
     for side, code, name, coordinates in wanted[:count]:
         agency = existing.get(code)
         if agency is None:
-            agency = Agency(code=code, name=name, locality=localities[side],
-                            coordinates=coordinates)
+            agency = Agency(
+                code=code, name=name, locality=localities[side], coordinates=coordinates
+            )
             session.add(agency)
         chosen.append(agency)
     session.flush()
     return chosen
 
 
-def _members(session: Session, rng: random.Random, agencies: Sequence[Agency],
-             start: date) -> dict[int, list[int]]:
+def _members(
+    session: Session, rng: random.Random, agencies: Sequence[Agency], start: date
+) -> dict[int, list[int]]:
     """Create one or two reporting officials per agency."""
-    rows = [{"agency_id": a.id, "name": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} "
-             f"{rng.choice(GIVEN)}", "title": "Chuyên viên", "role": "reporter",
-             "is_head": False, "language": "vi", "preferred_channel": "telegram",
-             "created_at": datetime.combine(start, time(8), LOCAL_TZ)}
-            for a in agencies for _ in range(rng.randint(1, 2))]
+    rows = [
+        {
+            "agency_id": a.id,
+            "name": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+            "title": "Chuyên viên",
+            "role": "reporter",
+            "is_head": False,
+            "language": "vi",
+            "preferred_channel": "telegram",
+            "created_at": datetime.combine(start, time(8), LOCAL_TZ),
+        }
+        for a in agencies
+        for _ in range(rng.randint(1, 2))
+    ]
     created = session.execute(insert(Member).returning(Member.id, Member.agency_id), rows).all()
     members: dict[int, list[int]] = {}
     for member_id, agency_id in created:
@@ -217,8 +397,9 @@ def _letters(n: int) -> str:
     return out
 
 
-def _items(writer: _BulkWriter, rng: random.Random, programme_id: int, n_leaves: int,
-           start: date) -> list[_Leaf]:
+def _items(
+    writer: _BulkWriter, rng: random.Random, programme_id: int, n_leaves: int, start: date
+) -> list[_Leaf]:
     """Create fields → items → bullets with `n_leaves` leaves, in document order."""
     fields = max(2, min(len(FIELDS), n_leaves // 6))
     per_field = math.ceil(n_leaves / fields)
@@ -253,16 +434,27 @@ def _items(writer: _BulkWriter, rng: random.Random, programme_id: int, n_leaves:
                 made += 1
                 continue
             for b in range(min(rng.randint(2, bullet_max), n_leaves - len(leaves))):
-                leaf(add(item_id, f"2.{f}.{k}.{_letters(b)}", "bullet",
-                         f"Triển khai {topic}, phần {_letters(b)}"))
+                leaf(
+                    add(
+                        item_id,
+                        f"2.{f}.{k}.{_letters(b)}",
+                        "bullet",
+                        f"Triển khai {topic}, phần {_letters(b)}",
+                    )
+                )
                 made += 1
     writer.insert("item", ITEM_COLUMNS, rows, count=len(rows))
     writer.items = len(rows)
     return leaves
 
 
-def _assignments(writer: _BulkWriter, rng: random.Random, leaves: Sequence[_Leaf],
-                 agencies: Sequence[Agency], total: int) -> list[_Assignment]:
+def _assignments(
+    writer: _BulkWriter,
+    rng: random.Random,
+    leaves: Sequence[_Leaf],
+    agencies: Sequence[Agency],
+    total: int,
+) -> list[_Assignment]:
     """Give each leaf a lead (sometimes one per locality) and supporting agencies."""
     counts = _spread(rng, total, len(leaves), 1, len(agencies))
     next_id = writer.next_id("assignment")
@@ -270,11 +462,19 @@ def _assignments(writer: _BulkWriter, rng: random.Random, leaves: Sequence[_Leaf
     for leaf, count in zip(leaves, counts, strict=True):
         chosen = rng.sample(agencies, count)
         for n, agency in enumerate(chosen):
-            lead = n == 0 or (n == 1 and agency.locality_id != chosen[0].locality_id
-                              and rng.random() < 0.5)
-            plan.append(_Assignment(next_id, leaf.item_id, agency.id,
-                                    AssignmentRole.LEAD if lead else AssignmentRole.SUPPORT,
-                                    leaf.due, rng.random() < 0.01))
+            lead = n == 0 or (
+                n == 1 and agency.locality_id != chosen[0].locality_id and rng.random() < 0.5
+            )
+            plan.append(
+                _Assignment(
+                    next_id,
+                    leaf.item_id,
+                    agency.id,
+                    AssignmentRole.LEAD if lead else AssignmentRole.SUPPORT,
+                    leaf.due,
+                    rng.random() < 0.01,
+                )
+            )
             next_id += 1
     return plan
 
@@ -295,9 +495,17 @@ def _spread(rng: random.Random, total: int, slots: int, low: int, high: int) -> 
     return parts
 
 
-def _reports(rng: random.Random, plan: Sequence[_Assignment], agencies: Sequence[Agency],
-             members: dict[int, list[int]], total: int, start: date, today: date,
-             first_id: int, tick: Progress) -> tuple[list[Row], dict[int, Row]]:
+def _reports(
+    rng: random.Random,
+    plan: Sequence[_Assignment],
+    agencies: Sequence[Agency],
+    members: dict[int, list[int]],
+    total: int,
+    start: date,
+    today: date,
+    first_id: int,
+    tick: Progress,
+) -> tuple[list[Row], dict[int, Row]]:
     """Make each assignment's report history; return rows by time and each current state."""
     names = {a.id: a.name for a in agencies}
     silent = {a.id for a in plan if rng.random() < 0.08}
@@ -315,11 +523,26 @@ def _reports(rng: random.Random, plan: Sequence[_Assignment], agencies: Sequence
         crew: list[int | None] = [*members.get(a.agency_id, [])] or [None]
         name = names[a.agency_id]
         for seq, (ts, status, percent, corrects) in enumerate(
-                _history(rng, a, k, first_day, end_day, today_ord)):
+            _history(rng, a, k, first_day, end_day, today_ord)
+        ):
             member = crew[int(rand() * len(crew))] if rand() > 0.03 else None
-            pending.append((ts, a.id, seq, (member, a.agency_id, name, status, percent,
-                                            NOTES[int(rand() * len(NOTES))],
-                                            CHANNELS[int(rand() * len(CHANNELS))], corrects)))
+            pending.append(
+                (
+                    ts,
+                    a.id,
+                    seq,
+                    (
+                        member,
+                        a.agency_id,
+                        name,
+                        status,
+                        percent,
+                        NOTES[int(rand() * len(NOTES))],
+                        CHANNELS[int(rand() * len(CHANNELS))],
+                        corrects,
+                    ),
+                )
+            )
     tick("histories", len(speaking), len(speaking))
     pending.sort()  # (ts, assignment, seq) is unique: ids follow time, as in a live store
     rows = []
@@ -336,8 +559,9 @@ def _reports(rng: random.Random, plan: Sequence[_Assignment], agencies: Sequence
             completed = date.fromordinal((ts + UTC_OFFSET_S) // 86400 + _EPOCH_ORDINAL)
         # A correction always corrects the assignment's previous report.
         corrects = previous[0] if f[7] is not None and previous is not None else None
-        rows.append((report_id, assignment_id, f[0], f[1], f[2], status, f[4], f[5], f[6],
-                     corrects, ts))
+        rows.append(
+            (report_id, assignment_id, f[0], f[1], f[2], status, f[4], f[5], f[6], corrects, ts)
+        )
         cache[assignment_id] = (report_id, status, f[4], ts, completed)
         report_id += 1
     return rows, cache
@@ -347,8 +571,9 @@ DONE, IN_PROGRESS = Status.DONE.value, Status.IN_PROGRESS.value
 NOT_STARTED, BLOCKED = Status.NOT_STARTED.value, Status.BLOCKED.value
 
 
-def _history(rng: random.Random, a: _Assignment, k: int, first_day: int, end_day: int,
-             today_ord: int) -> list[tuple[int, str, int, int | None]]:
+def _history(
+    rng: random.Random, a: _Assignment, k: int, first_day: int, end_day: int, today_ord: int
+) -> list[tuple[int, str, int, int | None]]:
     """Return k (epoch seconds, status, percent, corrected seq) reports in time order."""
     rand = rng.random
     span = end_day - first_day
@@ -396,8 +621,9 @@ def _epoch(day: date) -> int:
 @cache
 def _clock_text() -> list[str]:
     """Return "HH:MM:SS.000000" for every second of a day (formatting 1M times is slow)."""
-    return [f"{h:02d}:{m:02d}:{s:02d}.000000" for h in range(24) for m in range(60)
-            for s in range(60)]
+    return [
+        f"{h:02d}:{m:02d}:{s:02d}.000000" for h in range(24) for m in range(60) for s in range(60)
+    ]
 
 
 class _BulkWriter:
@@ -423,8 +649,11 @@ class _BulkWriter:
             self.connection.exec_driver_sql(f"PRAGMA cache_size = {self._cache_size}")
 
     def next_id(self, table: str) -> int:
-        return int(self.connection.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
-                   .scalar_one())
+        return int(
+            self.connection.execute(
+                text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
+            ).scalar_one()
+        )
 
     def moment(self, epoch_s: int | None) -> Any:
         """Return a UTC moment in the form the driver stores (SQLite: SQLAlchemy's text)."""
@@ -443,9 +672,17 @@ class _BulkWriter:
             return value
         return value.isoformat()
 
-    def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]], *,
-               count: int, progress: Progress | None = None, stage: str = "",
-               batch: int = 50_000) -> None:
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[tuple[Any, ...]],
+        *,
+        count: int,
+        progress: Progress | None = None,
+        stage: str = "",
+        batch: int = 50_000,
+    ) -> None:
         """Insert rows (tuples in `columns` order) in batches."""
         tick = progress or (lambda _s, _d, _t: None)
         names = ", ".join(columns)
@@ -464,11 +701,11 @@ class _BulkWriter:
             done += len(chunk)
         tick(stage, done, count)
 
-    def _write(self, raw: Any, table: str, names: str, width: int,
-               rows: list[tuple[Any, ...]]) -> None:
+    def _write(
+        self, raw: Any, table: str, names: str, width: int, rows: list[tuple[Any, ...]]
+    ) -> None:
         if self.postgres:
-            with raw.cursor() as cursor, cursor.copy(
-                    f"COPY {table} ({names}) FROM STDIN") as copy:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             return
@@ -484,7 +721,9 @@ class _BulkWriter:
         if not self.postgres:
             return
         for table in tables:
-            self.connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                f" (SELECT coalesce(max(id), 1) FROM {table}))"))
-
+            self.connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT coalesce(max(id), 1) FROM {table}))"
+                )
+            )

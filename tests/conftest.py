@@ -67,8 +67,7 @@ def db(engine: Engine) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with the default programme, copied by each flow test."""
-    return build_template(tmp_path_factory.mktemp("template"),
-                          FixedClock(hanoi(2019, 7, 1, 8, 0)))
+    return build_template(tmp_path_factory.mktemp("template"), FixedClock(hanoi(2019, 7, 1, 8, 0)))
 
 
 @pytest.fixture(scope="session")

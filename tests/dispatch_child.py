@@ -17,8 +17,9 @@ from storage.db import Database
 async def main(database: str, base_url: str, token: str) -> None:
     db = Database.open(database)
     async with Bot(token, base_url=base_url) as bot:
-        dispatcher = Dispatcher(db, SystemClock(), {"telegram": TelegramMessenger(bot)},
-                                {"telegram": Limits(200, 50)})
+        dispatcher = Dispatcher(
+            db, SystemClock(), {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(200, 50)}
+        )
         dispatcher.recover()
         await dispatcher.drain(60)
 

@@ -48,19 +48,23 @@ def copy_database(template: Path, folder: Path) -> Database:
 def write_config(folder: Path, extra: str = "", programme: Path = PROGRAMME) -> Path:
     """Write a config.toml for one test: SQLite and data files in `folder`."""
     path = folder / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [app]
 programme = "{programme}"
-data_dir = "{folder / 'data'}"
+data_dir = "{folder / "data"}"
 [database]
-url = "sqlite:///{folder / 'tiendo.sqlite3'}"
+url = "sqlite:///{folder / "tiendo.sqlite3"}"
 {extra}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
-def cli_context(config: Path | None, clock: Clock, *, width: int = 200,
-                file: TextIO | None = None) -> CommandContext:
+def cli_context(
+    config: Path | None, clock: Clock, *, width: int = 200, file: TextIO | None = None
+) -> CommandContext:
     """A command context on a fixed clock whose console prints to stdout or `file`."""
     console = Console(file=file, width=width, highlight=False, record=True)
     return CommandContext(config, console=console, clock=clock)
@@ -68,20 +72,27 @@ def cli_context(config: Path | None, clock: Clock, *, width: int = 200,
 
 def run_cli(config: Path, *args: str, clock: Clock | None = None) -> tuple[int, str]:
     """Run `tiendo --config CONFIG ARGS…`; return the exit code and what it printed."""
-    ctx = cli_context(config, clock or FixedClock(datetime(2019, 12, 2, 9, tzinfo=HANOI)),
-                      file=io.StringIO())
+    ctx = cli_context(
+        config, clock or FixedClock(datetime(2019, 12, 2, 9, tzinfo=HANOI)), file=io.StringIO()
+    )
     code = main(["--config", str(config), *args], ctx=ctx)
     return code, ctx.console.export_text()
 
 
 @asynccontextmanager
-async def staged(template: Path, folder: Path, *, telegram: bool = True,
-                 zalo: bool = True) -> AsyncIterator[Stage]:
+async def staged(
+    template: Path, folder: Path, *, telegram: bool = True, zalo: bool = True
+) -> AsyncIterator[Stage]:
     """The bots on loopback over a private copy of the template, on Monday 2 December 2019."""
     db = copy_database(template, folder)
     try:
-        async with Stage(db, FixedClock(datetime(2019, 12, 2, 9, tzinfo=HANOI)), folder,
-                         telegram=telegram, zalo=zalo) as stage:
+        async with Stage(
+            db,
+            FixedClock(datetime(2019, 12, 2, 9, tzinfo=HANOI)),
+            folder,
+            telegram=telegram,
+            zalo=zalo,
+        ) as stage:
             yield stage
     finally:
         db.dispose()

@@ -46,15 +46,23 @@ def imported(db: Database, spec: ProgrammeSpec) -> Database:
 
 
 def _assignment(s: Session, item: str, agency: str) -> Assignment:
-    return s.scalars(select(Assignment).join(Item).join(Agency).where(
-        Item.code == item, Agency.code == agency)).one()
+    return s.scalars(
+        select(Assignment).join(Item).join(Agency).where(Item.code == item, Agency.code == agency)
+    ).one()
 
 
 def _report(s: Session, item: str, agency: str, note: str) -> int:
     """File a report directly, as the report conversation would; return its id."""
     a = _assignment(s, item, agency)
-    report = Report(assignment_id=a.id, agency_id=a.agency_id, agency_name=a.agency.name,
-                    status="in_progress", percent=30, note=note, created_at=AT + timedelta(days=20))
+    report = Report(
+        assignment_id=a.id,
+        agency_id=a.agency_id,
+        agency_name=a.agency.name,
+        status="in_progress",
+        percent=30,
+        note=note,
+        created_at=AT + timedelta(days=20),
+    )
     s.add(report)
     s.flush()
     return report.id
@@ -66,8 +74,15 @@ def _member(s: Session, agency: str, name: str, platform: str | None = None) -> 
     s.add(member)
     s.flush()
     if platform:
-        s.add(Identity(member_id=member.id, platform=platform, external_id=f"{member.id}01",
-                       chat_id=f"{member.id}01", linked_at=AT))
+        s.add(
+            Identity(
+                member_id=member.id,
+                platform=platform,
+                external_id=f"{member.id}01",
+                chat_id=f"{member.id}01",
+                linked_at=AT,
+            )
+        )
     return member.id
 
 
@@ -80,12 +95,20 @@ def _lead_support(s: Session, code: str) -> tuple[tuple[str, ...], tuple[str, ..
 
 
 def test_merge_moves_assignments_and_members_and_keeps_reports_under_the_old_name(
-        imported: Database) -> None:
+    imported: Database,
+) -> None:
     with imported.unit_of_work() as s:
         report_id = _report(s, "2.4.a", "HN-DL", "Đã đăng 12 tin quảng bá")
         member_id = _member(s, "HN-DL", "Chuyên viên Sở Du lịch", platform="telegram")
-        s.add(Invite(code="ABCD2345", agency_id=_assignment(s, "2.4.a", "HN-DL").agency_id,
-                     role="reporter", created_at=AT, expires_at=AT + timedelta(days=30)))
+        s.add(
+            Invite(
+                code="ABCD2345",
+                agency_id=_assignment(s, "2.4.a", "HN-DL").agency_id,
+                role="reporter",
+                created_at=AT,
+                expires_at=AT + timedelta(days=30),
+            )
+        )
 
     with imported.unit_of_work() as s:
         result = merge_agencies(s, "HN-DL", "HN-VHTT", MERGED_AT, "admin")
@@ -108,13 +131,15 @@ def test_merge_moves_assignments_and_members_and_keeps_reports_under_the_old_nam
         rows = {r.code: r for r in list_agencies(s)}
         assert rows["HN-DL"].merged_into == "HN-VHTT" and rows["HN-DL"].archived
         assert [(m.name, m.platforms) for m in rows["HN-VHTT"].members] == [
-            ("Chuyên viên Sở Du lịch", ("telegram",))]
+            ("Chuyên viên Sở Du lịch", ("telegram",))
+        ]
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "agency.merge")).one()
         assert audit.detail["into"] == "HN-VHTT" and audit.detail["old_name"] == "Sở Du lịch Hà Nội"
 
 
 def test_merging_into_an_agency_that_has_the_item_keeps_the_old_reports_readable(
-        imported: Database) -> None:
+    imported: Database,
+) -> None:
     # 2.4.b: HN-VHTT leads, HN-DL supports. Fold the leader into the supporter.
     with imported.unit_of_work() as s:
         report_id = _report(s, "2.4.b", "HN-VHTT", "Gian hàng Hưng Yên ở phố đi bộ tháng 9")
@@ -129,13 +154,17 @@ def test_merging_into_an_agency_that_has_the_item_keeps_the_old_reports_readable
         assert kept is not None and kept.archived_at == MERGED_AT and kept.agency.code == "HN-VHTT"
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("HN-DL", "HN-DL", "cannot merge HN-DL into itself"),
-    ("HN-XYZ", "HN-DL", 'unknown agency code "HN-XYZ"'),
-    ("HN-DL", "HY-VHTTDL", "different localities"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("HN-DL", "HN-DL", "cannot merge HN-DL into itself"),
+        ("HN-XYZ", "HN-DL", 'unknown agency code "HN-XYZ"'),
+        ("HN-DL", "HY-VHTTDL", "different localities"),
+    ],
+)
 def test_impossible_merges_are_refused_with_what_to_do(
-        imported: Database, old: str, new: str, message: str) -> None:
+    imported: Database, old: str, new: str, message: str
+) -> None:
     with pytest.raises(AgencyError, match=message), imported.unit_of_work() as s:
         merge_agencies(s, old, new, MERGED_AT, "admin")
     with imported.unit_of_work() as s:
@@ -147,15 +176,18 @@ def test_a_merged_agency_can_be_neither_merged_again_nor_merged_into(imported: D
         merge_agencies(s, "HN-DL", "HN-VHTT", MERGED_AT, "admin")
     with pytest.raises(AgencyError, match="already merged"), imported.unit_of_work() as s:
         merge_agencies(s, "HN-DL", "HN-XD", MERGED_AT, "admin")
-    with pytest.raises(AgencyError, match="merge into HN-VHTT instead"), \
-            imported.unit_of_work() as s:
+    with (
+        pytest.raises(AgencyError, match="merge into HN-VHTT instead"),
+        imported.unit_of_work() as s,
+    ):
         merge_agencies(s, "HN-XD", "HN-DL", MERGED_AT, "admin")
     with pytest.raises(AgencyError, match="rename HN-VHTT instead"), imported.unit_of_work() as s:
         rename_agency(s, "HN-DL", "Sở Du lịch", MERGED_AT, "admin")
 
 
 def test_after_a_merge_the_unedited_file_still_imports_and_changes_nothing(
-        imported: Database, spec: ProgrammeSpec) -> None:
+    imported: Database, spec: ProgrammeSpec
+) -> None:
     with imported.unit_of_work() as s:
         merge_agencies(s, "HN-DL", "HN-VHTT", MERGED_AT, "admin")
         before = {(r.code, r.lead, r.support, r.due) for r in item_tree(s)}
@@ -168,7 +200,8 @@ def test_after_a_merge_the_unedited_file_still_imports_and_changes_nothing(
 
 
 def test_after_merging_a_leader_into_a_supporter_the_file_keeps_the_survivor_leading(
-        imported: Database, spec: ProgrammeSpec) -> None:
+    imported: Database, spec: ProgrammeSpec
+) -> None:
     with imported.unit_of_work() as s:
         merge_agencies(s, "HN-VHTT", "HN-DL", MERGED_AT, "admin")
         before = _lead_support(s, "2.4.b")
@@ -182,7 +215,8 @@ def test_after_merging_a_leader_into_a_supporter_the_file_keeps_the_survivor_lea
 
 
 def test_rename_keeps_the_old_name_in_the_audit_and_on_reports(
-        imported: Database, spec: ProgrammeSpec) -> None:
+    imported: Database, spec: ProgrammeSpec
+) -> None:
     with imported.unit_of_work() as s:
         report_id = _report(s, "2.5", "HN-GTVT", "Đã khảo sát lộ trình buýt")
     with imported.unit_of_work() as s:
@@ -213,7 +247,8 @@ def _ctx(tmp_path: Path) -> CommandContext:
 
 
 def test_agency_commands_merge_rename_and_list(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import"], ctx=_ctx(tmp_path)) == 0
     capsys.readouterr()
 
@@ -225,8 +260,13 @@ def test_agency_commands_merge_rename_and_list(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "already merged" in err
 
-    assert main(["agency", "rename", "HN-VHTT", "Sở Văn hóa và Thể thao thành phố Hà Nội"],
-                ctx=_ctx(tmp_path)) == 0
+    assert (
+        main(
+            ["agency", "rename", "HN-VHTT", "Sở Văn hóa và Thể thao thành phố Hà Nội"],
+            ctx=_ctx(tmp_path),
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "renamed HN-VHTT" in out and "also change the name of HN-VHTT in the programme" in out
 

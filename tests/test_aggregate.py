@@ -82,11 +82,17 @@ CASES = [  # (status, due, completed_on, today, expected)
 
 @pytest.mark.parametrize(("status", "due", "completed", "today", "expected"), CASES)
 def test_categorize_and_its_sql_agree_on_every_branch(
-        db: Database, status: str | None, due: date | None, completed: date | None,
-        today: date, expected: Category) -> None:
+    db: Database,
+    status: str | None,
+    due: date | None,
+    completed: date | None,
+    today: date,
+    expected: Category,
+) -> None:
     assert categorize(status, due, completed, today) is expected
-    expression = category_sql(literal(status, String()), literal(due, Date()),
-                              literal(completed, Date()), today)
+    expression = category_sql(
+        literal(status, String()), literal(due, Date()), literal(completed, Date()), today
+    )
     with db.unit_of_work() as s:
         assert s.scalar(select(expression)) == expected.value
 
@@ -98,9 +104,17 @@ def test_every_category_has_a_vietnamese_label_and_a_colour() -> None:
     assert len(set(CATEGORY_COLOURS.values())) == len(Category)
 
 
-@pytest.mark.parametrize(("code", "field"), [("2.5", "2.5"), ("2.2.b", "2.2"), ("10", "10"),
-                                             ("10.1.a", "10.1"), ("III.1", "III.1"),
-                                             ("2.10.b", "2.10")])
+@pytest.mark.parametrize(
+    ("code", "field"),
+    [
+        ("2.5", "2.5"),
+        ("2.2.b", "2.2"),
+        ("10", "10"),
+        ("10.1.a", "10.1"),
+        ("III.1", "III.1"),
+        ("2.10.b", "2.10"),
+    ],
+)
 def test_field_is_the_numbered_item_a_bullet_belongs_to(code: str, field: str) -> None:
     assert field_code(code) == field
 
@@ -136,45 +150,67 @@ def build_store(s: Session) -> Store:
         "HN-GTVT": Agency(code="HN-GTVT", name="Sở Giao thông vận tải Hà Nội", locality=hn),
         "HY-GTVT": Agency(code="HY-GTVT", name="Sở Giao thông vận tải Hưng Yên", locality=hy),
         "HN-XD": Agency(code="HN-XD", name="Sở Xây dựng Hà Nội", locality=hn),
-        "HY-LDTBXH": Agency(code="HY-LDTBXH", name="Sở Lao động – Thương binh và Xã hội Hưng Yên",
-                            locality=hy),
+        "HY-LDTBXH": Agency(
+            code="HY-LDTBXH", name="Sở Lao động – Thương binh và Xã hội Hưng Yên", locality=hy
+        ),
     }
-    programme = Programme(code="HNHY-2019", title="Chương trình hợp tác Hà Nội – Hưng Yên",
-                          imported_at=moment)
+    programme = Programme(
+        code="HNHY-2019", title="Chương trình hợp tác Hà Nội – Hưng Yên", imported_at=moment
+    )
     s.add_all([hn, hy, programme, *agencies.values()])
     s.flush()
-    members = {code: Member(agency_id=a.id, name=f"Cán bộ {code}", created_at=moment)
-               for code, a in agencies.items()}
+    members = {
+        code: Member(agency_id=a.id, name=f"Cán bộ {code}", created_at=moment)
+        for code, a in agencies.items()
+    }
     s.add_all(members.values())
     items: dict[str, Item] = {}
-    for position, (code, parent, title, archived) in enumerate([
-        ("1", None, "Công tác xây dựng Đảng", False),
-        ("1.1", "1", "Trao đổi kinh nghiệm công tác xây dựng Đảng", False),
-        ("2", None, "Hợp tác phát triển kinh tế – xã hội", False),
-        ("2.5", "2", "Giao thông", False),
-        ("2.5.a", "2.5", "Mở tuyến xe buýt Hưng Yên – Hà Nội", False),
-        ("2.5.b", "2.5", "Nghiên cứu cầu Mễ Sở, đường Vành đai 4", False),
-        ("2.9", "2", "Hỗ trợ quỹ an sinh xã hội 3 tỷ đồng", False),
-        ("2.10", "2", "Nội dung đã bãi bỏ", True),
-    ]):
-        item = Item(programme_id=programme.id, code=code, title=title, position=position,
-                    kind="item", parent_id=items[parent].id if parent else None,
-                    archived_at=moment if archived else None)
+    for position, (code, parent, title, archived) in enumerate(
+        [
+            ("1", None, "Công tác xây dựng Đảng", False),
+            ("1.1", "1", "Trao đổi kinh nghiệm công tác xây dựng Đảng", False),
+            ("2", None, "Hợp tác phát triển kinh tế – xã hội", False),
+            ("2.5", "2", "Giao thông", False),
+            ("2.5.a", "2.5", "Mở tuyến xe buýt Hưng Yên – Hà Nội", False),
+            ("2.5.b", "2.5", "Nghiên cứu cầu Mễ Sở, đường Vành đai 4", False),
+            ("2.9", "2", "Hỗ trợ quỹ an sinh xã hội 3 tỷ đồng", False),
+            ("2.10", "2", "Nội dung đã bãi bỏ", True),
+        ]
+    ):
+        item = Item(
+            programme_id=programme.id,
+            code=code,
+            title=title,
+            position=position,
+            kind="item",
+            parent_id=items[parent].id if parent else None,
+            archived_at=moment if archived else None,
+        )
         s.add(item)
         s.flush()
         items[code] = item
     lead, support = AssignmentRole.LEAD, AssignmentRole.SUPPORT
     plan = {
-        "A1": ("2.5.a", "HN-GTVT", lead, DUE), "A2": ("2.5.a", "HY-GTVT", support, DUE),
+        "A1": ("2.5.a", "HN-GTVT", lead, DUE),
+        "A2": ("2.5.a", "HY-GTVT", support, DUE),
         "A3": ("2.5.b", "HY-GTVT", lead, date(2020, 6, 30)),
         "A4": ("2.5.b", "HN-GTVT", support, date(2020, 6, 30)),
         "A5": ("2.9", "HY-LDTBXH", lead, date(2019, 10, 31)),
-        "A6": ("1.1", "HN-XD", lead, date(2019, 11, 15)), "A7": ("1.1", "HY-LDTBXH", lead, None),
-        "A8": ("2.10", "HN-GTVT", lead, DUE), "A9": ("2.9", "HN-XD", support, DUE),
+        "A6": ("1.1", "HN-XD", lead, date(2019, 11, 15)),
+        "A7": ("1.1", "HY-LDTBXH", lead, None),
+        "A8": ("2.10", "HN-GTVT", lead, DUE),
+        "A9": ("2.9", "HN-XD", support, DUE),
     }
-    a = {name: Assignment(item_id=items[i].id, agency_id=agencies[g].id, role=role, due_date=due,
-                          archived_at=moment if name == "A9" else None)
-         for name, (i, g, role, due) in plan.items()}
+    a = {
+        name: Assignment(
+            item_id=items[i].id,
+            agency_id=agencies[g].id,
+            role=role,
+            due_date=due,
+            archived_at=moment if name == "A9" else None,
+        )
+        for name, (i, g, role, due) in plan.items()
+    }
     s.add_all(a.values())
     s.flush()
     for name, status, percent, note, at in [
@@ -188,10 +224,19 @@ def build_store(s: Session) -> Store:
         ("A3", Status.BLOCKED, 30, "Vướng mặt bằng, đề nghị chỉ đạo", hanoi(2019, 12, 2, 8)),
     ]:
         assignment = a[name]
-        member = members[next(code for code, ag in agencies.items()
-                              if ag.id == assignment.agency_id)]
-        append_report(s, assignment_id=assignment.id, member_id=member.id, status=status,
-                      percent=percent, note=note, channel="telegram", at=at)
+        member = members[
+            next(code for code, ag in agencies.items() if ag.id == assignment.agency_id)
+        ]
+        append_report(
+            s,
+            assignment_id=assignment.id,
+            member_id=member.id,
+            status=status,
+            percent=percent,
+            note=note,
+            channel="telegram",
+            at=at,
+        )
     return Store(a, members, programme)
 
 
@@ -202,19 +247,32 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
     o = result.overall
     assert result.period == (date(2019, 12, 1), date(2019, 12, 31))
     assert o.count == 7  # the archived item and the archived assignment are left out
-    assert dict(o.categories) == {C.DONE_ON_TIME: 1, C.DONE_LATE: 1, C.IN_PROGRESS_ON_TIME: 2,
-                                  C.IN_PROGRESS_OVERDUE: 1, C.NOT_REPORTED: 2}
+    assert dict(o.categories) == {
+        C.DONE_ON_TIME: 1,
+        C.DONE_LATE: 1,
+        C.IN_PROGRESS_ON_TIME: 2,
+        C.IN_PROGRESS_OVERDUE: 1,
+        C.NOT_REPORTED: 2,
+    }
     assert o.percent_sum == 290 and round(o.avg_percent, 2) == 41.43
     assert o.done_share == pytest.approx(2 / 7)
     assert (o.open, o.open_reported, o.overdue, o.blocked) == (5, 2, 2, 1)
     assert result.response_rate == pytest.approx(0.4)
     assert [(g.code, g.name, g.tally.count) for g in result.by_field] == [
-        ("1.1", "Trao đổi kinh nghiệm công tác xây dựng Đảng", 2), ("2.5", "Giao thông", 4),
-        ("2.9", "Hỗ trợ quỹ an sinh xã hội 3 tỷ đồng", 1)]
+        ("1.1", "Trao đổi kinh nghiệm công tác xây dựng Đảng", 2),
+        ("2.5", "Giao thông", 4),
+        ("2.9", "Hỗ trợ quỹ an sinh xã hội 3 tỷ đồng", 1),
+    ]
     assert [(g.code, g.tally.count, g.tally.done) for g in result.by_locality] == [
-        ("HN", 3, 1), ("HY", 4, 1)]
+        ("HN", 3, 1),
+        ("HY", 4, 1),
+    ]
     assert [(g.code, g.tally.count) for g in result.by_agency] == [
-        ("HN-GTVT", 2), ("HN-XD", 1), ("HY-GTVT", 2), ("HY-LDTBXH", 2)]
+        ("HN-GTVT", 2),
+        ("HN-XD", 1),
+        ("HY-GTVT", 2),
+        ("HY-LDTBXH", 2),
+    ]
     ids = {v.id: k for k, v in store.a.items()}
     assert [ids[x.assignment_id] for x in result.overdue] == ["A6", "A2"]  # most overdue first
     assert [ids[x.assignment_id] for x in result.blocked] == ["A3"]
@@ -226,15 +284,15 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
 def test_response_rate_and_silent_list_follow_the_period(db: Database) -> None:
     with db.unit_of_work() as s:
         store = build_store(s)
-        november = summary(s, TODAY, period_start=date(2019, 11, 1),
-                           period_end=date(2019, 11, 30))
+        november = summary(s, TODAY, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30))
         ids = {v.id: k for k, v in store.a.items()}
         assert november.period == (date(2019, 11, 1), date(2019, 11, 30))
         # A2 and A3 reported in November; A7 only on 1 December.
         assert november.overall.open_reported == 2
         assert [ids[x.assignment_id] for x in november.not_reported] == ["A6", "A7", "A4"]
-        assert november.figures() == summary_sql(s, TODAY, period_start=date(2019, 11, 1),
-                                                 period_end=date(2019, 11, 30))
+        assert november.figures() == summary_sql(
+            s, TODAY, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
+        )
         # From 25/11 to 1/12 only A1 (already done, so not counted) and A7 reported.
         week = summary(s, TODAY, period_start=date(2019, 11, 25), period_end=date(2019, 12, 1))
         assert week.overall.open_reported == 1
@@ -247,10 +305,17 @@ def test_a_correction_is_a_new_row_that_becomes_the_state(db: Database, clock: F
         a7 = store.a["A7"]
         first = latest_report(s, a7.id)
         assert first is not None and first.percent == 20
-        fixed = append_report(s, assignment_id=a7.id, member_id=store.members["HY-LDTBXH"].id,
-                              status=Status.IN_PROGRESS, percent=35,
-                              note="Sửa: 35 %, không phải 20 %", channel="zalo",
-                              at=clock.now(), corrects_id=first.id)
+        fixed = append_report(
+            s,
+            assignment_id=a7.id,
+            member_id=store.members["HY-LDTBXH"].id,
+            status=Status.IN_PROGRESS,
+            percent=35,
+            note="Sửa: 35 %, không phải 20 %",
+            channel="zalo",
+            at=clock.now(),
+            corrects_id=first.id,
+        )
         history = report_history(s, a7.id)
         assert [r.percent for r in history] == [35, 20]  # newest first, both kept
         assert history[0].corrects_id == first.id and history[0].id == fixed
@@ -268,21 +333,49 @@ def test_completion_date_is_the_start_of_the_last_run_of_done(db: Database) -> N
         first_done = latest_report(s, a1.id)
         assert first_done is not None
         # A correction that keeps "done" does not move the completion date...
-        append_report(s, assignment_id=a1.id, member_id=member.id, status="done",
-                      percent=100, note="Bổ sung ảnh", channel="telegram", at=hanoi(2019, 12, 3, 9),
-                      corrects_id=first_done.id)
+        append_report(
+            s,
+            assignment_id=a1.id,
+            member_id=member.id,
+            status="done",
+            percent=100,
+            note="Bổ sung ảnh",
+            channel="telegram",
+            at=hanoi(2019, 12, 3, 9),
+            corrects_id=first_done.id,
+        )
         assert a1.completed_on == date(2019, 11, 30)
-        assert assignment_states(s, date(2019, 12, 5), item_codes=["2.5.a"])[0].category \
+        assert (
+            assignment_states(s, date(2019, 12, 5), item_codes=["2.5.a"])[0].category
             is C.DONE_ON_TIME
+        )
         # ...reopening and finishing again does, and makes it late.
-        append_report(s, assignment_id=a1.id, member_id=member.id, status="in_progress",
-                      percent=90, note="Điều chỉnh lộ trình", channel="telegram",
-                      at=hanoi(2019, 12, 4, 9))
+        append_report(
+            s,
+            assignment_id=a1.id,
+            member_id=member.id,
+            status="in_progress",
+            percent=90,
+            note="Điều chỉnh lộ trình",
+            channel="telegram",
+            at=hanoi(2019, 12, 4, 9),
+        )
         assert a1.completed_on is None
-        append_report(s, assignment_id=a1.id, member_id=member.id, status="done",
-                      percent=100, note="Chạy lại", channel="telegram", at=hanoi(2019, 12, 6, 9))
-        state = [x for x in assignment_states(s, date(2019, 12, 9), item_codes=["2.5.a"])
-                 if x.assignment_id == a1.id][0]
+        append_report(
+            s,
+            assignment_id=a1.id,
+            member_id=member.id,
+            status="done",
+            percent=100,
+            note="Chạy lại",
+            channel="telegram",
+            at=hanoi(2019, 12, 6, 9),
+        )
+        state = [
+            x
+            for x in assignment_states(s, date(2019, 12, 9), item_codes=["2.5.a"])
+            if x.assignment_id == a1.id
+        ][0]
         assert (state.completed_on, state.category) == (date(2019, 12, 6), C.DONE_LATE)
 
 
@@ -292,31 +385,56 @@ def test_done_late_on_new_year_night_is_judged_on_the_hanoi_clock(db: Database) 
         a3, a4 = store.a["A3"], store.a["A4"]
         a3.due_date = a4.due_date = date(2019, 12, 31)
         # 23:30 in Hà Nội is still 31/12 (16:30 UTC); 00:30 is 1/1 though still 31/12 in UTC.
-        append_report(s, assignment_id=a3.id, member_id=None, status="done", percent=100,
-                      note="", channel="cli", at=hanoi(2019, 12, 31, 23, 30))
+        append_report(
+            s,
+            assignment_id=a3.id,
+            member_id=None,
+            status="done",
+            percent=100,
+            note="",
+            channel="cli",
+            at=hanoi(2019, 12, 31, 23, 30),
+        )
         late = hanoi(2020, 1, 1, 0, 30)
         assert late.astimezone(UTC).date() == date(2019, 12, 31)
-        append_report(s, assignment_id=a4.id, member_id=None, status="done", percent=100,
-                      note="", channel="cli", at=late)
+        append_report(
+            s,
+            assignment_id=a4.id,
+            member_id=None,
+            status="done",
+            percent=100,
+            note="",
+            channel="cli",
+            at=late,
+        )
         states = {x.assignment_id: x for x in assignment_states(s, date(2020, 1, 6))}
         assert states[a3.id].category is C.DONE_ON_TIME
         assert states[a4.id].category is C.DONE_LATE
         assert assignment_categories_sql(s, date(2020, 1, 6))[a4.id] is C.DONE_LATE
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"percent": 101}, "0 to 100"),
-    ({"percent": -1}, "0 to 100"),
-    ({"status": "finished"}, "status must be one of"),
-    ({"at": datetime(2019, 12, 2, 9)}, "aware"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"percent": 101}, "0 to 100"),
+        ({"percent": -1}, "0 to 100"),
+        ({"status": "finished"}, "status must be one of"),
+        ({"at": datetime(2019, 12, 2, 9)}, "aware"),
+    ],
+)
 def test_a_report_out_of_range_is_refused_and_nothing_is_stored(
-        db: Database, change: dict[str, object], message: str) -> None:
+    db: Database, change: dict[str, object], message: str
+) -> None:
     with db.unit_of_work() as s:
         store = build_store(s)
         a6 = store.a["A6"]
-        fields: dict[str, object] = {"status": "in_progress", "percent": 10, "note": "",
-                                     "channel": "telegram", "at": hanoi(2019, 12, 2, 9)} | change
+        fields: dict[str, object] = {
+            "status": "in_progress",
+            "percent": 10,
+            "note": "",
+            "channel": "telegram",
+            "at": hanoi(2019, 12, 2, 9),
+        } | change
         with pytest.raises(ReportError, match=message):
             append_report(s, assignment_id=a6.id, member_id=None, **fields)  # type: ignore[arg-type]
         assert report_history(s, a6.id) == [] and a6.current_status is None
@@ -328,9 +446,17 @@ def test_a_correction_must_point_at_a_report_of_the_same_assignment(db: Database
         other = latest_report(s, store.a["A1"].id)
         assert other is not None
         with pytest.raises(ReportError, match="not a report of this assignment"):
-            append_report(s, assignment_id=store.a["A7"].id, member_id=None, status="done",
-                          percent=100, note="", channel="cli", at=hanoi(2019, 12, 2, 9),
-                          corrects_id=other.id)
+            append_report(
+                s,
+                assignment_id=store.a["A7"].id,
+                member_id=None,
+                status="done",
+                percent=100,
+                note="",
+                channel="cli",
+                at=hanoi(2019, 12, 2, 9),
+                corrects_id=other.id,
+            )
 
 
 def test_a_report_on_another_agencys_or_a_missing_assignment_is_refused(db: Database) -> None:
@@ -338,18 +464,30 @@ def test_a_report_on_another_agencys_or_a_missing_assignment_is_refused(db: Data
         store = build_store(s)
         a6 = store.a["A6"]
         outsider = next(m for m in store.members.values() if m.agency_id != a6.agency_id)
-        fields: dict[str, Any] = {"status": "in_progress", "percent": 10, "note": "",
-                                  "channel": "telegram", "at": hanoi(2019, 12, 2, 9)}
+        fields: dict[str, Any] = {
+            "status": "in_progress",
+            "percent": 10,
+            "note": "",
+            "channel": "telegram",
+            "at": hanoi(2019, 12, 2, 9),
+        }
         with pytest.raises(PermissionError, match="another agency"):
-            append_report(s, assignment_id=a6.id, member_id=outsider.id,
-                          agency_id=outsider.agency_id, **fields)
+            append_report(
+                s,
+                assignment_id=a6.id,
+                member_id=outsider.id,
+                agency_id=outsider.agency_id,
+                **fields,
+            )
         with pytest.raises(ReportError, match="no assignment"):
             append_report(s, assignment_id=999_999, member_id=None, **fields)
         assert report_history(s, a6.id) == [] and a6.current_status is None
         owner = next(m for m in store.members.values() if m.agency_id == a6.agency_id)
-        append_report(s, assignment_id=a6.id, member_id=owner.id, agency_id=owner.agency_id,
-                      **fields)
+        append_report(
+            s, assignment_id=a6.id, member_id=owner.id, agency_id=owner.agency_id, **fields
+        )
         assert [r.member_id for r in report_history(s, a6.id)] == [owner.id]
+
 
 def test_states_are_filtered_and_in_document_order(db: Database) -> None:
     with db.unit_of_work() as s:
@@ -366,7 +504,11 @@ def test_states_are_filtered_and_in_document_order(db: Database) -> None:
         assert names(agency_ids=[store.a["A1"].agency_id]) == ["A1", "A4"]
         a2 = assignment_states(s, TODAY, item_codes=["2.5.a"], locality_code="HY")[0]
     assert (a2.item_code, a2.field_code, a2.agency_code, a2.locality_code) == (
-        "2.5.a", "2.5", "HY-GTVT", "HY")
+        "2.5.a",
+        "2.5",
+        "HY-GTVT",
+        "HY",
+    )
     assert a2.overdue and a2.days_left(TODAY) == -2 and a2.category is C.IN_PROGRESS_OVERDUE
 
 
@@ -381,9 +523,13 @@ def test_rollup_counts_a_bullet_done_when_its_leads_are(db: Database) -> None:
     assert nodes["2.9"].done and nodes["2.9"].percent == 100
     assert not nodes["2"].done and nodes["2"].percent == pytest.approx(71.25)
     assert nodes["2"].assignments == 5 and nodes["2"].depth == 0 and nodes["2.5.a"].depth == 2
-    assert dict(nodes["2"].counts) == {C.DONE_ON_TIME: 1, C.DONE_LATE: 1,
-                                       C.IN_PROGRESS_ON_TIME: 1, C.IN_PROGRESS_OVERDUE: 1,
-                                       C.NOT_REPORTED: 1}
+    assert dict(nodes["2"].counts) == {
+        C.DONE_ON_TIME: 1,
+        C.DONE_LATE: 1,
+        C.IN_PROGRESS_ON_TIME: 1,
+        C.IN_PROGRESS_OVERDUE: 1,
+        C.NOT_REPORTED: 1,
+    }
     assert nodes["1"].percent == 10 and not nodes["1"].done
     assert "2.10" not in nodes  # archived
 
@@ -403,12 +549,15 @@ def _expected_categories(s: Session, today: date) -> dict[int, Category]:
     """Categories from the full report history, through the Python rule only."""
     history: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     for assignment_id, status, at in s.execute(
-            select(Report.assignment_id, Report.status, Report.created_at).order_by(Report.id)):
+        select(Report.assignment_id, Report.status, Report.created_at).order_by(Report.id)
+    ):
         history[assignment_id].append((status, at))
     expected = {}
     for assignment_id, due in s.execute(
-            select(Assignment.id, Assignment.due_date).join(Item)
-            .where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))):
+        select(Assignment.id, Assignment.due_date)
+        .join(Item)
+        .where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))
+    ):
         past = history.get(assignment_id, [])
         status = past[-1][0] if past else None
         expected[assignment_id] = categorize(status, due, completed_on_from_history(past), today)
@@ -418,27 +567,39 @@ def _expected_categories(s: Session, today: date) -> dict[int, Category]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sql_categories_match_python_on_random_histories(db: Database, seed: int) -> None:
     with db.unit_of_work() as s:
-        built = build_synthetic(s, assignments=400, reports=3000, seed=seed,
-                                today=date(2020, 6, 26))
+        built = build_synthetic(
+            s, assignments=400, reports=3000, seed=seed, today=date(2020, 6, 26)
+        )
         assert built.reports == 3000
         seen: set[Category] = set()
-        for today in (date(2019, 8, 1), TODAY, date(2020, 3, 15), date(2020, 6, 26),
-                      date(2021, 1, 1)):
+        for today in (
+            date(2019, 8, 1),
+            TODAY,
+            date(2020, 3, 15),
+            date(2020, 6, 26),
+            date(2021, 1, 1),
+        ):
             expected = _expected_categories(s, today)
             assert assignment_categories_sql(s, today) == expected
-            assert {x.assignment_id: x.category
-                    for x in assignment_states(s, today)} == expected
+            assert {x.assignment_id: x.category for x in assignment_states(s, today)} == expected
             seen |= set(expected.values())
         assert seen == set(Category)  # every branch was exercised
         for start, end in ((None, None), (date(2020, 5, 1), date(2020, 5, 31))):
             result = summary(s, date(2020, 6, 26), period_start=start, period_end=end)
-            assert result.figures() == summary_sql(s, date(2020, 6, 26), period_start=start,
-                                                   period_end=end)
+            assert result.figures() == summary_sql(
+                s, date(2020, 6, 26), period_start=start, period_end=end
+            )
 
 
 def test_the_cached_state_matches_the_history(db: Database) -> None:
-    columns = (Assignment.id, Assignment.latest_report_id, Assignment.current_status,
-               Assignment.current_percent, Assignment.last_reported_at, Assignment.completed_on)
+    columns = (
+        Assignment.id,
+        Assignment.latest_report_id,
+        Assignment.current_status,
+        Assignment.current_percent,
+        Assignment.last_reported_at,
+        Assignment.completed_on,
+    )
     with db.unit_of_work() as s:
         build_synthetic(s, assignments=300, reports=2500, seed=7, today=date(2020, 6, 26))
         built = s.execute(select(*columns).order_by(Assignment.id)).all()
@@ -468,8 +629,9 @@ def test_summary_json_through_the_cli(tmp_path: Path) -> None:
     assert data["today"] == "2019-12-02" and data["period"] == ["2019-12-01", "2019-12-31"]
     assert data["overall"]["count"] == expected.overall.count > 200
     assert sum(data["overall"]["categories"].values()) == data["overall"]["count"]
-    assert data["overall"]["categories"]["not_reported"] == \
-        expected.overall.categories[C.NOT_REPORTED]
+    assert (
+        data["overall"]["categories"]["not_reported"] == expected.overall.categories[C.NOT_REPORTED]
+    )
     assert [f["code"] for f in data["by_field"]] == [g.code for g in expected.by_field]
     assert [x["code"] for x in data["by_locality"]] == ["HN", "HY"]
     assert len(data["not_reported"]) == 5
@@ -492,8 +654,14 @@ def test_summary_tables_through_the_cli(tmp_path: Path) -> None:
     ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), width=240, file=out)
     assert main(["--config", str(config), "summary"], ctx=ctx) == 0
     text = out.getvalue()
-    for words in ("Tổng quan / Overall", "Hoàn thành đúng hạn / Done on time",
-                  "Theo lĩnh vực / By field", "Quá hạn / Overdue (2)", "Vướng mắc / Blocked (1)",
-                  "Sở Giao thông vận tải Hưng Yên",
-                  "Tỷ lệ báo cáo trong kỳ / response rate", "40.0%"):
+    for words in (
+        "Tổng quan / Overall",
+        "Hoàn thành đúng hạn / Done on time",
+        "Theo lĩnh vực / By field",
+        "Quá hạn / Overdue (2)",
+        "Vướng mắc / Blocked (1)",
+        "Sở Giao thông vận tải Hưng Yên",
+        "Tỷ lệ báo cáo trong kỳ / response rate",
+        "40.0%",
+    ):
         assert words in text

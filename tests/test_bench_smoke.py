@@ -10,20 +10,31 @@ from bench import fanout, updates
 
 
 def test_updates_bench_prints_its_figures_and_keeps_every_report(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    code = updates.main(["--officials", "3", "--flows", "2", "--think", "0.01",
-                         "--echo-messages", "2"])
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = updates.main(
+        ["--officials", "3", "--flows", "2", "--think", "0.01", "--echo-messages", "2"]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
-    for figure in ("updates/s", "reports/s", "p50", "p99", "echo bot", "× the echo bot",
-                   "same Bot API calls, no store", "on this bot's aiohttp backend"):
+    for figure in (
+        "updates/s",
+        "reports/s",
+        "p50",
+        "p99",
+        "echo bot",
+        "× the echo bot",
+        "same Bot API calls, no store",
+        "on this bot's aiohttp backend",
+    ):
         assert figure in out, out
     # 3 officials × 2 flows, in each of the two runs: one stored report per completed flow.
     assert out.count("reports 6 for completed flows 6 · lost 0 · duplicates 0") == 2, out
 
 
 def test_fanout_bench_delivers_each_reminder_once_within_the_limits(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code = fanout.main(["--members", "30", "--rate", "100"])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -33,13 +44,18 @@ def test_fanout_bench_delivers_each_reminder_once_within_the_limits(
 
 
 async def test_fanout_under_faults_still_delivers_exactly_once(
-        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     caplog.set_level(logging.CRITICAL, logger="telegram.request")  # the injected 502 page
     monkeypatch.setattr("scheduler.dispatcher.BACKOFF_BASE", 1.1, raising=False)  # 1.1 s, not 2
-    plan = ((0.02, "500", 1, 1), (0.04, "502", 1, 1), (0.06, "timeout", 1, 1),
-            (0.08, "network", 1, 1), (0.1, "429", 1, 1))
+    plan = (
+        (0.02, "500", 1, 1),
+        (0.04, "502", 1, 1),
+        (0.06, "timeout", 1, 1),
+        (0.08, "network", 1, 1),
+        (0.1, "429", 1, 1),
+    )
     figures = await fanout.measure(40, rate=100, faults=True, plan=plan, read_timeout=0.3)
     assert figures.rate_limited == 1 and figures.server_errors == 2
     assert figures.transient_failures == 4  # 500, 502, timeout, dropped connection
-    assert (figures.received, figures.duplicates, figures.lost, figures.not_marked) == \
-        (40, 0, 0, 0)
+    assert (figures.received, figures.duplicates, figures.lost, figures.not_marked) == (40, 0, 0, 0)

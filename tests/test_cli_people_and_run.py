@@ -42,13 +42,19 @@ def test_chat_in_the_terminal_reports_like_any_platform(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     assert run_cli(config, "import")[0] == 0
     # The terminal runs on the real clock, so the invite must be valid now.
-    _, out = run_cli(config, "invite", "--agency", "HY-GTVT", "--name", "Lan", "--json",
-                     clock=SystemClock())
+    _, out = run_cli(
+        config, "invite", "--agency", "HY-GTVT", "--name", "Lan", "--json", clock=SystemClock()
+    )
     invite = json.loads(out)[0]["code"]
     typed = "/cuatoi\n2.5 60% đã khảo sát\n1\n"
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "--config", str(config), "chat", "--invite", invite],
-        input=typed, capture_output=True, text=True, timeout=60, cwd=REPO)
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     assert "Xin chào Lan" in done.stdout and "Kiểm tra lại báo cáo" in done.stdout
     assert "1. ✅ Gửi báo cáo" in done.stdout and "Đã ghi nhận" in done.stdout
@@ -66,18 +72,23 @@ def test_run_without_any_token_says_what_to_set(tmp_path: Path, clock: FixedCloc
 
 async def test_run_serves_telegram_and_zalo_together(tmp_path: Path, clock: FixedClock) -> None:
     async with FakeTelegramServer() as telegram, FakeZaloServer() as zalo:
-        config_path = write_config(tmp_path, f"""
+        config_path = write_config(
+            tmp_path,
+            f"""
 [telegram]
 base_url = "{telegram.base_url}"
 base_file_url = "{telegram.base_file_url}"
 [zalo]
 base_url = "{zalo.base_url}"
-""")
+""",
+        )
         assert run_cli(config_path, "import")[0] == 0
         _, out = run_cli(config_path, "invite", "--agency", "HY-GTVT", "--count", "2", "--json")
         first, second = (row["code"] for row in json.loads(out))
-        config = load_config(config_path, env={"TIENDO_TELEGRAM_TOKEN": telegram.token,
-                                               "TIENDO_ZALO_TOKEN": zalo.token})
+        config = load_config(
+            config_path,
+            env={"TIENDO_TELEGRAM_TOKEN": telegram.token, "TIENDO_ZALO_TOKEN": zalo.token},
+        )
         running = await start(config, clock)
         try:
             telegram.add_user(7, "Lan")
@@ -97,13 +108,16 @@ def test_coordinator_sets_an_absence_for_someone(tmp_path: Path, clock: FixedClo
     db = Database.open(load_config(config).database_url)
     with db.unit_of_work() as session:
         agency = session.scalars(select(Agency).where(Agency.code == "HY-GTVT")).one()
-        away, stand_in = (Member(agency_id=agency.id, name=name, created_at=clock.now())
-                          for name in ("Lan", "Bình"))
+        away, stand_in = (
+            Member(agency_id=agency.id, name=name, created_at=clock.now())
+            for name in ("Lan", "Bình")
+        )
         session.add_all([away, stand_in])
         session.flush()
         ids = (away.id, stand_in.id)
-    code, out = run_cli(config, "member", "absence", str(ids[0]), "--stand-in", str(ids[1]),
-                        "--days", "3")
+    code, out = run_cli(
+        config, "member", "absence", str(ids[0]), "--stand-in", str(ids[1]), "--days", "3"
+    )
     assert code == 0 and "absence set for 3 days" in out
     assert run_cli(config, "member", "absence", str(ids[0]), "--stand-in", str(ids[0]))[0] == 2
     with db.unit_of_work() as session:
@@ -115,12 +129,15 @@ def test_coordinator_sets_an_absence_for_someone(tmp_path: Path, clock: FixedClo
 
 async def test_zalo_webhook_commands_set_show_and_delete(tmp_path: Path) -> None:
     async with FakeZaloServer() as zalo:
-        config = write_config(tmp_path, f"""
+        config = write_config(
+            tmp_path,
+            f"""
 [zalo]
 base_url = "{zalo.base_url}"
 [zalo.webhook]
 url = "https://bot.example.vn/zalo/webhook"
-""")
+""",
+        )
         env = {"TIENDO_ZALO_TOKEN": zalo.token, "TIENDO_ZALO_WEBHOOK_SECRET": "secret-12345"}
 
         def cli(*args: str) -> tuple[int, str]:
@@ -155,12 +172,20 @@ def test_status_says_what_needs_attention(tmp_path: Path) -> None:
     an_hour_ago = hanoi(2019, 12, 2, 8, 0)
     with db.unit_of_work() as session:
         agency = session.scalars(select(Agency).where(Agency.code == "HY-GTVT")).one()
-        member = Member(agency_id=agency.id, name="Lan", created_at=an_hour_ago,
-                        unreachable_at=an_hour_ago)
+        member = Member(
+            agency_id=agency.id, name="Lan", created_at=an_hour_ago, unreachable_at=an_hour_ago
+        )
         session.add(member)
         session.flush()
-        enqueue(session, key="k", member=member, reason="reminder", message=Message("x"),
-                due_at=an_hour_ago - timedelta(minutes=5), now=an_hour_ago)
+        enqueue(
+            session,
+            key="k",
+            member=member,
+            reason="reminder",
+            message=Message("x"),
+            due_at=an_hour_ago - timedelta(minutes=5),
+            now=an_hour_ago,
+        )
     db.dispose()
     code, out = run_cli(config, "status", "--json")
     report = json.loads(out)

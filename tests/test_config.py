@@ -38,8 +38,9 @@ def test_shipped_config_loads_with_defaults() -> None:
         ("[telegram.webhook]\nport = 70000\n", "[telegram.webhook] port: expected"),
     ],
 )
-def test_config_errors_name_file_key_and_expectation(tmp_path: Path, body: str,
-                                                     expected: str) -> None:
+def test_config_errors_name_file_key_and_expectation(
+    tmp_path: Path, body: str, expected: str
+) -> None:
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as caught:
         load_config(path, env={})
@@ -55,16 +56,18 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
 
 def test_environment_overrides_database_and_carries_secrets(tmp_path: Path) -> None:
     path = write(tmp_path, "[database]\nurl = 'sqlite:///db/x.sqlite3'\n")
-    config = load_config(path, env={"TIENDO_DATABASE_URL": "postgresql://h/db",
-                                    "TIENDO_TELEGRAM_TOKEN": "123:abc"})
+    config = load_config(
+        path, env={"TIENDO_DATABASE_URL": "postgresql://h/db", "TIENDO_TELEGRAM_TOKEN": "123:abc"}
+    )
     assert config.database_url == "postgresql://h/db"
     assert config.secrets() == ["123:abc"]
     relative = load_config(path, env={})
     assert relative.database_url == f"sqlite:///{tmp_path / 'db' / 'x.sqlite3'}"
 
 
-def test_cli_prints_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                         ) -> None:
+def test_cli_prints_one_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "[reminders]\nwork_start = 'eight'\n")
     code = main(["--config", str(path), "db", "upgrade"])
     err = capsys.readouterr().err

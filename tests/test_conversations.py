@@ -20,8 +20,9 @@ from tests.harness import staged, stored_reports
 
 
 @pytest.fixture(params=["telegram", "zalo"])
-async def world(request: pytest.FixtureRequest, template: Path,
-                tmp_path: Path) -> AsyncIterator[World]:
+async def world(
+    request: pytest.FixtureRequest, template: Path, tmp_path: Path
+) -> AsyncIterator[World]:
     async with staged(template, tmp_path) as stage:
         yield World(stage, request.param)
 
@@ -96,8 +97,11 @@ async def test_report_with_buttons_end_to_end(world: World) -> None:
     assert "Ghi chú" in text_of(note)
     evidence = await world.say(lan, "Đã khảo sát xong lộ trình tuyến buýt")
     assert "minh chứng" in text_of(evidence)
-    content, name, mime = (b"%PDF-1.4 survey", "khao-sat.pdf", "application/pdf") \
-        if world.platform == "telegram" else (PNG, "anh.png", "image/jpeg")
+    content, name, mime = (
+        (b"%PDF-1.4 survey", "khao-sat.pdf", "application/pdf")
+        if world.platform == "telegram"
+        else (PNG, "anh.png", "image/jpeg")
+    )
     got = await world.send_file(lan, name, content, mime)
     assert "Đã nhận tệp" in text_of(got)
     summary = await world.tap(lan, "Tiếp tục")
@@ -107,7 +111,8 @@ async def test_report_with_buttons_end_to_end(world: World) -> None:
     assert "Đang thực hiện trong hạn" in text_of(thanks)
     stored = reports(world)
     assert [(r.status, r.percent, r.note) for r in stored] == [
-        ("in_progress", 60, "Đã khảo sát xong lộ trình tuyến buýt")]
+        ("in_progress", 60, "Đã khảo sát xong lộ trình tuyến buýt")
+    ]
     with world.db.unit_of_work() as session:
         files = list(session.scalars(select(Evidence)))
     assert len(files) == 1
@@ -116,9 +121,11 @@ async def test_report_with_buttons_end_to_end(world: World) -> None:
 
 async def test_quick_report_without_diacritics_needs_one_tap(world: World) -> None:
     official = await world.join("Hùng", "HN-CT")
-    for typed, status, percent in [("2.2.b hoan thanh", "done", 100),
-                                   ("2.2.b dang thuc hien 60", "in_progress", 60),
-                                   ("2.2.b 70% đã kết nối cung cầu", "in_progress", 70)]:
+    for typed, status, percent in [
+        ("2.2.b hoan thanh", "done", 100),
+        ("2.2.b dang thuc hien 60", "in_progress", 60),
+        ("2.2.b 70% đã kết nối cung cầu", "in_progress", 70),
+    ]:
         confirm = await world.say(official, typed)
         assert "Kiểm tra lại báo cáo" in text_of(confirm), typed
         await world.tap(official, "Gửi báo cáo")
@@ -241,8 +248,12 @@ async def test_coordinator_returns_a_report_and_reporter_is_told(world: World) -
     await world.tap(office, "Trả lại")
     done = await world.say(office, "Thiếu số liệu khảo sát")
     assert "Đã trả lại" in text_of(done)
-    dispatcher = Dispatcher(world.db, world.clock, world.stage.messengers,
-                            {"telegram": Limits(30, 1), "zalo": Limits(10, 1)})
+    dispatcher = Dispatcher(
+        world.db,
+        world.clock,
+        world.stage.messengers,
+        {"telegram": Limits(30, 1), "zalo": Limits(10, 1)},
+    )
     await dispatcher.drain(5)
     told = world.stage.received(lan)[-1].text
     assert "bị Sở Kế hoạch và Đầu tư Hưng Yên trả lại" in told
@@ -257,7 +268,9 @@ async def test_two_officials_at_once(world: World) -> None:
     await asyncio.gather(world.say(lan, "2.5 60% khảo sát"), world.say(minh, "2.5 30% lập đề án"))
     await asyncio.gather(world.tap(lan, "Gửi báo cáo"), world.tap(minh, "Gửi báo cáo"))
     assert sorted((r.agency_name, r.percent) for r in reports(world)) == [
-        ("Sở Giao thông vận tải Hà Nội", 30), ("Sở Giao thông vận tải Hưng Yên", 60)]
+        ("Sở Giao thông vận tải Hà Nội", 30),
+        ("Sở Giao thông vận tải Hưng Yên", 60),
+    ]
 
 
 async def test_language_switch(world: World) -> None:
@@ -268,9 +281,11 @@ async def test_language_switch(world: World) -> None:
     assert "Choose the item" in text_of(await world.say(lan, "/baocao"))
 
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
-       b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00"
-       b"\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00"
+    b"\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 async def test_revoked_member_and_expired_code_see_nothing(world: World) -> None:
@@ -287,8 +302,7 @@ async def test_revoked_member_and_expired_code_see_nothing(world: World) -> None
     assert reports(world) == []
 
 
-async def test_one_member_on_both_platforms_chooses_where_reminders_go(
-        world: World) -> None:
+async def test_one_member_on_both_platforms_chooses_where_reminders_go(world: World) -> None:
     lan = await world.join("Lan", "HY-GTVT")
     given = text_of(await world.say(lan, "/lienket"))
     code = given.split("Mã liên kết: ")[1].split(" ")[0]
@@ -303,13 +317,24 @@ async def test_one_member_on_both_platforms_chooses_where_reminders_go(
     with world.db.unit_of_work() as session:
         member = session.scalars(select(Member).where(Member.name == "Lan")).one()
         assert member.preferred_channel == other
-        assert len(list(session.scalars(select(Identity).where(
-            Identity.member_id == member.id)))) == 2
-        enqueue(session, key="remind-lan", member=member, reason="reminder",
-                message=Message("Nhắc việc thử"), due_at=world.clock.now(),
-                now=world.clock.now())
-    dispatcher = Dispatcher(world.db, world.clock, world.stage.messengers,
-                            {"telegram": Limits(30, 1), "zalo": Limits(10, 1)})
+        assert (
+            len(list(session.scalars(select(Identity).where(Identity.member_id == member.id)))) == 2
+        )
+        enqueue(
+            session,
+            key="remind-lan",
+            member=member,
+            reason="reminder",
+            message=Message("Nhắc việc thử"),
+            due_at=world.clock.now(),
+            now=world.clock.now(),
+        )
+    dispatcher = Dispatcher(
+        world.db,
+        world.clock,
+        world.stage.messengers,
+        {"telegram": Limits(30, 1), "zalo": Limits(10, 1)},
+    )
     await dispatcher.drain(5)
     assert "Nhắc việc thử" in world.stage.received(twin)[-1].text
     assert all("Nhắc việc thử" not in m.text for m in world.stage.received(lan))
@@ -338,7 +363,8 @@ async def test_mute_after_reporting_and_absence_with_a_stand_in(world: World) ->
 
 
 async def test_an_unexpected_error_is_apologised_for_and_the_bot_goes_on(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lan = await world.join("Lan", "HY-GTVT")
     service = world.stage.service
     real = service.handle

@@ -31,28 +31,38 @@ def world(db: Database, tmp_path: Path, spec: ProgrammeSpec) -> World:
 def directive(world: World, vice_chair: int, code: str, text: str, at: tuple[int, ...]) -> None:
     with world.db.unit_of_work() as session:
         item_id = session.scalars(select(Item.id).where(Item.code == code)).one()
-        session.add(Directive(item_id=item_id, member_id=vice_chair, text=text,
-                              created_at=hanoi(*at)))
+        session.add(
+            Directive(item_id=item_id, member_id=vice_chair, text=text, created_at=hanoi(*at))
+        )
 
 
-def digest_text(world: World, day: date, role: str = "vice_chair",
-                locality: str | None = "HN") -> str:
+def digest_text(
+    world: World, day: date, role: str = "vice_chair", locality: str | None = "HN"
+) -> str:
     with world.db.unit_of_work() as session:
         return build_digest(session, day, role, locality, chart=False).text  # type: ignore[arg-type]
 
 
 def test_the_digest_names_what_is_overdue_blocked_completed_and_directed(world: World) -> None:
     vc = world.member("HN-UBND", "Phó Chủ tịch Hà Nội", role="vice_chair")
-    world.report("2.5", "HN-GTVT", hanoi(2020, 3, 2, 10, 0), status="blocked", percent=30,
-                  note="Vướng giải phóng mặt bằng cầu Mễ Sở")
+    world.report(
+        "2.5",
+        "HN-GTVT",
+        hanoi(2020, 3, 2, 10, 0),
+        status="blocked",
+        percent=30,
+        note="Vướng giải phóng mặt bằng cầu Mễ Sở",
+    )
     world.report("2.3", "HN-KHDT", hanoi(2020, 3, 10, 10, 0), status="done", percent=100)
     world.report("2.3", "HY-KHDT", hanoi(2020, 3, 3, 10, 0), status="done", percent=100)
     world.due("2.8", "HN-LDTBXH", date(2020, 2, 28))
-    directive(world, vc, "2.5", "Sở GTVT báo cáo phương án tháo gỡ trước 20/3.",
-              (2020, 3, 5, 15, 0))
+    directive(
+        world, vc, "2.5", "Sở GTVT báo cáo phương án tháo gỡ trước 20/3.", (2020, 3, 5, 15, 0)
+    )
     with world.db.unit_of_work() as session:
-        digest = build_digest(session, date(2020, 3, 16), "vice_chair", "HN",
-                              since=date(2020, 3, 9))
+        digest = build_digest(
+            session, date(2020, 3, 16), "vice_chair", "HN", since=date(2020, 3, 9)
+        )
     text = digest.text
     assert text.startswith("BẢN TIN TIẾN ĐỘ TUẦN — Thành phố Hà Nội — 16/03/2020")
     blocked = text.split("Vướng mắc, cần cho ý kiến chỉ đạo (1):")[1]
@@ -64,8 +74,10 @@ def test_the_digest_names_what_is_overdue_blocked_completed_and_directed(world: 
     completed = text.split("Hoàn thành từ 10/03/2020 (1):")[1]
     assert "2.3" in completed.split("\n")[1] and "Hưng Yên" not in completed.split("\n\n")[0]
     directives = text.split("Chỉ đạo chưa được báo cáo lại (1):")[1]
-    assert "2.5 (05/03/2020, Phó Chủ tịch Hà Nội): Sở GTVT báo cáo phương án tháo gỡ" in \
-        directives and "chờ Sở Giao thông vận tải Hà Nội" in directives
+    assert (
+        "2.5 (05/03/2020, Phó Chủ tịch Hà Nội): Sở GTVT báo cáo phương án tháo gỡ" in directives
+        and "chờ Sở Giao thông vận tải Hà Nội" in directives
+    )
     silent = text.split("Cơ quan chưa báo cáo trong kỳ từ 26/02/2020")[1]
     assert "• Sở Giao thông vận tải Hà Nội: 1 nhiệm vụ" in silent  # 2.4.c; 2.5 was reported
     codes = [label for row in digest.item_buttons for label, _ in row]
@@ -86,16 +98,24 @@ def test_a_directive_leaves_the_digest_once_the_agency_reports_again(world: Worl
     world.report("2.2.b", "HN-CT", hanoi(2020, 3, 19, 9, 0))
     assert "Đẩy nhanh kết nối" not in digest_text(world, date(2020, 3, 23))
     # the directive reached Hưng Yên's lead agencies too; they have not reported since
-    assert "chờ Sở Nông nghiệp và Phát triển nông thôn Hưng Yên, Sở Công Thương Hưng Yên" in \
-        digest_text(world, date(2020, 3, 23), locality="HY")
+    assert (
+        "chờ Sở Nông nghiệp và Phát triển nông thôn Hưng Yên, Sở Công Thương Hưng Yên"
+        in digest_text(world, date(2020, 3, 23), locality="HY")
+    )
 
 
 def test_a_long_digest_is_split_within_telegram_limits(world: World) -> None:
     with world.db.unit_of_work() as session:
         pairs = [(a.item.code, a.agency.code) for a in session.scalars(select(Assignment))]
     for code, agency in pairs:
-        world.report(code, agency, hanoi(2020, 3, 2, 10, 0), status="blocked", percent=10,
-                     note="Khó khăn về kinh phí, mặt bằng và thủ tục; đề nghị cho ý kiến " * 3)
+        world.report(
+            code,
+            agency,
+            hanoi(2020, 3, 2, 10, 0),
+            status="blocked",
+            percent=10,
+            note="Khó khăn về kinh phí, mặt bằng và thủ tục; đề nghị cho ý kiến " * 3,
+        )
     with world.db.unit_of_work() as session:
         digest = build_digest(session, date(2020, 3, 16), "coordinator", None, chart=False)
     assert len(digest.parts) >= 2
@@ -118,10 +138,10 @@ def test_the_chart_is_a_png_with_vietnamese_labels(world: World) -> None:
 
 
 def test_the_scheduler_sends_the_chart_then_the_text_to_each_vice_chair(
-        world: World, tmp_path: Path) -> None:
+    world: World, tmp_path: Path
+) -> None:
     on_telegram = world.member("HN-UBND", "Phó Chủ tịch Hà Nội", role="vice_chair")
-    on_zalo = world.member("HY-UBND", "Phó Chủ tịch Hưng Yên", role="vice_chair",
-                           platform="zalo")
+    on_zalo = world.member("HY-UBND", "Phó Chủ tịch Hưng Yên", role="vice_chair", platform="zalo")
     world.tick(2020, 3, 15, 9, 0)  # a Sunday: nothing
     assert world.rows(on_telegram) == []
     world.tick(2020, 3, 16, 7, 40)  # Monday, after 07:30
@@ -141,7 +161,8 @@ def test_the_scheduler_sends_the_chart_then_the_text_to_each_vice_chair(
 
 
 def test_digest_preview_command_prints_the_text_and_writes_the_chart(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_config(tmp_path)
 
     def ctx() -> CommandContext:
@@ -150,8 +171,23 @@ def test_digest_preview_command_prints_the_text_and_writes_the_chart(
     assert main(["import"], ctx=ctx()) == 0
     capsys.readouterr()
     out_file = tmp_path / "bieu-do.png"
-    assert main(["digest", "--preview", "vice_chair", "--locality", "hy", "--at", "2020-03-16",
-                 "--out", str(out_file)], ctx=ctx()) == 0
+    assert (
+        main(
+            [
+                "digest",
+                "--preview",
+                "vice_chair",
+                "--locality",
+                "hy",
+                "--at",
+                "2020-03-16",
+                "--out",
+                str(out_file),
+            ],
+            ctx=ctx(),
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "BẢN TIN TIẾN ĐỘ TUẦN — Tỉnh Hưng Yên — 16/03/2020" in printed
     assert "Quá hạn (" in printed and "III.1" in printed

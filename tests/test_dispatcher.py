@@ -33,20 +33,26 @@ def db(template: Path, tmp_path: Path) -> Database:
     return copy_database(template, tmp_path)
 
 
-def members(db: Database, count: int, agency: str = "HY-GTVT", role: str = "reporter",
-            first_id: int = 5000) -> list[int]:
+def members(
+    db: Database, count: int, agency: str = "HY-GTVT", role: str = "reporter", first_id: int = 5000
+) -> list[int]:
     """Create linked Telegram members; return their chat ids."""
     now = datetime(2019, 12, 2, tzinfo=UTC)
     with db.unit_of_work() as session:
         agency_id = session.scalar(select(Agency.id).where(Agency.code == agency))
         for index in range(count):
-            member = Member(agency_id=agency_id, name=f"Cán bộ {index}", role=role,
-                            created_at=now)
+            member = Member(agency_id=agency_id, name=f"Cán bộ {index}", role=role, created_at=now)
             session.add(member)
             session.flush()
-            session.add(Identity(member_id=member.id, platform="telegram",
-                                 external_id=str(first_id + index),
-                                 chat_id=str(first_id + index), linked_at=now))
+            session.add(
+                Identity(
+                    member_id=member.id,
+                    platform="telegram",
+                    external_id=str(first_id + index),
+                    chat_id=str(first_id + index),
+                    linked_at=now,
+                )
+            )
     return [first_id + index for index in range(count)]
 
 
@@ -54,9 +60,15 @@ def fill_outbox(db: Database, clock: FixedClock, text: str = "Nhắc việc") ->
     with db.unit_of_work() as session:
         added = 0
         for member in session.scalars(select(Member)):
-            added += enqueue(session, key=f"test:{member.id}", member=member, reason="reminder",
-                             message=Message(f"{text} {member.name}", [[("2.5", "r:1")]]),
-                             due_at=clock.now(), now=clock.now())
+            added += enqueue(
+                session,
+                key=f"test:{member.id}",
+                member=member,
+                reason="reminder",
+                message=Message(f"{text} {member.name}", [[("2.5", "r:1")]]),
+                due_at=clock.now(),
+                now=clock.now(),
+            )
     return added
 
 
@@ -72,12 +84,16 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 
 def quick_bot(server: FakeTelegramServer) -> Bot:
-    return Bot(server.token, base_url=server.base_url,
-               request=AiohttpRequest(read_timeout=0.5, connect_timeout=0.5))
+    return Bot(
+        server.token,
+        base_url=server.base_url,
+        request=AiohttpRequest(read_timeout=0.5, connect_timeout=0.5),
+    )
 
 
 async def test_every_message_is_delivered_once_through_429s_5xx_and_timeouts(
-        db: Database, server: FakeTelegramServer) -> None:
+    db: Database, server: FakeTelegramServer
+) -> None:
     chats = members(db, 20)
     for chat in chats:
         server.add_user(chat, "Cán bộ")
@@ -90,8 +106,13 @@ async def test_every_message_is_delivered_once_through_429s_5xx_and_timeouts(
     server.inject_fault("sendMessage", "timeout", count=1)
     server.inject_fault("sendMessage", "network", count=1)
     async with quick_bot(server) as bot:
-        dispatcher = Dispatcher(db, clock, {"telegram": TelegramMessenger(bot)},
-                                {"telegram": Limits(200, 50)}, backoff_base=1.0)
+        dispatcher = Dispatcher(
+            db,
+            clock,
+            {"telegram": TelegramMessenger(bot)},
+            {"telegram": Limits(200, 50)},
+            backoff_base=1.0,
+        )
         for _ in range(20):
             await dispatcher.drain(10)
             if statuses(db)["sent"] == 20:
@@ -103,8 +124,7 @@ async def test_every_message_is_delivered_once_through_429s_5xx_and_timeouts(
     assert dispatcher.stats.rate_limited >= 1 and dispatcher.stats.transient_failures >= 1
 
 
-async def test_limits_are_kept_so_telegram_never_answers_429(
-        db: Database) -> None:
+async def test_limits_are_kept_so_telegram_never_answers_429(db: Database) -> None:
     limits = RateLimits(per_second_overall=30, per_chat_per_second=1, per_group_per_minute=20)
     async with FakeTelegramServer(rate_limits=limits) as server:
         chats = members(db, 40)
@@ -117,19 +137,27 @@ async def test_limits_are_kept_so_telegram_never_answers_429(
             member = session.scalars(select(Member)).first()
             assert member is not None
             for index in range(3):
-                enqueue(session, key=f"extra:{index}", member=member, reason="digest",
-                        message=Message(f"Bản tin {index}"), due_at=clock.now(),
-                        now=clock.now())
+                enqueue(
+                    session,
+                    key=f"extra:{index}",
+                    member=member,
+                    reason="digest",
+                    message=Message(f"Bản tin {index}"),
+                    due_at=clock.now(),
+                    now=clock.now(),
+                )
         async with Bot(server.token, base_url=server.base_url) as bot:
-            dispatcher = Dispatcher(db, clock, {"telegram": TelegramMessenger(bot)},
-                                    {"telegram": Limits(29, 1)})
+            dispatcher = Dispatcher(
+                db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(29, 1)}
+            )
             await dispatcher.drain(30)
         assert statuses(db) == Counter({"sent": 43})
         assert server.stats.rate_limited == 0
 
 
 async def test_blocked_member_is_marked_unreachable_and_the_office_told(
-        db: Database, server: FakeTelegramServer) -> None:
+    db: Database, server: FakeTelegramServer
+) -> None:
     [official] = members(db, 1)
     [office] = members(db, 1, agency="HY-KHDT", role="coordinator", first_id=9000)
     server.add_user(official, "Cán bộ")
@@ -139,11 +167,19 @@ async def test_blocked_member_is_marked_unreachable_and_the_office_told(
     with db.unit_of_work() as session:
         member = session.scalar(select(Member).where(Member.role == "reporter"))
         assert member is not None
-        enqueue(session, key="one", member=member, reason="reminder",
-                message=Message("Nhắc việc"), due_at=clock.now(), now=clock.now())
+        enqueue(
+            session,
+            key="one",
+            member=member,
+            reason="reminder",
+            message=Message("Nhắc việc"),
+            due_at=clock.now(),
+            now=clock.now(),
+        )
     async with Bot(server.token, base_url=server.base_url) as bot:
-        dispatcher = Dispatcher(db, clock, {"telegram": TelegramMessenger(bot)},
-                                {"telegram": Limits(100, 10)})
+        dispatcher = Dispatcher(
+            db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
+        )
         await dispatcher.drain(5)
     with db.unit_of_work() as session:
         blocked = session.scalar(select(Member).where(Member.role == "reporter"))
@@ -154,7 +190,8 @@ async def test_blocked_member_is_marked_unreachable_and_the_office_told(
 
 
 async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_one(
-        template: Path, tmp_path: Path, server: FakeTelegramServer) -> None:
+    template: Path, tmp_path: Path, server: FakeTelegramServer
+) -> None:
     db = copy_database(template, tmp_path)
     chats = members(db, 60)
     for chat in chats:
@@ -163,8 +200,15 @@ async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_one(
     fill_outbox(db, clock)
     url = f"sqlite:///{tmp_path / 'tiendo.sqlite3'}"
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.dispatch_child", url, server.base_url, server.token,
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        sys.executable,
+        "-m",
+        "tests.dispatch_child",
+        url,
+        server.base_url,
+        server.token,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     while len(server.sent) < 25:
         await asyncio.sleep(0.005)
         assert child.returncode is None, "the child finished before it could be killed"
@@ -173,16 +217,19 @@ async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_one(
     sent_before = len(server.sent)
     assert sent_before < 60
     async with Bot(server.token, base_url=server.base_url) as bot:
-        dispatcher = Dispatcher(db, clock, {"telegram": TelegramMessenger(bot)},
-                                {"telegram": Limits(200, 50)})
+        dispatcher = Dispatcher(
+            db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(200, 50)}
+        )
         assert dispatcher.recover() <= 1  # at most one message was in flight
         await dispatcher.drain(20)
     delivered = Counter(m.chat_id for m in server.sent)
     assert set(delivered) == set(chats)  # nothing lost
     assert sum(delivered.values()) - len(chats) <= 1  # at most the one in flight, repeated
     with db.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(Outbox)
-                              .where(Outbox.status != "sent")) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(Outbox).where(Outbox.status != "sent"))
+            == 0
+        )
 
 
 async def test_only_the_leader_sends(db: Database, server: FakeTelegramServer) -> None:
@@ -194,10 +241,12 @@ async def test_only_the_leader_sends(db: Database, server: FakeTelegramServer) -
     leader = {"now": False}
     stop = asyncio.Event()
     async with Bot(server.token, base_url=server.base_url) as bot:
-        dispatcher = Dispatcher(db, clock, {"telegram": TelegramMessenger(bot)},
-                                {"telegram": Limits(100, 10)})
-        task = asyncio.create_task(dispatcher.run(stop, idle_seconds=0.02,
-                                                  active=lambda: leader["now"]))
+        dispatcher = Dispatcher(
+            db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
+        )
+        task = asyncio.create_task(
+            dispatcher.run(stop, idle_seconds=0.02, active=lambda: leader["now"])
+        )
         await asyncio.sleep(0.2)
         assert server.sent == []  # a follower worker keeps its hands off the outbox
         leader["now"] = True

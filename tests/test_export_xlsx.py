@@ -18,9 +18,19 @@ from tests.conftest import hanoi
 from tests.harness import cli_context, write_config
 from tests.test_aggregate import TODAY, build_store, config_with_store
 
-EXPECTED_HEADERS = ["Mã nội dung", "Nội dung", "Cơ quan", "Địa phương", "Vai trò", "Trạng thái",
-                    "Tiến độ (%)", "Ghi chú gần nhất", "Ngày báo cáo gần nhất",
-                    "Hạn hoàn thành", "Phân loại"]
+EXPECTED_HEADERS = [
+    "Mã nội dung",
+    "Nội dung",
+    "Cơ quan",
+    "Địa phương",
+    "Vai trò",
+    "Trạng thái",
+    "Tiến độ (%)",
+    "Ghi chú gần nhất",
+    "Ngày báo cáo gần nhất",
+    "Hạn hoàn thành",
+    "Phân loại",
+]
 
 
 def _rows(sheet: Worksheet) -> list[tuple[object, ...]]:
@@ -40,29 +50,53 @@ def test_workbook_has_the_consolidated_table_by_locality_and_the_issues(db: Data
         build_store(s)
         write_workbook(s, TODAY, buffer)
     book = load_workbook(io.BytesIO(buffer.getvalue()))
-    assert book.sheetnames == ["Tổng hợp", "Thành phố Hà Nội", "Tỉnh Hưng Yên",
-                               "Quá hạn – Vướng mắc"]
+    assert book.sheetnames == [
+        "Tổng hợp",
+        "Thành phố Hà Nội",
+        "Tỉnh Hưng Yên",
+        "Quá hạn – Vướng mắc",
+    ]
     summary = book["Tổng hợp"]
     assert "02/12/2019" in str(summary["A1"].value)
     assert [c.value for c in summary[HEADER_ROW]] == EXPECTED_HEADERS
     assert [h for h, _ in HEADERS] == EXPECTED_HEADERS
     assert summary.freeze_panes == f"A{HEADER_ROW + 1}"
     assert summary.column_dimensions["B"].width > summary.column_dimensions["A"].width
-    assert [r[0] for r in _rows(summary)] == ["1.1", "1.1", "2.5.a", "2.5.a", "2.5.b", "2.5.b",
-                                              "2.9"]  # document order; archived ones left out
+    assert [r[0] for r in _rows(summary)] == [
+        "1.1",
+        "1.1",
+        "2.5.a",
+        "2.5.a",
+        "2.5.b",
+        "2.5.b",
+        "2.9",
+    ]  # document order; archived ones left out
 
     row = _row_of(summary, "2.5.a", "Sở Giao thông vận tải Hà Nội")
     values = [summary.cell(row, c).value for c in range(1, 12)]
-    assert values == ["2.5.a", "Mở tuyến xe buýt Hưng Yên – Hà Nội",
-                      "Sở Giao thông vận tải Hà Nội", "Thành phố Hà Nội", "Chủ trì",
-                      "Hoàn thành", 100, "Tuyến xe buýt 208 đã chạy", datetime(2019, 11, 30),
-                      datetime(2019, 11, 30), "Hoàn thành đúng hạn"]
+    assert values == [
+        "2.5.a",
+        "Mở tuyến xe buýt Hưng Yên – Hà Nội",
+        "Sở Giao thông vận tải Hà Nội",
+        "Thành phố Hà Nội",
+        "Chủ trì",
+        "Hoàn thành",
+        100,
+        "Tuyến xe buýt 208 đã chạy",
+        datetime(2019, 11, 30),
+        datetime(2019, 11, 30),
+        "Hoàn thành đúng hạn",
+    ]
     assert summary.cell(row, 10).is_date and summary.cell(row, 10).number_format == "DD/MM/YYYY"
     assert summary.cell(row, 11).fill.fgColor.rgb == "FF2E7D32"  # green
 
     silent = _row_of(summary, "1.1", "Sở Xây dựng Hà Nội")
     assert [summary.cell(silent, c).value for c in (6, 7, 9, 11)] == [
-        "Chưa báo cáo", None, None, "Chưa báo cáo"]
+        "Chưa báo cáo",
+        None,
+        None,
+        "Chưa báo cáo",
+    ]
     assert summary.cell(silent, 11).fill.fgColor.rgb == "FF9E9E9E"  # grey
 
     assert {r[3] for r in _rows(book["Tỉnh Hưng Yên"])} == {"Tỉnh Hưng Yên"}
@@ -73,10 +107,16 @@ def test_workbook_has_the_consolidated_table_by_locality_and_the_issues(db: Data
     found = {(r[0], r[2]): (r[5], r[10], r[11]) for r in _rows(issues)}
     assert found == {
         ("1.1", "Sở Xây dựng Hà Nội"): ("Chưa báo cáo", "Chưa báo cáo", 17),
-        ("2.5.a", "Sở Giao thông vận tải Hưng Yên"): ("Đang thực hiện", "Đang thực hiện quá hạn",
-                                                      2),
-        ("2.5.b", "Sở Giao thông vận tải Hưng Yên"): ("Vướng mắc", "Đang thực hiện trong hạn",
-                                                      None),
+        ("2.5.a", "Sở Giao thông vận tải Hưng Yên"): (
+            "Đang thực hiện",
+            "Đang thực hiện quá hạn",
+            2,
+        ),
+        ("2.5.b", "Sở Giao thông vận tải Hưng Yên"): (
+            "Vướng mắc",
+            "Đang thực hiện trong hạn",
+            None,
+        ),
     }
     late = _row_of(issues, "2.5.a", "Sở Giao thông vận tải Hưng Yên")
     assert issues.cell(late, 11).fill.fgColor.rgb == "FFE53935"  # red
@@ -87,8 +127,9 @@ def test_export_command_writes_the_file_and_says_where(tmp_path: Path) -> None:
     out = io.StringIO()
     ctx = cli_context(None, FixedClock(hanoi(2020, 1, 6, 9)), width=300, file=out)
     target = tmp_path / "bao-cao" / "tong-hop.xlsx"
-    assert main(["--config", str(config), "export", str(target), "--at", "2019-12-02"],
-                ctx=ctx) == 0
+    assert (
+        main(["--config", str(config), "export", str(target), "--at", "2019-12-02"], ctx=ctx) == 0
+    )
     assert str(target.resolve()) in out.getvalue()
     book = load_workbook(target)
     assert "02/12/2019" in str(book["Tổng hợp"]["A1"].value)  # --at wins over the clock

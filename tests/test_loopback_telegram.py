@@ -60,8 +60,9 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 @pytest.fixture
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    async with Bot(server.token, base_url=server.base_url,
-                   base_file_url=server.base_file_url) as client:
+    async with Bot(
+        server.token, base_url=server.base_url, base_file_url=server.base_file_url
+    ) as client:
         yield client
 
 
@@ -86,10 +87,16 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @pytest.fixture
-async def app(server: FakeTelegramServer) -> AsyncIterator[Application[Any, Any, Any, Any, Any,
-                                                                         Any]]:
-    application = (Application.builder().token(server.token).base_url(server.base_url)
-                   .base_file_url(server.base_file_url).build())
+async def app(
+    server: FakeTelegramServer,
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    application = (
+        Application.builder()
+        .token(server.token)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
     application.add_handler(CommandHandler("start", start))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     application.add_handler(CallbackQueryHandler(choose))
@@ -131,7 +138,10 @@ async def test_button_click_arrives_as_callback_query(server: FakeTelegramServer
     await server.click_button(LAN, "Đồng ý")
     edited = await server.next_reply(LAN)
     assert (edited.method, edited.message_id, edited.text) == (
-        "editMessageText", question.message_id, "Đã chọn: ok")
+        "editMessageText",
+        question.message_id,
+        "Đã chọn: ok",
+    )
     assert server.callback_answers[-1]["text"] == "Đã nhận"
     # Editing the text without a keyboard removed the buttons, as on a phone.
     with pytest.raises(AssertionError, match="no button containing 'Đồng ý'"):
@@ -165,8 +175,7 @@ async def test_too_long_text_is_refused(server: FakeTelegramServer, bot: Bot) ->
     await bot.send_message(LAN, "a" * 4096)
 
 
-async def test_html_length_counts_text_without_tags(server: FakeTelegramServer,
-                                                    bot: Bot) -> None:
+async def test_html_length_counts_text_without_tags(server: FakeTelegramServer, bot: Bot) -> None:
     await bot.send_message(LAN, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
     assert server.messages_to(LAN)[-1].text == "x" * 4096
 
@@ -176,8 +185,7 @@ async def test_unbalanced_html_is_refused(server: FakeTelegramServer, bot: Bot) 
         await bot.send_message(LAN, "<b>Quá hạn: 3 nhiệm vụ", parse_mode="HTML")
 
 
-async def test_callback_data_limit_counts_utf8_bytes(server: FakeTelegramServer,
-                                                     bot: Bot) -> None:
+async def test_callback_data_limit_counts_utf8_bytes(server: FakeTelegramServer, bot: Bot) -> None:
     data = "chỉ đạo:" + "đường vành đai bốn cầu Mễ Sở" + "x" * 10
     assert len(data) < 64 and len(data.encode()) == 65
     with pytest.raises(BadRequest) as refused:
@@ -192,8 +200,9 @@ async def test_nine_buttons_in_a_row_are_refused(server: FakeTelegramServer, bot
     with pytest.raises(BadRequest):
         await bot.send_message(LAN, "Chọn ngày", reply_markup=nine)
     assert server.rejected[-1].description == "Bad Request: BUTTONS_TOO_MUCH"
-    await bot.send_message(LAN, "Chọn ngày", reply_markup=keyboard(
-        *[(str(n), f"n:{n}") for n in range(8)]))
+    await bot.send_message(
+        LAN, "Chọn ngày", reply_markup=keyboard(*[(str(n), f"n:{n}") for n in range(8)])
+    )
 
 
 @pytest.mark.parametrize(
@@ -212,8 +221,9 @@ async def test_unknown_chat_is_refused(bot: Bot) -> None:
     assert refused.value.message == "Chat not found"
 
 
-async def test_edits_need_an_existing_message_and_a_change(server: FakeTelegramServer,
-                                                           bot: Bot) -> None:
+async def test_edits_need_an_existing_message_and_a_change(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
     sent = await bot.send_message(LAN, "Tiến độ: 50%")
     with pytest.raises(BadRequest, match="(?i)message is not modified"):
         await bot.edit_message_text("Tiến độ: 50%", chat_id=LAN, message_id=sent.message_id)
@@ -242,8 +252,7 @@ async def test_injected_429_raises_retry_after(server: FakeTelegramServer, bot: 
 
 
 async def test_rate_limits_refuse_a_burst_to_one_chat() -> None:
-    async with FakeTelegramServer(rate_limits=RateLimits(per_chat_per_second=1,
-                                                         burst=2)) as fake:
+    async with FakeTelegramServer(rate_limits=RateLimits(per_chat_per_second=1, burst=2)) as fake:
         fake.add_user(LAN, "Lan")
         fake.add_user(MINH, "Minh")
         async with Bot(fake.token, base_url=fake.base_url) as client:
@@ -260,11 +269,17 @@ async def test_rate_limits_refuse_a_burst_to_one_chat() -> None:
 # ----------------------------------------------------------------- files
 
 
-async def test_document_upload_is_recorded_with_its_bytes(server: FakeTelegramServer,
-                                                          bot: Bot) -> None:
+async def test_document_upload_is_recorded_with_its_bytes(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
     content = "STT;Nội dung;Tiến độ\n1;Tuyến buýt Hưng Yên – Hà Nội;80%\n".encode()
-    message = await bot.send_document(LAN, document=content, filename="bao-cao.csv",
-                                      caption="<b>Báo cáo</b> tháng 12", parse_mode="HTML")
+    message = await bot.send_document(
+        LAN,
+        document=content,
+        filename="bao-cao.csv",
+        caption="<b>Báo cáo</b> tháng 12",
+        parse_mode="HTML",
+    )
     recorded = server.messages_to(LAN)[-1]
     assert (recorded.method, recorded.text) == ("sendDocument", "Báo cáo tháng 12")
     assert recorded.document == ("bao-cao.csv", content)
@@ -274,11 +289,13 @@ async def test_document_upload_is_recorded_with_its_bytes(server: FakeTelegramSe
     assert server.messages_to(MINH)[-1].document == ("bao-cao.csv", content)
 
 
-async def test_user_document_downloads_through_get_file(server: FakeTelegramServer,
-                                                        bot: Bot) -> None:
+async def test_user_document_downloads_through_get_file(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
     content = b"%PDF-1.4 bien ban hop"
-    await server.send_document(LAN, "biên bản.pdf", content, "application/pdf",
-                               caption="Biên bản họp")
+    await server.send_document(
+        LAN, "biên bản.pdf", content, "application/pdf", caption="Biên bản họp"
+    )
     [update] = await bot.get_updates(timeout=1)
     assert update.message is not None and update.message.document is not None
     assert update.message.caption == "Biên bản họp"
@@ -287,8 +304,9 @@ async def test_user_document_downloads_through_get_file(server: FakeTelegramServ
 
 
 async def test_files_over_20_mb_cannot_be_fetched(server: FakeTelegramServer, bot: Bot) -> None:
-    await server.send_document(LAN, "ảnh-chụp.zip", b"\0" * (20 * 1024 * 1024 + 1),
-                               "application/zip")
+    await server.send_document(
+        LAN, "ảnh-chụp.zip", b"\0" * (20 * 1024 * 1024 + 1), "application/zip"
+    )
     [update] = await bot.get_updates()
     assert update.message is not None and update.message.document is not None
     with pytest.raises(BadRequest) as refused:
@@ -299,8 +317,9 @@ async def test_files_over_20_mb_cannot_be_fetched(server: FakeTelegramServer, bo
 # ----------------------------------------------------------------- commands, updates, webhook
 
 
-async def test_set_my_commands_checks_names_and_keeps_languages(server: FakeTelegramServer,
-                                                                bot: Bot) -> None:
+async def test_set_my_commands_checks_names_and_keeps_languages(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
     with pytest.raises(BadRequest):
         await bot.set_my_commands([BotCommand("BaoCao", "Báo cáo tiến độ")])
     assert server.rejected[-1].description == "Bad Request: BOT_COMMAND_INVALID"
@@ -313,8 +332,9 @@ async def test_set_my_commands_checks_names_and_keeps_languages(server: FakeTele
     assert [c.command for c in await bot.get_my_commands(language_code="vi")] == ["baocao"]
 
 
-async def test_get_updates_confirms_by_offset_and_redelivers(server: FakeTelegramServer,
-                                                             bot: Bot) -> None:
+async def test_get_updates_confirms_by_offset_and_redelivers(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
     update_id = await server.send_text(LAN, "Xin chào")
     [first] = await bot.get_updates(timeout=1)
     assert first.update_id == update_id
@@ -325,8 +345,7 @@ async def test_get_updates_confirms_by_offset_and_redelivers(server: FakeTelegra
     assert again.message is not None and again.message.text == "Xin chào"
 
 
-async def test_callback_query_can_be_answered_once(server: FakeTelegramServer,
-                                                   bot: Bot) -> None:
+async def test_callback_query_can_be_answered_once(server: FakeTelegramServer, bot: Bot) -> None:
     sent = await bot.send_message(LAN, "Chọn", reply_markup=keyboard(("Xong", "done")))
     await server.click(LAN, sent.message_id, "done")
     [update] = await bot.get_updates()
@@ -334,9 +353,14 @@ async def test_callback_query_can_be_answered_once(server: FakeTelegramServer,
     await update.callback_query.answer("Đã ghi nhận", show_alert=True)
     with pytest.raises(BadRequest, match="(?i)query is too old"):
         await update.callback_query.answer()
-    assert server.callback_answers == [{"callback_query_id": update.callback_query.id,
-                                        "text": "Đã ghi nhận", "show_alert": True,
-                                        "url": None}]
+    assert server.callback_answers == [
+        {
+            "callback_query_id": update.callback_query.id,
+            "text": "Đã ghi nhận",
+            "show_alert": True,
+            "url": None,
+        }
+    ]
 
 
 async def test_wrong_token_and_unknown_method(server: FakeTelegramServer) -> None:
@@ -349,8 +373,9 @@ async def test_wrong_token_and_unknown_method(server: FakeTelegramServer) -> Non
         async with http.post(f"{root}{server.token}/sendNothing") as response:
             assert response.status == 404
             assert (await response.json())["description"] == "Not Found"
-        async with http.post(f"{root}{server.token}/sendmessage",
-                             json={"chat_id": LAN, "text": "JSON cũng được"}) as response:
+        async with http.post(
+            f"{root}{server.token}/sendmessage", json={"chat_id": LAN, "text": "JSON cũng được"}
+        ) as response:
             assert response.status == 200
     assert server.messages_to(LAN)[-1].text == "JSON cũng được"
 
@@ -364,8 +389,12 @@ class Receiver:
         self.arrived = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.seen.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
-                          json.loads(await request.read())))
+        self.seen.append(
+            (
+                request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
+                json.loads(await request.read()),
+            )
+        )
         if self.failures:
             self.failures -= 1
             return web.Response(status=500)
@@ -389,8 +418,9 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
         await runner.cleanup()
 
 
-async def test_webhook_delivery_carries_the_secret(server: FakeTelegramServer, bot: Bot,
-                                                   receiver: tuple[Receiver, str]) -> None:
+async def test_webhook_delivery_carries_the_secret(
+    server: FakeTelegramServer, bot: Bot, receiver: tuple[Receiver, str]
+) -> None:
     target, url = receiver
     server.webhook_retry_delays = (0.01,)
     with pytest.raises(BadRequest, match="(?i)secret token contains unallowed characters"):
@@ -403,7 +433,9 @@ async def test_webhook_delivery_carries_the_secret(server: FakeTelegramServer, b
     await asyncio.wait_for(target.arrived.wait(), 2)
     # The first attempt got a 500, so Telegram tried again with the same update.
     assert [(secret, body["update_id"]) for secret, body in target.seen] == [
-        ("bi-mat_2019", update_id), ("bi-mat_2019", update_id)]
+        ("bi-mat_2019", update_id),
+        ("bi-mat_2019", update_id),
+    ]
     assert target.seen[-1][1]["message"]["text"] == "Báo cáo qua webhook"
     info = await bot.get_webhook_info()
     assert info.url == url and info.last_error_message is not None
@@ -419,9 +451,8 @@ async def test_webhook_delivery_carries_the_secret(server: FakeTelegramServer, b
     [
         ("<b>Đúng hạn</b> &amp; <i>quá hạn</i>", "Đúng hạn & quá hạn"),
         ("A & B &lt;3 &#273;", "A & B <3 đ"),
-        ('<a href="https://t.me/x">liên kết</a> <span class="tg-spoiler">ẩn</span>',
-         "liên kết ẩn"),
-        ("<pre><code class=\"language-python\">x &gt; 1</code></pre>", "x > 1"),
+        ('<a href="https://t.me/x">liên kết</a> <span class="tg-spoiler">ẩn</span>', "liên kết ẩn"),
+        ('<pre><code class="language-python">x &gt; 1</code></pre>', "x > 1"),
     ],
 )
 def test_html_shows_text_without_markup(source: str, shown: str) -> None:

@@ -35,9 +35,15 @@ TITLE = (
 )
 SECTIONS = {"I": None, "II": None, "III": None}
 ITEMS = {
-    "1": "II", "1.1": "1", "1.2": "1", "1.3": "1",
-    "2": "II", **{f"2.{i}": "2" for i in range(1, 10)},
-    "III.1": "III", "III.2": "III", "III.3": "III",
+    "1": "II",
+    "1.1": "1",
+    "1.2": "1",
+    "1.3": "1",
+    "2": "II",
+    **{f"2.{i}": "2" for i in range(1, 10)},
+    "III.1": "III",
+    "III.2": "III",
+    "III.3": "III",
 }
 BULLETS = {
     f"{parent}.{letter}": parent
@@ -145,8 +151,7 @@ def test_real_notice_front_and_back_matter(notice: ParsedNotice) -> None:
 def test_real_notice_leaves_are_the_commitments(notice: ParsedNotice) -> None:
     leaves = {n.code for n in notice.leaves()}
     assert leaves == (
-        {"1.1", "1.2", "1.3", "2.1", "2.3", "2.5", "2.8", "III.1", "III.2", "III.3"}
-        | set(BULLETS)
+        {"1.1", "1.2", "1.3", "2.1", "2.3", "2.5", "2.8", "III.1", "III.2", "III.3"} | set(BULLETS)
     )
 
 
@@ -346,8 +351,9 @@ def test_command_prints_the_tree_counts_and_no_warnings(tmp_path: Path) -> None:
 def test_command_prints_warnings_in_yellow(tmp_path: Path) -> None:
     path = tmp_path / "flawed.txt"
     path.write_text(CRAFTED, encoding="utf-8")
-    console = Console(record=True, width=200, file=io.StringIO(), force_terminal=True,
-                      color_system="standard")
+    console = Console(
+        record=True, width=200, file=io.StringIO(), force_terminal=True, color_system="standard"
+    )
     assert run_command(["notice", str(path)], console) == 0
     plain = console.export_text(clear=False)
     assert "Dòng 7: 5.3. Mục không có mục cha (numbered paragraph 5.3 has no parent 5)" in plain

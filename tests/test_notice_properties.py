@@ -8,14 +8,76 @@ from hypothesis import strategies as st
 from storage.notice import INTERNAL_ERROR, ParsedNotice, parse_notice
 
 FRAGMENTS = [
-    "I.", "II.", "III.", "IV.", "V)", "XL.", "**II. NỘI DUNG**", "## III. TỔ CHỨC", "I", "IV",
-    "1.", "1.1.", "1.1", "2.9.", "2.10.", "5.3.", "2)", "0.", "1.000", "3.5 ", "999.999.",
-    "- ", "-", "– ", "• ", "+ ", "* ", "a) ", "---", "—",
-    "\n", "\n\n", "\r\n", "\r", " ", "\u00a0", "\t", "\ufeff", "\u200b",
-    "./.", ":", ";", ".", "“", "”", "(", ")", "[", "]", "*", "**", "*[Chữ ký]*", "[Chữ ký]", "↓",
-    "THÔNG BÁO", "Ngày 29/6/2019", "ngày 31 tháng 2 năm 2019", "Nơi nhận:", "Các Sở: KHĐT, XD,",
-    "T/L BAN THƯỜNG VỤ", "CHÁNH VĂN PHÒNG", "Nguyễn Văn Tứ", "Hung Yên", "QL.38B", "TP. Hà Nội",
-    "Lĩnh vực giao thông", "Về lĩnh vực nông nghiệp", "e\u0302\u0301", "\\-", "#",
+    "I.",
+    "II.",
+    "III.",
+    "IV.",
+    "V)",
+    "XL.",
+    "**II. NỘI DUNG**",
+    "## III. TỔ CHỨC",
+    "I",
+    "IV",
+    "1.",
+    "1.1.",
+    "1.1",
+    "2.9.",
+    "2.10.",
+    "5.3.",
+    "2)",
+    "0.",
+    "1.000",
+    "3.5 ",
+    "999.999.",
+    "- ",
+    "-",
+    "– ",
+    "• ",
+    "+ ",
+    "* ",
+    "a) ",
+    "---",
+    "—",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\r",
+    " ",
+    "\u00a0",
+    "\t",
+    "\ufeff",
+    "\u200b",
+    "./.",
+    ":",
+    ";",
+    ".",
+    "“",
+    "”",
+    "(",
+    ")",
+    "[",
+    "]",
+    "*",
+    "**",
+    "*[Chữ ký]*",
+    "[Chữ ký]",
+    "↓",
+    "THÔNG BÁO",
+    "Ngày 29/6/2019",
+    "ngày 31 tháng 2 năm 2019",
+    "Nơi nhận:",
+    "Các Sở: KHĐT, XD,",
+    "T/L BAN THƯỜNG VỤ",
+    "CHÁNH VĂN PHÒNG",
+    "Nguyễn Văn Tứ",
+    "Hung Yên",
+    "QL.38B",
+    "TP. Hà Nội",
+    "Lĩnh vực giao thông",
+    "Về lĩnh vực nông nghiệp",
+    "e\u0302\u0301",
+    "\\-",
+    "#",
 ]
 
 notice_like = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=60).map("".join)
@@ -54,8 +116,11 @@ def test_parse_is_deterministic(text: str) -> None:
     assert parse_notice(text) == parse_notice(text)
 
 
-@given(st.lists(st.sampled_from(["I. A", "II. B", "1. x", "1.1. y", "2. z", "- b", "text"]),
-                max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(["I. A", "II. B", "1. x", "1.1. y", "2. z", "- b", "text"]), max_size=30
+    )
+)
 def test_every_structured_line_is_a_node_or_a_warning(lines: list[str]) -> None:
     parsed = parse_notice("\n".join(lines))
     placed = {n.line for n in parsed.nodes} | {w.line for w in parsed.warnings}

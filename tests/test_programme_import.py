@@ -48,9 +48,11 @@ ONE_SIDED = {"2.6.e": "HN", "2.7.b": "HN", "2.8": "HN"}
 TABLES = (Programme, Locality, Agency, Item, Assignment, Report, AuditLog)
 
 # The 2.9.c bullet as it stands in the notice, and its block in the programme file.
-BULLET_29C = ("- Tăng cường phối hợp tuần tra, kiểm soát, giữ vững an ninh trật tự, an toàn giao "
-              "thông, nhất là khu vực giáp ranh; phòng chống khai thác tài nguyên cát trái phép; "
-              "quản lý lao động và dân cư.\n\n")
+BULLET_29C = (
+    "- Tăng cường phối hợp tuần tra, kiểm soát, giữ vững an ninh trật tự, an toàn giao "
+    "thông, nhất là khu vực giáp ranh; phòng chống khai thác tài nguyên cát trái phép; "
+    "quản lý lao động và dân cư.\n\n"
+)
 BLOCK_29C = re.compile(r'\[\[assignments\]\]\nitem = "2\.9\.c"\n(?:[^\n]+\n)*')
 
 
@@ -69,8 +71,9 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def counts(session: Session) -> dict[str, int]:
     """Count the rows of every table an import may touch."""
-    return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
-            for m in TABLES}
+    return {
+        m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0 for m in TABLES
+    }
 
 
 def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
@@ -79,7 +82,8 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     for model in (Programme, Locality, Agency, Item, Assignment):
         columns = [c.key for c in model.__table__.columns]
         out[model.__tablename__] = sorted(
-            tuple(getattr(row, c) for c in columns) for row in session.scalars(select(model)))
+            tuple(getattr(row, c) for c in columns) for row in session.scalars(select(model))
+        )
     return out
 
 
@@ -87,8 +91,10 @@ def active_assignments(session: Session) -> set[tuple[str, str, str, date | None
     """(item, agency, role, due, cadence) of every assignment not archived."""
     rows = session.execute(
         select(Item.code, Agency.code, Assignment.role, Assignment.due_date, Assignment.cadence)
-        .join(Item, Item.id == Assignment.item_id).join(Agency, Agency.id == Assignment.agency_id)
-        .where(Assignment.archived_at.is_(None)))
+        .join(Item, Item.id == Assignment.item_id)
+        .join(Agency, Agency.id == Assignment.agency_id)
+        .where(Assignment.archived_at.is_(None))
+    )
     return {tuple(r) for r in rows}  # type: ignore[misc]
 
 
@@ -108,11 +114,15 @@ def test_the_notice_copy_is_the_seed_byte_for_byte() -> None:
 
 
 def test_the_default_programme_imports_with_a_lead_on_every_commitment(
-        db: Database, spec: ProgrammeSpec) -> None:
+    db: Database, spec: ProgrammeSpec
+) -> None:
     with db.unit_of_work() as s:
         result = import_programme(s, spec, AT)
     assert (result.items_created, result.agencies_created, result.assignments_created) == (
-        len(spec.notice.nodes), len(spec.agencies), len(spec.assignments))
+        len(spec.notice.nodes),
+        len(spec.agencies),
+        len(spec.assignments),
+    )
     assert result.items_created == 37 and result.agencies_created == 36
     assert result.notice_warnings == spec.notice.warnings
     assert result.unassigned_items == ("III.2", "III.3")
@@ -121,8 +131,11 @@ def test_the_default_programme_imports_with_a_lead_on_every_commitment(
         rows = {r.code: r for r in item_tree(s, "ha-noi-hung-yen-2019")}
         agencies = {a.code: a for a in s.scalars(select(Agency))}
         programme = s.scalars(select(Programme)).one()
-    leaves = [r for r in rows.values() if r.depth > 0 and not any(
-        c.parent_code == r.code for c in rows.values())]
+    leaves = [
+        r
+        for r in rows.values()
+        if r.depth > 0 and not any(c.parent_code == r.code for c in rows.values())
+    ]
     section_two = [r for r in leaves if _under(rows, r.code, "II")]
     assert len(section_two) == 24
     for row in section_two:
@@ -138,7 +151,11 @@ def test_the_default_programme_imports_with_a_lead_on_every_commitment(
     assert rows["2.5"].lead == ("HY-GTVT", "HN-GTVT")
     assert rows["2.2.b"].parent_code == "2.2" and rows["2.2"].parent_code == "2"
     assert {c for c, a in agencies.items() if a.coordinates} == {
-        "HN-KHDT", "HY-KHDT", "HN-VPTU", "HY-VPTU"}
+        "HN-KHDT",
+        "HY-KHDT",
+        "HN-VPTU",
+        "HY-VPTU",
+    }
     assert {c for c, a in agencies.items() if a.leadership} == {"HN-UBND", "HY-UBND"}
     assert agencies["HY-VHTTDL"].name == "Sở Văn hóa, Thể thao và Du lịch Hưng Yên"
     assert all(re.fullmatch(r"H[NY]-[A-Z]{2,8}", c) for c in agencies)
@@ -164,9 +181,17 @@ def test_a_second_identical_import_changes_nothing(db: Database, spec: Programme
     with db.unit_of_work() as s:
         again = import_programme(s, spec, LATER)
     assert not again.changed
-    assert (again.items_created, again.items_updated, again.items_archived, again.items_restored,
-            again.agencies_created, again.agencies_updated, again.assignments_created,
-            again.assignments_updated, again.assignments_archived) == (0,) * 9
+    assert (
+        again.items_created,
+        again.items_updated,
+        again.items_archived,
+        again.items_restored,
+        again.agencies_created,
+        again.agencies_updated,
+        again.assignments_created,
+        again.assignments_updated,
+        again.assignments_archived,
+    ) == (0,) * 9
     with db.unit_of_work() as s:
         assert snapshot(s) == before
         assert counts(s)["audit_log"] == audit
@@ -186,18 +211,26 @@ def test_the_import_is_audited(db: Database, spec: ProgrammeSpec) -> None:
 
 def _report_on(s: Session, item: str, agency: str) -> int:
     """File one report directly on an assignment; return its id."""
-    assignment = s.scalars(select(Assignment).join(Item).join(Agency).where(
-        Item.code == item, Agency.code == agency)).one()
-    report = Report(assignment_id=assignment.id, agency_id=assignment.agency_id,
-                    agency_name=assignment.agency.name, status="in_progress", percent=40,
-                    note="Đã tuần tra chung 3 đợt", created_at=AT + timedelta(days=10))
+    assignment = s.scalars(
+        select(Assignment).join(Item).join(Agency).where(Item.code == item, Agency.code == agency)
+    ).one()
+    report = Report(
+        assignment_id=assignment.id,
+        agency_id=assignment.agency_id,
+        agency_name=assignment.agency.name,
+        status="in_progress",
+        percent=40,
+        note="Đã tuần tra chung 3 đợt",
+        created_at=AT + timedelta(days=10),
+    )
     s.add(report)
     s.flush()
     return report.id
 
 
 def test_a_bullet_gone_from_the_notice_is_archived_with_its_reports_and_comes_back(
-        db: Database, tmp_path: Path) -> None:
+    db: Database, tmp_path: Path
+) -> None:
     path = copy_programme(tmp_path)
     original = load_programme_file(path)
     with db.unit_of_work() as s:
@@ -235,12 +268,16 @@ def test_a_bullet_gone_from_the_notice_is_archived_with_its_reports_and_comes_ba
 
 
 def test_a_changed_due_date_and_a_dropped_supporter_are_updated_and_archived(
-        db: Database, tmp_path: Path) -> None:
+    db: Database, tmp_path: Path
+) -> None:
     path = copy_programme(tmp_path)
     with db.unit_of_work() as s:
         import_programme(s, load_programme_file(path), AT)
-    edit(path, 'lead = ["HN-LDTBXH"]\nsupport = ["HY-LDTBXH"]\ndue = 2019-12-31',
-         'lead = ["HN-LDTBXH"]\ndue = 2020-03-31\ncadence = "quarterly"')
+    edit(
+        path,
+        'lead = ["HN-LDTBXH"]\nsupport = ["HY-LDTBXH"]\ndue = 2019-12-31',
+        'lead = ["HN-LDTBXH"]\ndue = 2020-03-31\ncadence = "quarterly"',
+    )
     with db.unit_of_work() as s:
         result = import_programme(s, load_programme_file(path), LATER)
         row = next(r for r in item_tree(s) if r.code == "2.8")
@@ -253,48 +290,129 @@ def test_a_changed_due_date_and_a_dropped_supporter_are_updated_and_archived(
 
 # (what the office got wrong, old text, new text, expected location, expected message)
 FILE_ERRORS = [
-    ("unknown agency", 'lead = ["HY-GTVT", "HN-GTVT"]', 'lead = ["HY-GTVT", "HN-XYZ"]',
-     r"assignments\[\d+\]\.lead\[2\]", 'unknown agency code "HN-XYZ"; add it under [[agencies]]'),
-    ("unknown item", 'item = "2.5"', 'item = "2.10"',
-     r"assignments\[\d+\]\.item", 'the notice has no item "2.10"'),
-    ("bad date", "due = 2020-06-30\n\n# ===== 2.", "due = \"30/06/2020\"\n\n# ===== 2.",
-     r"assignments\[\d+\]\.due", "a date such as 2020-06-30"),
-    ("impossible date", "due = 2019-12-31", "due = 2019-02-30",
-     r"dòng / line \d+, column \d+", "Invalid date or datetime"),
-    ("missing lead", 'lead = ["HY-GTVT", "HN-GTVT"]', "lead = []",
-     r"assignments\[\d+\]\.lead", "needs at least one lead agency"),
-    ("no lead key", 'lead = ["HY-GTVT", "HN-GTVT"]\n', "",
-     r"assignments\[\d+\]\.lead", "needs at least one lead agency"),
-    ("TOML syntax", 'lead = ["HY-GTVT", "HN-GTVT"]', 'lead = ["HY-GTVT", "HN-GTVT"',
-     r"dòng / line \d+, column \d+", "TOML syntax error"),
-    ("unknown key", 'item = "2.5"', 'item = "2.5"\ndeadline = 2020-06-30',
-     r"assignments\[\d+\]\.deadline", "unknown key"),
-    ("unknown locality", 'code = "HY-CA"\nlocality = "HY"', 'code = "HY-CA"\nlocality = "HD"',
-     r"agencies\[\d+\]\.locality", 'unknown locality code "HD"'),
-    ("duplicate agency", 'code = "HY-CA"', 'code = "HY-YT"',
-     r"agencies\[\d+\]\.code", 'duplicate agency code "HY-YT"'),
-    ("item assigned twice", 'item = "2.9.b"', 'item = "2.9.a"',
-     r"assignments\[\d+\]\.item", "item assigned twice"),
-    ("parent item", 'item = "2.8"', 'item = "2.9"',
-     r"assignments\[\d+\]\.item", "has sub-items (2.9.a, 2.9.b, 2.9.c); assign those"),
-    ("not a boolean", 'name = "Ủy ban nhân dân tỉnh Hưng Yên"\nleadership = true',
-     'name = "Ủy ban nhân dân tỉnh Hưng Yên"\nleadership = "yes"',
-     r"agencies\[\d+\]\.leadership", "expected true or false"),
-    ("two leaderships", 'code = "HY-KHDT"\nlocality = "HY"',
-     'code = "HY-KHDT"\nlocality = "HY"\nleadership = true',
-     r"agencies\[\d+\]\.leadership", "already has HY-UBND as leadership"),
-    ("bad cadence", 'cadence = "monthly"', 'cadence = "weekly"',
-     r"programme\.cadence", "must be one of monthly, quarterly, none"),
-    ("missing notice", 'notice = "ha-noi-hung-yen-2019-notice.txt"', 'notice = "nowhere.txt"',
-     r"programme\.notice", "nowhere.txt"),
+    (
+        "unknown agency",
+        'lead = ["HY-GTVT", "HN-GTVT"]',
+        'lead = ["HY-GTVT", "HN-XYZ"]',
+        r"assignments\[\d+\]\.lead\[2\]",
+        'unknown agency code "HN-XYZ"; add it under [[agencies]]',
+    ),
+    (
+        "unknown item",
+        'item = "2.5"',
+        'item = "2.10"',
+        r"assignments\[\d+\]\.item",
+        'the notice has no item "2.10"',
+    ),
+    (
+        "bad date",
+        "due = 2020-06-30\n\n# ===== 2.",
+        'due = "30/06/2020"\n\n# ===== 2.',
+        r"assignments\[\d+\]\.due",
+        "a date such as 2020-06-30",
+    ),
+    (
+        "impossible date",
+        "due = 2019-12-31",
+        "due = 2019-02-30",
+        r"dòng / line \d+, column \d+",
+        "Invalid date or datetime",
+    ),
+    (
+        "missing lead",
+        'lead = ["HY-GTVT", "HN-GTVT"]',
+        "lead = []",
+        r"assignments\[\d+\]\.lead",
+        "needs at least one lead agency",
+    ),
+    (
+        "no lead key",
+        'lead = ["HY-GTVT", "HN-GTVT"]\n',
+        "",
+        r"assignments\[\d+\]\.lead",
+        "needs at least one lead agency",
+    ),
+    (
+        "TOML syntax",
+        'lead = ["HY-GTVT", "HN-GTVT"]',
+        'lead = ["HY-GTVT", "HN-GTVT"',
+        r"dòng / line \d+, column \d+",
+        "TOML syntax error",
+    ),
+    (
+        "unknown key",
+        'item = "2.5"',
+        'item = "2.5"\ndeadline = 2020-06-30',
+        r"assignments\[\d+\]\.deadline",
+        "unknown key",
+    ),
+    (
+        "unknown locality",
+        'code = "HY-CA"\nlocality = "HY"',
+        'code = "HY-CA"\nlocality = "HD"',
+        r"agencies\[\d+\]\.locality",
+        'unknown locality code "HD"',
+    ),
+    (
+        "duplicate agency",
+        'code = "HY-CA"',
+        'code = "HY-YT"',
+        r"agencies\[\d+\]\.code",
+        'duplicate agency code "HY-YT"',
+    ),
+    (
+        "item assigned twice",
+        'item = "2.9.b"',
+        'item = "2.9.a"',
+        r"assignments\[\d+\]\.item",
+        "item assigned twice",
+    ),
+    (
+        "parent item",
+        'item = "2.8"',
+        'item = "2.9"',
+        r"assignments\[\d+\]\.item",
+        "has sub-items (2.9.a, 2.9.b, 2.9.c); assign those",
+    ),
+    (
+        "not a boolean",
+        'name = "Ủy ban nhân dân tỉnh Hưng Yên"\nleadership = true',
+        'name = "Ủy ban nhân dân tỉnh Hưng Yên"\nleadership = "yes"',
+        r"agencies\[\d+\]\.leadership",
+        "expected true or false",
+    ),
+    (
+        "two leaderships",
+        'code = "HY-KHDT"\nlocality = "HY"',
+        'code = "HY-KHDT"\nlocality = "HY"\nleadership = true',
+        r"agencies\[\d+\]\.leadership",
+        "already has HY-UBND as leadership",
+    ),
+    (
+        "bad cadence",
+        'cadence = "monthly"',
+        'cadence = "weekly"',
+        r"programme\.cadence",
+        "must be one of monthly, quarterly, none",
+    ),
+    (
+        "missing notice",
+        'notice = "ha-noi-hung-yen-2019-notice.txt"',
+        'notice = "nowhere.txt"',
+        r"programme\.notice",
+        "nowhere.txt",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "where", "what"),
-                         [case[1:] for case in FILE_ERRORS], ids=[c[0] for c in FILE_ERRORS])
+@pytest.mark.parametrize(
+    ("old", "new", "where", "what"),
+    [case[1:] for case in FILE_ERRORS],
+    ids=[c[0] for c in FILE_ERRORS],
+)
 def test_a_file_error_names_the_place_and_writes_nothing(
-        db: Database, tmp_path: Path, spec: ProgrammeSpec,
-        old: str, new: str, where: str, what: str) -> None:
+    db: Database, tmp_path: Path, spec: ProgrammeSpec, old: str, new: str, where: str, what: str
+) -> None:
     with db.unit_of_work() as s:
         import_programme(s, spec, AT)
     path = copy_programme(tmp_path)
@@ -347,8 +465,9 @@ def rolled_back(shared_engine: Engine) -> Any:
         def __enter__(self) -> Session:
             self.conn = shared_engine.connect()
             self.outer = self.conn.begin()
-            self.session = Session(bind=self.conn, join_transaction_mode="create_savepoint",
-                                   expire_on_commit=False)
+            self.session = Session(
+                bind=self.conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
             return self.session
 
         def __exit__(self, *exc: object) -> None:
@@ -361,18 +480,23 @@ def rolled_back(shared_engine: Engine) -> Any:
 
 def _variant(spec: ProgrammeSpec, chosen: frozenset[int], shift: int) -> ProgrammeSpec:
     """The spec with a subset of its assignments, due dates moved by `shift` days."""
-    rows = tuple(dataclasses.replace(a, due=a.due + timedelta(days=shift))
-                 for i, a in enumerate(spec.assignments) if i in chosen)
+    rows = tuple(
+        dataclasses.replace(a, due=a.due + timedelta(days=shift))
+        for i, a in enumerate(spec.assignments)
+        if i in chosen
+    )
     return dataclasses.replace(spec, assignments=rows)
 
 
 @settings(max_examples=12, deadline=None)
 @given(data=st.data())
 def test_any_sequence_of_imports_converges_on_the_last_file(
-        rolled_back: Any, spec: ProgrammeSpec, data: st.DataObject) -> None:
+    rolled_back: Any, spec: ProgrammeSpec, data: st.DataObject
+) -> None:
     indexes = st.frozensets(st.integers(0, len(spec.assignments) - 1), max_size=40)
-    steps = data.draw(st.lists(st.tuples(indexes, st.sampled_from([0, 0, 14])),
-                               min_size=1, max_size=4))
+    steps = data.draw(
+        st.lists(st.tuples(indexes, st.sampled_from([0, 0, 14])), min_size=1, max_size=4)
+    )
     with rolled_back() as s:
         for n, (chosen, shift) in enumerate(steps):
             import_programme(s, _variant(spec, chosen, shift), AT + timedelta(days=n))
@@ -396,7 +520,8 @@ def _ctx(config: Path) -> CommandContext:
 
 
 def test_tiendo_import_prints_the_counts_then_nothing_changed(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = _config(tmp_path, PROGRAMME)
     assert main(["import"], ctx=_ctx(config)) == 0
     first = capsys.readouterr().out
@@ -418,16 +543,18 @@ def test_tiendo_import_prints_the_counts_then_nothing_changed(
 
 
 def test_tiendo_import_of_a_broken_file_prints_one_red_line_and_exits_2(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = copy_programme(tmp_path)
-    edit(path, 'support = ["HY-LDTBXH"]\ndue = 2019-12-31',
-         'support = ["HY-LDTB"]\ndue = 2019-12-31')
+    edit(
+        path, 'support = ["HY-LDTBXH"]\ndue = 2019-12-31', 'support = ["HY-LDTB"]\ndue = 2019-12-31'
+    )
     config = _config(tmp_path, path)
     assert main(["import"], ctx=_ctx(config)) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert captured.err.startswith("Lỗi tệp chương trình / programme file error: ")
-    assert 'support[1]' in captured.err and 'unknown agency code "HY-LDTB"' in captured.err
+    assert "support[1]" in captured.err and 'unknown agency code "HY-LDTB"' in captured.err
     assert main(["items", "--json"], ctx=_ctx(config)) == 0
     assert json.loads(capsys.readouterr().out) == []

@@ -38,22 +38,30 @@ CALENDAR = WorkCalendar(HANOI, time(8), time(17))
 NO_CYCLES = {"cycle_reminder_days_before": []}
 
 
-def make_config(folder: Path, reminders: dict[str, Any] | None = None,
-                digests: dict[str, Any] | None = None) -> Config:
+def make_config(
+    folder: Path, reminders: dict[str, Any] | None = None, digests: dict[str, Any] | None = None
+) -> Config:
     """Settings as config.toml would give them, with data under `folder`."""
-    settings = Settings(app=AppSettings(data_dir=str(folder)),
-                        reminders=ReminderSettings(**(reminders or {})),
-                        digests=DigestSettings(**(digests or {})))
+    settings = Settings(
+        app=AppSettings(data_dir=str(folder)),
+        reminders=ReminderSettings(**(reminders or {})),
+        digests=DigestSettings(**(digests or {})),
+    )
     return Config(settings, folder / "config.toml", {})
 
 
 class World:
     """The real programme, a few officials, the scheduler and a clock to travel with."""
 
-    def __init__(self, db: Database, folder: Path, spec: ProgrammeSpec,
-                 reminders: dict[str, Any] | None = None,
-                 digests: dict[str, Any] | None = None, import_at: datetime | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        db: Database,
+        folder: Path,
+        spec: ProgrammeSpec,
+        reminders: dict[str, Any] | None = None,
+        digests: dict[str, Any] | None = None,
+        import_at: datetime | None = None,
+    ) -> None:
         self.db = db
         self.clock = FixedClock(import_at or hanoi(2019, 7, 1, 8, 0))
         self.config = make_config(folder, reminders, digests)
@@ -62,27 +70,51 @@ class World:
         self.service = SchedulerService(db, self.clock, self.config)
         self._chat = 7000
 
-    def member(self, agency: str, name: str, role: str = "reporter", *, head: bool = False,
-               platform: str | None = "telegram", language: str = "vi") -> int:
+    def member(
+        self,
+        agency: str,
+        name: str,
+        role: str = "reporter",
+        *,
+        head: bool = False,
+        platform: str | None = "telegram",
+        language: str = "vi",
+    ) -> int:
         """Add a member, linked to a chat account unless platform is None."""
         with self.db.unit_of_work() as session:
             agency_id = session.scalars(select(Agency.id).where(Agency.code == agency)).one()
-            member = Member(agency_id=agency_id, name=name, role=role, is_head=head,
-                            language=language, preferred_channel=platform or "telegram",
-                            created_at=self.clock.now())
+            member = Member(
+                agency_id=agency_id,
+                name=name,
+                role=role,
+                is_head=head,
+                language=language,
+                preferred_channel=platform or "telegram",
+                created_at=self.clock.now(),
+            )
             session.add(member)
             session.flush()
             if platform is not None:
                 self._chat += 1
-                session.add(Identity(member_id=member.id, platform=platform,
-                                     external_id=str(self._chat), chat_id=str(self._chat),
-                                     linked_at=self.clock.now()))
+                session.add(
+                    Identity(
+                        member_id=member.id,
+                        platform=platform,
+                        external_id=str(self._chat),
+                        chat_id=str(self._chat),
+                        linked_at=self.clock.now(),
+                    )
+                )
             return member.id
 
     def assignment_id(self, item: str, agency: str) -> int:
         with self.db.unit_of_work() as session:
-            return session.scalars(select(Assignment.id).join(Item).join(Agency).where(
-                Item.code == item, Agency.code == agency)).one()
+            return session.scalars(
+                select(Assignment.id)
+                .join(Item)
+                .join(Agency)
+                .where(Item.code == item, Agency.code == agency)
+            ).one()
 
     def due(self, item: str, agency: str, day: date) -> int:
         """Move an assignment's due date (as a coordinator editing the file would)."""
@@ -91,17 +123,39 @@ class World:
             session.get(Assignment, assignment_id).due_date = day  # type: ignore[union-attr]
         return assignment_id
 
-    def report(self, item: str, agency: str, at: datetime, status: str = "in_progress",
-               percent: int = 40, note: str = "", member_id: int | None = None) -> None:
+    def report(
+        self,
+        item: str,
+        agency: str,
+        at: datetime,
+        status: str = "in_progress",
+        percent: int = 40,
+        note: str = "",
+        member_id: int | None = None,
+    ) -> None:
         with self.db.unit_of_work() as session:
-            append_report(session, assignment_id=self.assignment_id(item, agency),
-                          member_id=member_id, status=status, percent=percent, note=note,
-                          channel="telegram", at=at)
+            append_report(
+                session,
+                assignment_id=self.assignment_id(item, agency),
+                member_id=member_id,
+                status=status,
+                percent=percent,
+                note=note,
+                channel="telegram",
+                at=at,
+            )
 
     def absence(self, member_id: int, stand_in_id: int, starts: date, ends: date) -> None:
         with self.db.unit_of_work() as session:
-            session.add(Absence(member_id=member_id, stand_in_id=stand_in_id, starts_on=starts,
-                                ends_on=ends, created_at=self.clock.now()))
+            session.add(
+                Absence(
+                    member_id=member_id,
+                    stand_in_id=stand_in_id,
+                    starts_on=starts,
+                    ends_on=ends,
+                    created_at=self.clock.now(),
+                )
+            )
 
     def mute(self, member_id: int, item: str, until: datetime) -> None:
         with self.db.unit_of_work() as session:
@@ -179,15 +233,16 @@ def test_national_day_moves_a_reminder_to_the_next_working_day(world: World) -> 
     assert "hạn 09/09/2020, còn 6 ngày" in sent[date(2020, 9, 3)]
 
 
-def test_seven_three_one_days_before_on_the_day_and_every_two_days_overdue(
-        world: World) -> None:
+def test_seven_three_one_days_before_on_the_day_and_every_two_days_overdue(world: World) -> None:
     an = world.member("HN-GTVT", "Nguyễn Văn An")
     world.due("2.5", "HN-GTVT", date(2020, 3, 20))
     world.tick_days(date(2020, 3, 9), date(2020, 3, 29))
     sent = world.texts(an)
     expected = {
-        date(2020, 3, 13): "còn 7 ngày", date(2020, 3, 17): "còn 3 ngày",
-        date(2020, 3, 19): "còn 1 ngày", date(2020, 3, 20): "hôm nay đến hạn",
+        date(2020, 3, 13): "còn 7 ngày",
+        date(2020, 3, 17): "còn 3 ngày",
+        date(2020, 3, 19): "còn 1 ngày",
+        date(2020, 3, 20): "hôm nay đến hạn",
         date(2020, 3, 23): "quá hạn 1 ngày làm việc",
         date(2020, 3, 25): "quá hạn 3 ngày làm việc",
         date(2020, 3, 27): "quá hạn 5 ngày làm việc",
@@ -246,8 +301,7 @@ def test_escalation_after_five_overdue_working_days_to_head_and_office(world: Wo
     assert "Đề nghị đôn đốc, chỉ đạo" in escalated
     assert "2.5 Lĩnh vực giao thông — Sở Giao thông vận tải Hà Nội" in escalated
     assert "quá hạn 5 ngày làm việc" in escalated
-    assert ["2.5", "o:2.5"] in [b for row in world.rows(office)[-1].payload["choices"]
-                                 for b in row]
+    assert ["2.5", "o:2.5"] in [b for row in world.rows(office)[-1].payload["choices"] for b in row]
     head_text = world.texts(head)[date(2020, 3, 27)]
     assert "Đề nghị đôn đốc" in head_text and "Nhắc báo cáo tiến độ" in head_text
     assert "Đề nghị đôn đốc" not in world.texts(an)[date(2020, 3, 27)]
@@ -264,11 +318,15 @@ def test_stand_in_gets_the_reminders_during_an_absence(world: World) -> None:
     assert list(world.texts(an)) == [date(2020, 3, 19)]  # back at work
     covered = {day: text for day, text in world.texts(stand_in).items() if "• 2.5" in text}
     assert list(covered) == [date(2020, 3, 17)]  # the 3-day reminder, while An is away
-    assert "2.5 Lĩnh vực giao thông (thay Nguyễn Văn An đang vắng mặt)" in \
-        covered[date(2020, 3, 17)]
+    assert (
+        "2.5 Lĩnh vực giao thông (thay Nguyễn Văn An đang vắng mặt)" in covered[date(2020, 3, 17)]
+    )
     button = ["2.5 · Lĩnh vực giao thông", f"r:{world.assignment_id('2.5', 'HN-GTVT')}"]
-    assert any([button] == row or button in row for r in world.rows(stand_in)
-               for row in r.payload["choices"])
+    assert any(
+        [button] == row or button in row
+        for r in world.rows(stand_in)
+        for row in r.payload["choices"]
+    )
 
 
 def test_an_agency_nobody_can_be_reached_at_goes_to_the_office_flagged(world: World) -> None:
@@ -317,8 +375,13 @@ def test_the_cycle_closes_with_its_response_rate_for_the_office(cycles: World) -
     cycles.report("2.8", "HN-LDTBXH", hanoi(2020, 3, 25, 16, 0))  # on the closing day
     cycles.report("2.6.b", "HN-XD", hanoi(2020, 2, 20, 10, 0))  # the previous cycle
     with cycles.db.unit_of_work() as session:
-        total = session.scalar(select(func.count()).select_from(Assignment)
-                               .join(Agency).join(Locality).where(Locality.code == "HN"))
+        total = session.scalar(
+            select(func.count())
+            .select_from(Assignment)
+            .join(Agency)
+            .join(Locality)
+            .where(Locality.code == "HN")
+        )
     cycles.tick_days(date(2020, 3, 25), date(2020, 3, 26))
     closed = [t for t in cycles.texts(office).values() if "đã đóng" in t]
     assert len(closed) == 1
@@ -342,8 +405,7 @@ def test_five_days_down_come_back_as_one_message_per_person(world: World) -> Non
     world.tick(2020, 3, 9, 9, 0)
     before = world.count()
     world.tick(2020, 3, 16, 9, 0)  # down Tuesday 10 to Friday 13 and Monday morning
-    assert [r.created_at.astimezone(HANOI).date() for r in world.rows(an)] == \
-        [date(2020, 3, 16)]
+    assert [r.created_at.astimezone(HANOI).date() for r in world.rows(an)] == [date(2020, 3, 16)]
     text = world.rows(an)[0].payload["text"]
     assert "gộp các nhắc việc từ 10/03/2020 đến 16/03/2020" in text
     assert "quá hạn 1 ngày làm việc" in text
@@ -355,7 +417,8 @@ def test_five_days_down_come_back_as_one_message_per_person(world: World) -> Non
 
 
 def test_reminders_wait_for_the_next_slot_when_the_process_comes_back_after_hours(
-        world: World) -> None:
+    world: World,
+) -> None:
     an = world.member("HN-GTVT", "Nguyễn Văn An")
     world.due("2.5", "HN-GTVT", date(2020, 3, 13))
     world.tick(2020, 3, 9, 9, 0)
@@ -410,17 +473,26 @@ PEOPLE = [
 POLICY = ReminderSettings(cycle_reminder_days_before=[])
 
 
-def plan(states: list[State], day: date, absences: list[Away] | None = None
-         ) -> dict[int | None, PlannedMessage]:
+def plan(
+    states: list[State], day: date, absences: list[Away] | None = None
+) -> dict[int | None, PlannedMessage]:
     planned = plan_reminders(states, PEOPLE, absences or [], [], CALENDAR, POLICY, day)
     return {p.recipient_id: p for p in planned}
 
 
 def test_the_rule_routes_each_item_to_who_can_act() -> None:
-    states = [State(1, "2.5", 10, date(2020, 3, 20)),
-              State(2, "2.6.b", 20, date(2020, 3, 20), agency_code="HY-XD",
-                    agency_name="Sở Xây dựng Hưng Yên"),
-              State(3, "2.8", 10, date(2020, 3, 20), status="done")]
+    states = [
+        State(1, "2.5", 10, date(2020, 3, 20)),
+        State(
+            2,
+            "2.6.b",
+            20,
+            date(2020, 3, 20),
+            agency_code="HY-XD",
+            agency_name="Sở Xây dựng Hưng Yên",
+        ),
+        State(3, "2.8", 10, date(2020, 3, 20), status="done"),
+    ]
     out = plan(states, date(2020, 3, 13))
     assert sorted(out, key=str) == [1, 2, 3, 4]  # no Vice-Chair, nobody for the unreachable
     assert [i.item_code for i in out[1].items] == ["2.5"]  # done items are never chased
@@ -439,14 +511,17 @@ def test_the_rule_escalates_once_to_head_and_offices_and_plans_nothing_on_a_holi
     assert plan(states, date(2020, 9, 2)) == {}
 
 
-@pytest.mark.parametrize(("end", "cadence", "start"), [
-    (date(2020, 3, 25), "monthly", date(2020, 2, 26)),
-    (date(2020, 1, 25), "monthly", date(2019, 12, 26)),
-    (date(2020, 3, 25), "quarterly", date(2019, 12, 26)),
-    (date(2020, 2, 25), "quarterly", None),
-    (date(2020, 3, 24), "monthly", None),
-    (date(2020, 3, 25), "none", None),
-])
+@pytest.mark.parametrize(
+    ("end", "cadence", "start"),
+    [
+        (date(2020, 3, 25), "monthly", date(2020, 2, 26)),
+        (date(2020, 1, 25), "monthly", date(2019, 12, 26)),
+        (date(2020, 3, 25), "quarterly", date(2019, 12, 26)),
+        (date(2020, 2, 25), "quarterly", None),
+        (date(2020, 3, 24), "monthly", None),
+        (date(2020, 3, 25), "none", None),
+    ],
+)
 def test_cycles_close_on_their_day(end: date, cadence: str, start: date | None) -> None:
     cycle = cycle_ending(end, 25, cadence)
     assert (cycle.start if cycle else None) == start

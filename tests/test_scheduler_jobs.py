@@ -36,8 +36,15 @@ from tests.test_reminders import CALENDAR, World, make_config
 
 REMINDER_REASONS = {"reminder", "forwarded", "escalation", "cycle_close"}
 # Public holidays of the phase, written out by hand (Tết 2020 is 23–29 January).
-DAYS_OFF = {date(2019, 9, 2), date(2020, 1, 1), *(date(2020, 1, d) for d in range(23, 30)),
-            date(2020, 4, 2), date(2020, 4, 30), date(2020, 5, 1), date(2020, 9, 2)}
+DAYS_OFF = {
+    date(2019, 9, 2),
+    date(2020, 1, 1),
+    *(date(2020, 1, d) for d in range(23, 30)),
+    date(2020, 4, 2),
+    date(2020, 4, 30),
+    date(2020, 5, 1),
+    date(2020, 9, 2),
+}
 
 
 def count(db: Database, model: type) -> int:
@@ -109,24 +116,46 @@ def test_an_idle_conversation_expires_with_a_notice(world: World, db: Database) 
     an = world.member("HN-GTVT", "Nguyễn Văn An")
     with db.unit_of_work() as session:
         identity = session.scalars(select(Identity).where(Identity.member_id == an)).one()
-        session.add(Conversation(platform="telegram", external_id=identity.external_id,
-                                 state="report_percent", draft={"assignment_id": 5},
-                                 updated_at=hanoi(2020, 3, 14, 10, 0)))
-        session.add(Conversation(platform="telegram", external_id="999",
-                                 state="report_note", draft={"x": 1},
-                                 updated_at=hanoi(2020, 3, 14, 10, 25)))
+        session.add(
+            Conversation(
+                platform="telegram",
+                external_id=identity.external_id,
+                state="report_percent",
+                draft={"assignment_id": 5},
+                updated_at=hanoi(2020, 3, 14, 10, 0),
+            )
+        )
+        session.add(
+            Conversation(
+                platform="telegram",
+                external_id="999",
+                state="report_note",
+                draft={"x": 1},
+                updated_at=hanoi(2020, 3, 14, 10, 25),
+            )
+        )
     result = world.tick(2020, 3, 14, 10, 31)  # a Saturday: no reminders, but expiry runs
     assert result.expired == 1
     rows = world.rows(an, reason="expired")
     assert len(rows) == 1
-    assert rows[0].payload["text"] == ("Thao tác trước đã hết hạn vì không hoạt động 30 phút; "
-                                       "chưa có gì được lưu. Vui lòng bắt đầu lại.")
+    assert rows[0].payload["text"] == (
+        "Thao tác trước đã hết hạn vì không hoạt động 30 phút; "
+        "chưa có gì được lưu. Vui lòng bắt đầu lại."
+    )
     with db.unit_of_work() as session:
-        states = {external: state for external, state in session.execute(
-            select(Conversation.external_id, Conversation.state))}
+        states = {
+            external: state
+            for external, state in session.execute(
+                select(Conversation.external_id, Conversation.state)
+            )
+        }
         assert states == {identity.external_id: "idle", "999": "report_note"}
-        assert session.scalars(select(Conversation.draft).where(
-            Conversation.external_id == identity.external_id)).one() == {}
+        assert (
+            session.scalars(
+                select(Conversation.draft).where(Conversation.external_id == identity.external_id)
+            ).one()
+            == {}
+        )
     assert world.tick(2020, 3, 14, 11, 30).expired == 1  # the other one, nobody to tell
     assert len(world.rows(an, reason="expired")) == 1
 
@@ -166,19 +195,33 @@ def test_sqlite_always_leads(tmp_path: Path) -> None:
 
 
 async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
-        template: Path, tmp_path: Path) -> None:
+    template: Path, tmp_path: Path
+) -> None:
     db = copy_database(template, tmp_path)
     with db.unit_of_work() as session:
         agency = session.scalars(select(Agency).where(Agency.code == "HN-GTVT")).one()
-        member = Member(agency_id=agency.id, name="Nguyễn Văn An",
-                        created_at=hanoi(2019, 7, 1, 8, 0))
+        member = Member(
+            agency_id=agency.id, name="Nguyễn Văn An", created_at=hanoi(2019, 7, 1, 8, 0)
+        )
         session.add(member)
         session.flush()
-        session.add(Identity(member_id=member.id, platform="telegram", external_id="42",
-                             chat_id="42", linked_at=hanoi(2019, 7, 1, 8, 0)))
+        session.add(
+            Identity(
+                member_id=member.id,
+                platform="telegram",
+                external_id="42",
+                chat_id="42",
+                linked_at=hanoi(2019, 7, 1, 8, 0),
+            )
+        )
     woken = asyncio.Event()
-    service = SchedulerService(db, FixedClock(hanoi(2020, 6, 23, 9, 0)), make_config(tmp_path),
-                               woken.set, interval_seconds=0.05)
+    service = SchedulerService(
+        db,
+        FixedClock(hanoi(2020, 6, 23, 9, 0)),
+        make_config(tmp_path),
+        woken.set,
+        interval_seconds=0.05,
+    )
     await service.start()
     try:
         await asyncio.wait_for(woken.wait(), timeout=5)
@@ -198,39 +241,75 @@ def _staff(db: Database, at: datetime) -> None:
         for agency in session.scalars(select(Agency).order_by(Agency.id)):
             if agency.code in never:
                 continue
-            role = "vice_chair" if agency.leadership else \
-                "coordinator" if agency.coordinates else "reporter"
-            people = [Member(agency_id=agency.id, name=f"Cán bộ {agency.code}", role=role,
-                             created_at=at, is_head=agency.code.endswith("GTVT"))]
+            role = (
+                "vice_chair"
+                if agency.leadership
+                else "coordinator"
+                if agency.coordinates
+                else "reporter"
+            )
+            people = [
+                Member(
+                    agency_id=agency.id,
+                    name=f"Cán bộ {agency.code}",
+                    role=role,
+                    created_at=at,
+                    is_head=agency.code.endswith("GTVT"),
+                )
+            ]
             if role == "reporter" and agency.id % 3 == 0:
-                people.append(Member(agency_id=agency.id, name=f"Phó phòng {agency.code}",
-                                     role="reporter", created_at=at))
+                people.append(
+                    Member(
+                        agency_id=agency.id,
+                        name=f"Phó phòng {agency.code}",
+                        role="reporter",
+                        created_at=at,
+                    )
+                )
             for member in people:
                 session.add(member)
                 session.flush()
-                session.add(Identity(member_id=member.id, platform="telegram",
-                                     external_id=str(10_000 + member.id),
-                                     chat_id=str(10_000 + member.id), linked_at=at))
+                session.add(
+                    Identity(
+                        member_id=member.id,
+                        platform="telegram",
+                        external_id=str(10_000 + member.id),
+                        chat_id=str(10_000 + member.id),
+                        linked_at=at,
+                    )
+                )
 
 
 def _monthly_reports(db: Database, day: date) -> None:
     """On the 18th, agencies with an even id report on everything they carry."""
     at = datetime.combine(day, time(10, 0), HANOI)
     with db.unit_of_work() as session:
-        for assignment in session.scalars(select(Assignment).where(
-                Assignment.agency_id % 2 == 0, Assignment.archived_at.is_(None))):
+        for assignment in session.scalars(
+            select(Assignment).where(
+                Assignment.agency_id % 2 == 0, Assignment.archived_at.is_(None)
+            )
+        ):
             done = assignment.item.code == "2.8" and day >= date(2019, 12, 18)
-            append_report(session, assignment_id=assignment.id, member_id=None,
-                          status="done" if done else "in_progress", percent=100 if done else 50,
-                          note="", channel="telegram", at=at)
+            append_report(
+                session,
+                assignment_id=assignment.id,
+                member_id=None,
+                status="done" if done else "in_progress",
+                percent=100 if done else 50,
+                note="",
+                channel="telegram",
+                at=at,
+            )
 
 
 def test_replay_of_the_2019_2020_phase(template: Path, tmp_path: Path) -> None:
     db = copy_database(template, tmp_path)
     _staff(db, hanoi(2019, 7, 1, 8, 0))
     clock = FixedClock(hanoi(2019, 7, 1, 9, 0))
-    config = make_config(tmp_path, digests={"coordinator_at": time(8, 45),
-                                            "coordinator_daily": False, "chart": False})
+    config = make_config(
+        tmp_path,
+        digests={"coordinator_at": time(8, 45), "coordinator_daily": False, "chart": False},
+    )
     service = SchedulerService(db, clock, config)
     started = clock_time.perf_counter()
     day = date(2019, 7, 1)
@@ -262,10 +341,16 @@ def test_replay_of_the_2019_2020_phase(template: Path, tmp_path: Path) -> None:
     assert any("(HN-DL)" in t and "chưa có ai nhận được tin nhắn" in t for t in texts)
     # 18 monthly cycles (July 2019 to December 2020), each closed once per coordinator
     with db.unit_of_work() as session:
-        office = session.scalars(select(Member.id).join(Agency).where(
-            Agency.code == "HN-KHDT")).one()
-    closes = [t for row, t in zip(rows, texts, strict=True) if row.member_id == office
-              for t in [t] if "đã đóng" in t]
+        office = session.scalars(
+            select(Member.id).join(Agency).where(Agency.code == "HN-KHDT")
+        ).one()
+    closes = [
+        t
+        for row, t in zip(rows, texts, strict=True)
+        if row.member_id == office
+        for t in [t]
+        if "đã đóng" in t
+    ]
     assert sum(t.count("Kỳ báo cáo tháng") for t in closes) == 18
     assert elapsed < 60  # a generous bound; the replay takes a few seconds
     db.dispose()
@@ -279,7 +364,8 @@ def _ctx(tmp_path: Path, at: datetime) -> CommandContext:
 
 
 def test_reminders_command_previews_in_json_and_writes_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import"], ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
     capsys.readouterr()
     ctx = _ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))
@@ -287,13 +373,20 @@ def test_reminders_command_previews_in_json_and_writes_nothing(
     shown = json.loads(capsys.readouterr().out)
     assert shown["non_working_day"] == "Mùng ba Tết Nguyên Đán"
     assert shown["send_at"].startswith("2020-01-30T08:30")
-    assert main(["reminders", "--at", "2020-01-22 09:00", "--json"],
-                ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    assert (
+        main(
+            ["reminders", "--at", "2020-01-22 09:00", "--json"],
+            ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0)),
+        )
+        == 0
+    )
     shown = json.loads(capsys.readouterr().out)
     assert "HN-LDTBXH" in shown["nobody_reachable"]
     assert shown["messages"][0]["recipient_id"] is None
-    assert main(["reminders", "--at", "2020-01-22 09:00"],
-                ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    assert (
+        main(["reminders", "--at", "2020-01-22 09:00"], ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0)))
+        == 0
+    )
     assert "KHÔNG AI NHẬN ĐƯỢC" in capsys.readouterr().out
     db = Database.open(f"sqlite:///{tmp_path / 'tiendo.sqlite3'}")
     assert count(db, Outbox) == 0 and count(db, SchedulerState) == 0
@@ -301,11 +394,17 @@ def test_reminders_command_previews_in_json_and_writes_nothing(
 
 
 def test_scheduler_once_ticks_at_the_given_clock(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import"], ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
     capsys.readouterr()
-    assert main(["scheduler", "--once", "--clock", "2020-01-22 09:00"],
-                ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0))) == 0
+    assert (
+        main(
+            ["scheduler", "--once", "--clock", "2020-01-22 09:00"],
+            ctx=_ctx(tmp_path, hanoi(2019, 7, 1, 9, 0)),
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "slot 2020-01-22" in out and "nobody reachable: HN-KHDT" in out
     db = Database.open(f"sqlite:///{tmp_path / 'tiendo.sqlite3'}")
@@ -323,8 +422,9 @@ def test_old_update_ids_are_cleared_on_the_first_tick_then_hourly(tmp_path: Path
 
     def seen_long_ago(key: str) -> None:
         with db.unit_of_work() as session:
-            session.add(InboundSeen(platform="telegram", key=key,
-                                    seen_at=start - timedelta(days=40)))
+            session.add(
+                InboundSeen(platform="telegram", key=key, seen_at=start - timedelta(days=40))
+            )
 
     def kept() -> list[str]:
         with db.unit_of_work() as session:

@@ -13,8 +13,18 @@ from storage.models import AuditLog, Locality
 
 def test_migrations_create_every_table(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
-    assert {"programme", "agency", "item", "assignment", "member", "identity", "report",
-            "outbox", "conversation", "audit_log"} <= tables
+    assert {
+        "programme",
+        "agency",
+        "item",
+        "assignment",
+        "member",
+        "identity",
+        "report",
+        "outbox",
+        "conversation",
+        "audit_log",
+    } <= tables
     assert is_current(engine)
 
 

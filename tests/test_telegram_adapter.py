@@ -93,8 +93,9 @@ async def test_commands_registered_in_both_languages(stage: Stage) -> None:
     assert {"baocao", "tonghop", "huy"} <= vi and {"report", "summary", "cancel"} <= en
 
 
-async def test_long_summary_is_split_under_the_limit(stage: Stage,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_long_summary_is_split_under_the_limit(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real programme's lists fit in 4096 characters, so a smaller limit makes them split."""
     server = stage.telegram_server
     assert server is not None
@@ -113,23 +114,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_webhook_checks_the_secret_header(stage: Stage, caplog: pytest.LogCaptureFixture
-                                                ) -> None:
+async def test_webhook_checks_the_secret_header(
+    stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     server = stage.telegram_server
     assert server is not None
-    webhook_bot = TelegramBot(stage.service, server.token, base_url=server.base_url,
-                              base_file_url=server.base_file_url, on_handled=stage._count)
+    webhook_bot = TelegramBot(
+        stage.service,
+        server.token,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        on_handled=stage._count,
+    )
     port = free_port()
     secret = "s3cret_header-value"
     assert stage.telegram is not None
     await stage.telegram.stop()
     stage.telegram = webhook_bot  # the stage stops it at the end
-    await webhook_bot.start_webhook("127.0.0.1", port, "/telegram",
-                                    f"http://127.0.0.1:{port}/telegram", secret)
-    update = {"update_id": 99, "message": {
-            "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-        "from": {"id": 5, "is_bot": False, "first_name": "X"}, "text": "/baocao"}}
+    await webhook_bot.start_webhook(
+        "127.0.0.1", port, "/telegram", f"http://127.0.0.1:{port}/telegram", secret
+    )
+    update = {
+        "update_id": 99,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "X"},
+            "text": "/baocao",
+        },
+    }
     url = f"http://127.0.0.1:{port}/telegram"
     async with aiohttp.ClientSession() as http:
         for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
@@ -148,15 +163,17 @@ async def test_malformed_updates_are_skipped_and_the_bot_keeps_answering(stage: 
     lan = await stage.join("Lan", "HY-GTVT")
     await server.send_raw_update({"message": "garbage"})
     await server.send_raw_update({"message": {"message_id": "x", "chat": 5}})
-    await server.send_raw_update({"channel_post": {"message_id": 1, "date": 0,
-                                                   "chat": {"id": -100, "type": "channel"}}})
+    await server.send_raw_update(
+        {"channel_post": {"message_id": 1, "date": 0, "chat": {"id": -100, "type": "channel"}}}
+    )
     answer = await stage.say(lan, "/cuatoi")
     assert "2.5" in text_of(answer)
     assert reports(stage) == []
 
 
-async def test_a_restart_mid_report_loses_nothing(template: Path, tmp_path: Path,
-                                                  clock: FixedClock) -> None:
+async def test_a_restart_mid_report_loses_nothing(
+    template: Path, tmp_path: Path, clock: FixedClock
+) -> None:
     """Stop the bot half-way through a report and start a new one on the same database:
     the official goes on where they were (state lives in the store, not in the process)."""
     db = copy_database(template, tmp_path)
@@ -168,10 +185,16 @@ async def test_a_restart_mid_report_loses_nothing(template: Path, tmp_path: Path
         server = first.telegram_server
         assert server is not None and first.telegram is not None
         await first.telegram.stop()  # the process dies here
-        fresh = ConversationService(db, clock, first.settings, tz=first.service.tz,
-                                    evidence_dir=tmp_path / "evidence")
-        second = TelegramBot(fresh, server.token, base_url=server.base_url,
-                             base_file_url=server.base_file_url, on_handled=first._count)
+        fresh = ConversationService(
+            db, clock, first.settings, tz=first.service.tz, evidence_dir=tmp_path / "evidence"
+        )
+        second = TelegramBot(
+            fresh,
+            server.token,
+            base_url=server.base_url,
+            base_file_url=server.base_file_url,
+            on_handled=first._count,
+        )
         first.telegram = second
         await second.start_polling()
         note = await first.say(lan, "70")
@@ -181,16 +204,20 @@ async def test_a_restart_mid_report_loses_nothing(template: Path, tmp_path: Path
         await first.tap(lan, "Gửi báo cáo")
     with db.unit_of_work() as session:
         assert [(r.status, r.percent) for r in session.scalars(select(Report))] == [
-            ("in_progress", 70)]
+            ("in_progress", 70)
+        ]
     db.dispose()
 
 
 async def test_a_new_bot_token_is_not_mistaken_for_redeliveries(
-        template: Path, tmp_path: Path, clock: FixedClock) -> None:
+    template: Path, tmp_path: Path, clock: FixedClock
+) -> None:
     """A new bot's update ids start over; its first messages must still be answered."""
     db = copy_database(template, tmp_path)
-    for token in ("111111:old-bot-token_aaaaaaaaaaaaaaaaaaaaaaaa",
-                  "222222:new-bot-token_bbbbbbbbbbbbbbbbbbbbbbbb"):
+    for token in (
+        "111111:old-bot-token_aaaaaaaaaaaaaaaaaaaaaaaa",
+        "222222:new-bot-token_bbbbbbbbbbbbbbbbbbbbbbbb",
+    ):
         stage = Stage(db, clock, tmp_path, zalo=False)
         stage.telegram_server = FakeTelegramServer(token)
         async with stage:
@@ -220,9 +247,21 @@ async def test_a_tap_and_a_typed_answer_in_one_batch_keep_their_order(stage: Sta
 
 def test_in_a_group_only_commands_are_for_the_bot() -> None:
     def said(text: str, chat: dict[str, object]) -> Inbound:
-        event = to_event(Update.de_json({"update_id": 1, "message": {
-            "message_id": 1, "date": 0, "text": text, "chat": chat,
-            "from": {"id": 7, "is_bot": False, "first_name": "Lan"}}}, None))
+        event = to_event(
+            Update.de_json(
+                {
+                    "update_id": 1,
+                    "message": {
+                        "message_id": 1,
+                        "date": 0,
+                        "text": text,
+                        "chat": chat,
+                        "from": {"id": 7, "is_bot": False, "first_name": "Lan"},
+                    },
+                },
+                None,
+            )
+        )
         assert event is not None
         return event
 

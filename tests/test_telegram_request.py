@@ -25,15 +25,18 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 
 def bot_on(server: FakeTelegramServer, **timeouts: float) -> Bot:
-    return Bot(server.token, base_url=server.base_url, base_file_url=server.base_file_url,
-               request=AiohttpRequest(**timeouts))
+    return Bot(
+        server.token,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        request=AiohttpRequest(**timeouts),
+    )
 
 
 async def test_text_and_keyboard_arrive_as_sent(server: FakeTelegramServer) -> None:
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Gửi báo cáo", callback_data="s:1")]])
     async with bot_on(server) as bot:
-        sent = await bot.send_message(USER, "Kiểm tra lại báo cáo: 2.5 · 60%",
-                                      reply_markup=markup)
+        sent = await bot.send_message(USER, "Kiểm tra lại báo cáo: 2.5 · 60%", reply_markup=markup)
     [message] = server.messages_to(USER)
     assert message.text == "Kiểm tra lại báo cáo: 2.5 · 60%"
     assert message.buttons() == [("Gửi báo cáo", "s:1")]
@@ -41,7 +44,8 @@ async def test_text_and_keyboard_arrive_as_sent(server: FakeTelegramServer) -> N
 
 
 async def test_a_document_goes_up_as_multipart_and_a_file_comes_back(
-        server: FakeTelegramServer) -> None:
+    server: FakeTelegramServer,
+) -> None:
     content = bytes(range(256)) * 40
     async with bot_on(server) as bot:
         await bot.send_document(USER, content, filename="tong-hop.xlsx", caption="Tổng hợp")
@@ -57,7 +61,8 @@ async def test_a_document_goes_up_as_multipart_and_a_file_comes_back(
 
 
 async def test_errors_become_ptb_errors_the_callers_already_handle(
-        server: FakeTelegramServer) -> None:
+    server: FakeTelegramServer,
+) -> None:
     server.inject_fault("sendMessage", "429", retry_after=3)
     server.inject_fault("sendMessage", "network")
     async with bot_on(server) as bot:
@@ -82,7 +87,8 @@ async def test_a_server_that_never_answers_times_out(server: FakeTelegramServer)
 
 
 async def test_a_closed_port_is_a_network_error_without_the_token(
-        server: FakeTelegramServer) -> None:
+    server: FakeTelegramServer,
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -99,14 +105,24 @@ async def test_a_closed_port_is_a_network_error_without_the_token(
 
 
 async def test_an_environment_proxy_carries_the_calls_except_for_no_proxy(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Offices reach the internet through a proxy: HTTP(S)_PROXY is honoured, NO_PROXY too."""
     seen: list[str] = []
 
     async def proxy(request: web.Request) -> web.Response:
         seen.append(str(request.url))
-        return web.json_response({"ok": True, "result": {
-            "id": 77, "is_bot": True, "first_name": "Tiến độ", "username": "tiendo_bot"}})
+        return web.json_response(
+            {
+                "ok": True,
+                "result": {
+                    "id": 77,
+                    "is_bot": True,
+                    "first_name": "Tiến độ",
+                    "username": "tiendo_bot",
+                },
+            }
+        )
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", proxy)
@@ -119,15 +135,21 @@ async def test_an_environment_proxy_carries_the_calls_except_for_no_proxy(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
     try:
-        bot = Bot("123:ABC", base_url="http://api.telegram.invalid/bot",
-                  request=AiohttpRequest(connect_timeout=2))
+        bot = Bot(
+            "123:ABC",
+            base_url="http://api.telegram.invalid/bot",
+            request=AiohttpRequest(connect_timeout=2),
+        )
         async with bot:
             me = await bot.get_me()
         assert me.username == "tiendo_bot"
         assert seen and all(url.startswith("http://api.telegram.invalid/bot") for url in seen)
         monkeypatch.setenv("NO_PROXY", "api.telegram.invalid")
-        direct = Bot("123:ABC", base_url="http://api.telegram.invalid/bot",
-                     request=AiohttpRequest(connect_timeout=2))
+        direct = Bot(
+            "123:ABC",
+            base_url="http://api.telegram.invalid/bot",
+            request=AiohttpRequest(connect_timeout=2),
+        )
         calls = len(seen)
         with pytest.raises(NetworkError):
             async with direct:  # initialize() calls getMe: straight to a host that is not there

@@ -26,11 +26,45 @@ BILINGUAL = {
 
 # Common Vietnamese words and phrases as they look when typed without diacritics.
 UNACCENTED = (
-    "khong", "duoc", "nguoi", "nhung", "hoac", "viec", "tien do", "bao cao", "cac", "mot",
-    "nhiem vu", "noi dung", "co quan", "hoan thanh", "vuong mac", "chua", "dang thuc hien",
-    "trien khai", "qua han", "vui long", "xac nhan", "chi dao", "nhac viec", "dau moi",
-    "minh chung", "ghi chu", "tep", "gui", "lien he", "thuc hien", "tinh trang", "de nghi",
-    "lanh dao", "phan tram", "tai khoan", "sua", "muc", "het han", "vang mat",
+    "khong",
+    "duoc",
+    "nguoi",
+    "nhung",
+    "hoac",
+    "viec",
+    "tien do",
+    "bao cao",
+    "cac",
+    "mot",
+    "nhiem vu",
+    "noi dung",
+    "co quan",
+    "hoan thanh",
+    "vuong mac",
+    "chua",
+    "dang thuc hien",
+    "trien khai",
+    "qua han",
+    "vui long",
+    "xac nhan",
+    "chi dao",
+    "nhac viec",
+    "dau moi",
+    "minh chung",
+    "ghi chu",
+    "tep",
+    "gui",
+    "lien he",
+    "thuc hien",
+    "tinh trang",
+    "de nghi",
+    "lanh dao",
+    "phan tram",
+    "tai khoan",
+    "sua",
+    "muc",
+    "het han",
+    "vang mat",
 )
 UNACCENTED_RE = re.compile(r"\b(" + "|".join(map(re.escape, UNACCENTED)) + r")\b", re.IGNORECASE)
 COMMAND_RE = re.compile(r"/\w+")
@@ -43,7 +77,8 @@ def source_msgids() -> dict[str, str]:
     found: dict[str, str] = {}
     for package in SOURCES:
         for filename, lineno, message, _comments, _context in extract_from_dir(
-                ROOT / package, keywords={"_": None}):
+            ROOT / package, keywords={"_": None}
+        ):
             if isinstance(message, str) and message:
                 found.setdefault(message, f"{package}/{filename}:{lineno}")
     return found
@@ -85,8 +120,9 @@ def unaccented_words(msgid: str) -> list[str]:
 
 
 def has_vietnamese_letters(text: str) -> bool:
-    return any(ch in "đĐ" or (ch.isalpha() and unicodedata.normalize("NFD", ch) != ch)
-               for ch in text)
+    return any(
+        ch in "đĐ" or (ch.isalpha() and unicodedata.normalize("NFD", ch) != ch) for ch in text
+    )
 
 
 def test_the_source_tree_yields_the_known_texts() -> None:
@@ -94,21 +130,32 @@ def test_the_source_tree_yields_the_known_texts() -> None:
     assert "Đã chuyển sang tiếng Việt." in msgids
     assert "Chọn nội dung cần báo cáo (trang {page}/{pages}):" in msgids
     # Implicitly concatenated literals arrive as one msgid.
-    assert ("Tài khoản này chưa được liên kết với cơ quan nào nên chưa xem hay báo cáo được.\n"
-            "Hãy gửi mã mời (8 ký tự, ví dụ K7QX-M3PA) do cơ quan đầu mối cấp, "
-            "hoặc mở đường link mời.") in msgids
+    assert (
+        "Tài khoản này chưa được liên kết với cơ quan nào nên chưa xem hay báo cáo được.\n"
+        "Hãy gửi mã mời (8 ký tự, ví dụ K7QX-M3PA) do cơ quan đầu mối cấp, "
+        "hoặc mở đường link mời."
+    ) in msgids
 
 
 def test_every_text_has_an_english_translation() -> None:
     catalog = english()
-    missing = [f"{where}: {msgid!r}" for msgid, where in sorted(source_msgids().items())
-               if not catalog.get(msgid, ("", False))[0].strip()]
-    fuzzy = [f"{where}: {msgid!r}" for msgid, where in sorted(source_msgids().items())
-             if catalog.get(msgid, ("", False))[1]]
-    assert not missing, (f"{len(missing)} text(s) have no English translation; {HOW_TO_FIX}:\n"
-                         + "\n".join(missing))
-    assert not fuzzy, (f"{len(fuzzy)} English translation(s) are fuzzy (unreviewed); check them "
-                       f"and remove the fuzzy flag in {PO_PATH}:\n" + "\n".join(fuzzy))
+    missing = [
+        f"{where}: {msgid!r}"
+        for msgid, where in sorted(source_msgids().items())
+        if not catalog.get(msgid, ("", False))[0].strip()
+    ]
+    fuzzy = [
+        f"{where}: {msgid!r}"
+        for msgid, where in sorted(source_msgids().items())
+        if catalog.get(msgid, ("", False))[1]
+    ]
+    assert not missing, (
+        f"{len(missing)} text(s) have no English translation; {HOW_TO_FIX}:\n" + "\n".join(missing)
+    )
+    assert not fuzzy, (
+        f"{len(fuzzy)} English translation(s) are fuzzy (unreviewed); check them "
+        f"and remove the fuzzy flag in {PO_PATH}:\n" + "\n".join(fuzzy)
+    )
 
 
 def test_translations_keep_the_placeholders() -> None:
@@ -142,22 +189,32 @@ def test_every_text_formats_in_both_languages() -> None:
 
 
 def test_english_readers_see_no_untranslated_vietnamese() -> None:
-    leaked = [f"{msgid!r} → {string!r}" for msgid, (string, _f) in english().items()
-              if string and msgid not in BILINGUAL and has_vietnamese_letters(string)]
+    leaked = [
+        f"{msgid!r} → {string!r}"
+        for msgid, (string, _f) in english().items()
+        if string and msgid not in BILINGUAL and has_vietnamese_letters(string)
+    ]
     assert not leaked, "English translations that still contain Vietnamese:\n" + "\n".join(leaked)
 
 
 def test_switching_to_english_confirms_in_english() -> None:
     assert Texts("en")._("Đã chuyển sang tiếng Việt.") == "Switched to English."
     assert Texts("vi")._("Đã chuyển sang tiếng Việt.") == "Đã chuyển sang tiếng Việt."
-    assert Texts("en")._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=2, pages=5) \
+    assert (
+        Texts("en")._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=2, pages=5)
         == "Choose the item to report (page 2/5):"
+    )
 
 
 def test_status_labels_in_english() -> None:
     tx = Texts("en")
-    assert [tx.status(s) for s in ("not_started", "in_progress", "done", "blocked", None)] \
-        == ["Not started", "In progress", "Done", "Blocked", "Not reported"]
+    assert [tx.status(s) for s in ("not_started", "in_progress", "done", "blocked", None)] == [
+        "Not started",
+        "In progress",
+        "Done",
+        "Blocked",
+        "Not reported",
+    ]
 
 
 def test_unknown_language_falls_back_to_vietnamese() -> None:
@@ -168,17 +225,25 @@ def test_unknown_language_falls_back_to_vietnamese() -> None:
 
 
 def test_the_diacritics_check_catches_unaccented_vietnamese() -> None:
-    assert unaccented_words("Vui long bao cao tien do nhiem vu {code}") \
-        == ["Vui long", "bao cao", "tien do", "nhiem vu"]
+    assert unaccented_words("Vui long bao cao tien do nhiem vu {code}") == [
+        "Vui long",
+        "bao cao",
+        "tien do",
+        "nhiem vu",
+    ]
     assert unaccented_words("Vui lòng báo cáo tiến độ; gõ /baocao, /huy hoặc /sua {code}") == []
 
 
 def test_vietnamese_texts_are_written_with_diacritics() -> None:
-    offending = [f"{where}: {msgid!r} ({', '.join(words)})"
-                 for msgid, where in sorted(source_msgids().items())
-                 if (words := unaccented_words(msgid))]
-    assert not offending, ("Vietnamese texts typed without diacritics (readers see broken "
-                           "Vietnamese):\n" + "\n".join(offending))
+    offending = [
+        f"{where}: {msgid!r} ({', '.join(words)})"
+        for msgid, where in sorted(source_msgids().items())
+        if (words := unaccented_words(msgid))
+    ]
+    assert not offending, (
+        "Vietnamese texts typed without diacritics (readers see broken "
+        "Vietnamese):\n" + "\n".join(offending)
+    )
 
 
 def test_long_titles_and_notes_are_cut_at_a_word_with_an_ellipsis() -> None:

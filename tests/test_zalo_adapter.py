@@ -86,7 +86,8 @@ def free_port() -> int:
 
 
 async def test_webhook_mode_checks_the_secret_and_keeps_the_token_out_of_logs(
-        stage: Stage, caplog: pytest.LogCaptureFixture) -> None:
+    stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     server = stage.zalo_server
     assert server is not None and stage.zalo is not None
@@ -98,9 +99,19 @@ async def test_webhook_mode_checks_the_secret_and_keeps_the_token_out_of_logs(
     await stage.zalo.start_webhook("127.0.0.1", port, "/zalo/webhook", secret)
     await api.set_webhook(f"http://127.0.0.1:{port}/zalo/webhook", secret)
     url = f"http://127.0.0.1:{port}/zalo/webhook"
-    event = {"ok": True, "result": {"event_name": "message.text.received", "message": {
-        "message_id": "m-1", "date": 0, "from": {"id": "77", "display_name": "Giả"},
-        "chat": {"id": "77", "chat_type": "PRIVATE"}, "text": "/baocao"}}}
+    event = {
+        "ok": True,
+        "result": {
+            "event_name": "message.text.received",
+            "message": {
+                "message_id": "m-1",
+                "date": 0,
+                "from": {"id": "77", "display_name": "Giả"},
+                "chat": {"id": "77", "chat_type": "PRIVATE"},
+                "text": "/baocao",
+            },
+        },
+    }
     async with aiohttp.ClientSession() as http:
         for headers in ({}, {SECRET_HEADER: "wrong-secret-value"}):
             async with http.post(url, json=event, headers=headers) as response:

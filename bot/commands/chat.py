@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("chat", help="trò chuyện với bot trong terminal / "
-                                                "talk to the bot in the terminal")
+    parser = subparsers.add_parser(
+        "chat", help="trò chuyện với bot trong terminal / talk to the bot in the terminal"
+    )
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--member", type=int, help="act as this member (id from `tiendo agencies`)")
     who.add_argument("--invite", help="join with this invite code first")
@@ -28,10 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def service_for(ctx: CommandContext) -> ConversationService:
     config = ctx.config
-    return ConversationService(ctx.database, ctx.clock, config.settings.conversation,
-                               tz=config.tz, evidence_dir=config.data_dir / "evidence",
-                               bot_username=config.settings.telegram.bot_username,
-                               default_language=config.settings.app.language)
+    return ConversationService(
+        ctx.database,
+        ctx.clock,
+        config.settings.conversation,
+        tz=config.tz,
+        evidence_dir=config.data_dir / "evidence",
+        bot_username=config.settings.telegram.bot_username,
+        default_language=config.settings.app.language,
+    )
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -41,23 +47,26 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         with ctx.unit_of_work() as session:
             member = session.get(Member, args.member)
             if member is None or member.revoked_at is not None:
-                ctx.err.print(f"Không có thành viên số {args.member} / no such active member",
-                              style="red")
+                ctx.err.print(
+                    f"Không có thành viên số {args.member} / no such active member", style="red"
+                )
                 return 2
-            link_identity(session, member, "cli", external, external, member.name,
-                          ctx.clock.now())
+            link_identity(session, member, "cli", external, external, member.name, ctx.clock.now())
         first = "/trogiup"
     else:
         external = f"terminal-{getpass.getuser()}"
         first = f"/start {args.invite}"
-    ctx.console.print("Gõ tin nhắn như trong Telegram/Zalo; số để chọn; Ctrl-D để thoát. / "
-                      "Type as you would in the app; numbers pick choices; Ctrl-D quits.",
-                      style="dim")
+    ctx.console.print(
+        "Gõ tin nhắn như trong Telegram/Zalo; số để chọn; Ctrl-D để thoát. / "
+        "Type as you would in the app; numbers pick choices; Ctrl-D quits.",
+        style="dim",
+    )
     return asyncio.run(_loop(ctx, service, external, first))
 
 
-async def _loop(ctx: CommandContext, service: ConversationService, external: str,
-                first: str) -> int:
+async def _loop(
+    ctx: CommandContext, service: ConversationService, external: str, first: str
+) -> int:
     line: str | None = first
     while line is not None:
         if line.strip():

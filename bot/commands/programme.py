@@ -30,18 +30,29 @@ from storage.programme import (
 if TYPE_CHECKING:
     from bot.cli import CommandContext
 
-ROLE_LABELS = {"reporter": "chuyên viên", "coordinator": "đầu mối", "vice_chair": "Phó Chủ tịch",
-               "admin": "quản trị"}
+ROLE_LABELS = {
+    "reporter": "chuyên viên",
+    "coordinator": "đầu mối",
+    "vice_chair": "Phó Chủ tịch",
+    "admin": "quản trị",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the import, items, agencies and agency commands."""
     imp = subparsers.add_parser(
-        "import", help="nhập tệp chương trình / import the programme file",
+        "import",
+        help="nhập tệp chương trình / import the programme file",
         description="Kiểm tra rồi nhập tệp chương trình (TOML) và thông báo kèm theo / "
-        "check and import a programme file and its notice.")
-    imp.add_argument("file", type=Path, nargs="?", metavar="PROGRAMME.toml",
-                     help="tệp chương trình / programme file (default: [app] programme)")
+        "check and import a programme file and its notice.",
+    )
+    imp.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        metavar="PROGRAMME.toml",
+        help="tệp chương trình / programme file (default: [app] programme)",
+    )
     imp.set_defaults(func=run_import)
 
     items = subparsers.add_parser("items", help="cây nội dung và phân công / items and owners")
@@ -91,34 +102,67 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def print_result(ctx: CommandContext, result: ImportResult) -> None:
     """Print the counts table, unassigned commitments and the notice's warnings."""
-    table = Table(title=f"Nhập chương trình / import: {result.programme_code}",
-                  title_justify="left")
+    table = Table(
+        title=f"Nhập chương trình / import: {result.programme_code}", title_justify="left"
+    )
     table.add_column("")
-    for head in ("mới / created", "cập nhật / updated", "lưu trữ / archived",
-                 "khôi phục / restored"):
+    for head in (
+        "mới / created",
+        "cập nhật / updated",
+        "lưu trữ / archived",
+        "khôi phục / restored",
+    ):
         table.add_column(head, justify="right")
-    table.add_row("Nội dung / items", str(result.items_created), str(result.items_updated),
-                  str(result.items_archived), str(result.items_restored))
-    table.add_row("Cơ quan / agencies", str(result.agencies_created),
-                  str(result.agencies_updated), "–", "–")
-    table.add_row("Phân công / assignments", str(result.assignments_created),
-                  str(result.assignments_updated), str(result.assignments_archived), "–")
+    table.add_row(
+        "Nội dung / items",
+        str(result.items_created),
+        str(result.items_updated),
+        str(result.items_archived),
+        str(result.items_restored),
+    )
+    table.add_row(
+        "Cơ quan / agencies", str(result.agencies_created), str(result.agencies_updated), "–", "–"
+    )
+    table.add_row(
+        "Phân công / assignments",
+        str(result.assignments_created),
+        str(result.assignments_updated),
+        str(result.assignments_archived),
+        "–",
+    )
     ctx.console.print(table)
     if not result.changed:
         ctx.console.print("Không có thay đổi / nothing changed")
     if result.unassigned_items:
-        ctx.console.print(Text("Chưa có cơ quan chủ trì / no lead agency: "
-                               + ", ".join(result.unassigned_items), style="yellow"))
+        ctx.console.print(
+            Text(
+                "Chưa có cơ quan chủ trì / no lead agency: " + ", ".join(result.unassigned_items),
+                style="yellow",
+            )
+        )
     for warning in result.notice_warnings:
-        ctx.console.print(Text(f"Thông báo, dòng {warning.line} / notice, line {warning.line}: "
-                               f"{warning.text} ({warning.reason})", style="yellow"))
+        ctx.console.print(
+            Text(
+                f"Thông báo, dòng {warning.line} / notice, line {warning.line}: "
+                f"{warning.text} ({warning.reason})",
+                style="yellow",
+            )
+        )
 
 
 def _item_json(row: ItemRow) -> dict[str, Any]:
-    return {"programme": row.programme, "code": row.code, "kind": row.kind, "title": row.title,
-            "parent": row.parent_code, "depth": row.depth, "archived": row.archived,
-            "lead": list(row.lead), "support": list(row.support),
-            "due": row.due.isoformat() if row.due else None}
+    return {
+        "programme": row.programme,
+        "code": row.code,
+        "kind": row.kind,
+        "title": row.title,
+        "parent": row.parent_code,
+        "depth": row.depth,
+        "archived": row.archived,
+        "lead": list(row.lead),
+        "support": list(row.support),
+        "due": row.due.isoformat() if row.due else None,
+    }
 
 
 def _item_label(row: ItemRow) -> Text:
@@ -150,8 +194,9 @@ def run_items(args: argparse.Namespace, ctx: CommandContext) -> int:
         _json(ctx, [_item_json(r) for r in rows])
         return 0
     if not rows:
-        ctx.console.print("Chưa có nội dung; hãy chạy `tiendo import` / no items yet; "
-                          "run `tiendo import`")
+        ctx.console.print(
+            "Chưa có nội dung; hãy chạy `tiendo import` / no items yet; run `tiendo import`"
+        )
         return 0
     roots: dict[str, Tree] = {}
     branches: dict[tuple[str, str], Tree] = {}
@@ -166,12 +211,19 @@ def run_items(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _agency_json(row: AgencyRow) -> dict[str, Any]:
-    return {"code": row.code, "name": row.name, "locality": row.locality_code,
-            "locality_name": row.locality_name, "coordinates": row.coordinates,
-            "leadership": row.leadership, "merged_into": row.merged_into,
-            "archived": row.archived,
-            "members": [{"name": m.name, "role": m.role, "platforms": list(m.platforms)}
-                        for m in row.members]}
+    return {
+        "code": row.code,
+        "name": row.name,
+        "locality": row.locality_code,
+        "locality_name": row.locality_name,
+        "coordinates": row.coordinates,
+        "leadership": row.leadership,
+        "merged_into": row.merged_into,
+        "archived": row.archived,
+        "members": [
+            {"name": m.name, "role": m.role, "platforms": list(m.platforms)} for m in row.members
+        ],
+    }
 
 
 def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -182,8 +234,13 @@ def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
         _json(ctx, [_agency_json(r) for r in rows])
         return 0
     table = Table(title="Cơ quan / agencies", title_justify="left")
-    for head in ("Mã / code", "Tên / name", "Địa phương / locality", "Vai trò / role",
-                 "Thành viên / members"):
+    for head in (
+        "Mã / code",
+        "Tên / name",
+        "Địa phương / locality",
+        "Vai trò / role",
+        "Thành viên / members",
+    ):
         table.add_column(head)
     for row in rows:
         roles = []
@@ -193,12 +250,23 @@ def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
             roles.append("lãnh đạo / leadership")
         if row.merged_into:
             roles.append(f"đã hợp nhất vào / merged into {row.merged_into}")
-        members = "\n".join(
-            f"{m.name} ({ROLE_LABELS.get(m.role, m.role)}"
-            + (f"; {', '.join(m.platforms)}" if m.platforms else "") + ")"
-            for m in row.members) or "–"
-        table.add_row(row.code, row.name, row.locality_name, "\n".join(roles) or "–", members,
-                      style="dim" if row.archived else None)
+        members = (
+            "\n".join(
+                f"{m.name} ({ROLE_LABELS.get(m.role, m.role)}"
+                + (f"; {', '.join(m.platforms)}" if m.platforms else "")
+                + ")"
+                for m in row.members
+            )
+            or "–"
+        )
+        table.add_row(
+            row.code,
+            row.name,
+            row.locality_name,
+            "\n".join(roles) or "–",
+            members,
+            style="dim" if row.archived else None,
+        )
     ctx.console.print(table)
     return 0
 
@@ -215,11 +283,14 @@ def run_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
         f"{result.new_code}: {result.assignments_moved} phân công chuyển / assignments moved, "
         f"{result.assignments_archived} lưu trữ / archived (trùng mục / same item), "
         f"{result.members_moved} thành viên / members, {result.invites_moved} mã mời / invites.",
-        markup=False)
-    ctx.console.print(f"Tệp chương trình vẫn nhập được; nên thay {result.old_code} bằng "
-                      f"{result.new_code} trong tệp / the programme file still imports; replace "
-                      f"{result.old_code} with {result.new_code} in it when convenient.",
-                      markup=False)
+        markup=False,
+    )
+    ctx.console.print(
+        f"Tệp chương trình vẫn nhập được; nên thay {result.old_code} bằng "
+        f"{result.new_code} trong tệp / the programme file still imports; replace "
+        f"{result.old_code} with {result.new_code} in it when convenient.",
+        markup=False,
+    )
     return 0
 
 
@@ -231,10 +302,15 @@ def run_rename(args: argparse.Namespace, ctx: CommandContext) -> int:
     except AgencyError as exc:
         return _fail(ctx, str(exc))
     code = args.code.strip().upper()
-    ctx.console.print(f"Đã đổi tên {code} / renamed {code}: {' '.join(args.name.split())}",
-                      markup=False)
-    ctx.console.print(Text(
-        f'Hãy sửa cả name của {code} trong tệp chương trình, nếu không lần nhập sau sẽ đặt lại '
-        f'tên cũ / also change the name of {code} in the programme file, or the next import '
-        'puts the old name back.', style="yellow"))
+    ctx.console.print(
+        f"Đã đổi tên {code} / renamed {code}: {' '.join(args.name.split())}", markup=False
+    )
+    ctx.console.print(
+        Text(
+            f"Hãy sửa cả name của {code} trong tệp chương trình, nếu không lần nhập sau sẽ đặt lại "
+            f"tên cũ / also change the name of {code} in the programme file, or the next import "
+            "puts the old name back.",
+            style="yellow",
+        )
+    )
     return 0

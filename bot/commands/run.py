@@ -20,15 +20,24 @@ def local_moment(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a date and time like '2019-12-30 08:00', got {text!r}") from None
+            f"expected a date and time like '2019-12-30 08:00', got {text!r}"
+        ) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("run", help="chạy bot / run the bots, dispatcher, scheduler")
-    parser.add_argument("--clock", type=local_moment, default=None,
-                        help="start a simulated clock at this local time (trials, training)")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="with --clock: simulated seconds per real second (e.g. 3600)")
+    parser.add_argument(
+        "--clock",
+        type=local_moment,
+        default=None,
+        help="start a simulated clock at this local time (trials, training)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="with --clock: simulated seconds per real second (e.g. 3600)",
+    )
     parser.set_defaults(func=run)
 
 

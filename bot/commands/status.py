@@ -26,22 +26,34 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     problems = found.problems()
     database = make_url(ctx.config.database_url).render_as_string(hide_password=True)
     if args.json:
-        ctx.console.print_json(json.dumps(found.as_dict() | {
-            "database": database, "problems": problems}, ensure_ascii=False))
+        ctx.console.print_json(
+            json.dumps(
+                found.as_dict() | {"database": database, "problems": problems}, ensure_ascii=False
+            )
+        )
         return 1 if problems else 0
     print_ = ctx.console.print
     print_(f"Cơ sở dữ liệu / database: {database}", markup=False)
     print_(f"Chương trình / programmes: {found.programmes} · nội dung / items: {found.items}")
-    print_(f"Thành viên / members: {found.members_active} hoạt động / active, "
-           f"{found.members_unreachable} không liên lạc được / unreachable, "
-           f"{found.members_revoked} đã thu hồi / revoked; tài khoản / accounts: "
-           + (", ".join(f"{k} {v}" for k, v in sorted(found.identities.items())) or "—"))
-    print_("Hộp thư đi / outbox: "
-           + (", ".join(f"{k} {v}" for k, v in sorted(found.outbox.items())) or "trống / empty"))
+    print_(
+        f"Thành viên / members: {found.members_active} hoạt động / active, "
+        f"{found.members_unreachable} không liên lạc được / unreachable, "
+        f"{found.members_revoked} đã thu hồi / revoked; tài khoản / accounts: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(found.identities.items())) or "—")
+    )
+    print_(
+        "Hộp thư đi / outbox: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(found.outbox.items())) or "trống / empty")
+    )
     print_(f"Hội thoại đang dở / conversations in progress: {found.conversations_open}")
-    print_("Bộ lập lịch / scheduler: "
-           + (", ".join(f"{k} → {v}" for k, v in sorted(found.scheduler.items()))
-              or "chưa chạy / not run yet"), markup=False)
+    print_(
+        "Bộ lập lịch / scheduler: "
+        + (
+            ", ".join(f"{k} → {v}" for k, v in sorted(found.scheduler.items()))
+            or "chưa chạy / not run yet"
+        ),
+        markup=False,
+    )
     for problem in problems:
         print_(f"⚠ {problem}", style="yellow", markup=False)
     return 1 if problems else 0

@@ -54,19 +54,33 @@ def text_of(messages: list[Said]) -> str:
 class Stage:
     """Both bots, their loopback servers and a transcript of everything said."""
 
-    def __init__(self, db: Database, clock: Clock, data_dir: Path, *,
-                 settings: ConversationSettings | None = None, tz: object = None,
-                 telegram: bool = True, zalo: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        data_dir: Path,
+        *,
+        settings: ConversationSettings | None = None,
+        tz: object = None,
+        telegram: bool = True,
+        zalo: bool = True,
+    ) -> None:
         from zoneinfo import ZoneInfo
 
         self.db = db
         self.clock = clock
         self.settings = settings or ConversationSettings()
         self.service = ConversationService(
-            db, clock, self.settings, tz=tz or ZoneInfo("Asia/Ho_Chi_Minh"),  # type: ignore[arg-type]
-            evidence_dir=data_dir / "evidence", bot_username="tiendo_demo_bot")
-        self.telegram_server = FakeTelegramServer(bot_username="tiendo_demo_bot") \
-            if telegram else None
+            db,
+            clock,
+            self.settings,
+            tz=tz or ZoneInfo("Asia/Ho_Chi_Minh"),  # type: ignore[arg-type]
+            evidence_dir=data_dir / "evidence",
+            bot_username="tiendo_demo_bot",
+        )
+        self.telegram_server = (
+            FakeTelegramServer(bot_username="tiendo_demo_bot") if telegram else None
+        )
         self.zalo_server = FakeZaloServer() if zalo else None
         self.telegram: TelegramBot | None = None
         self.zalo: ZaloBot | None = None
@@ -87,14 +101,19 @@ class Stage:
         if self.telegram_server is not None:
             server = self.telegram_server
             await server.start()
-            self.telegram = TelegramBot(self.service, server.token, base_url=server.base_url,
-                                        base_file_url=server.base_file_url,
-                                        on_handled=self._count)
+            self.telegram = TelegramBot(
+                self.service,
+                server.token,
+                base_url=server.base_url,
+                base_file_url=server.base_file_url,
+                on_handled=self._count,
+            )
             await self.telegram.start_polling()
         if self.zalo_server is not None:
             await self.zalo_server.start()
-            api = ZaloBotApi(self.zalo_server.token, base_url=self.zalo_server.base_url,
-                             poll_timeout=1.0)
+            api = ZaloBotApi(
+                self.zalo_server.token, base_url=self.zalo_server.base_url, poll_timeout=1.0
+            )
             self.zalo = ZaloBot(self.service, api, on_handled=self._count)
             await self.zalo.start_polling()
 
@@ -139,14 +158,21 @@ class Stage:
         self.people[person.id] = person
         return person
 
-    def invite(self, agency: str, role: str = Role.REPORTER, name: str = "",
-               expires: timedelta = timedelta(days=7)) -> str:
+    def invite(
+        self,
+        agency: str,
+        role: str = Role.REPORTER,
+        name: str = "",
+        expires: timedelta = timedelta(days=7),
+    ) -> str:
         with self.db.unit_of_work() as session:
-            return create_invites(session, agency, role, 1, expires, self.clock.now(),
-                                  "stage", member_name=name)[0].code
+            return create_invites(
+                session, agency, role, 1, expires, self.clock.now(), "stage", member_name=name
+            )[0].code
 
-    async def join(self, name: str, agency: str, role: str = Role.REPORTER,
-                   platform: str = "telegram") -> Person:
+    async def join(
+        self, name: str, agency: str, role: str = Role.REPORTER, platform: str = "telegram"
+    ) -> Person:
         person = self.person(name, platform)
         code = self.invite(agency, role, name)
         text = f"/start {code}" if platform == "telegram" else code
@@ -160,8 +186,10 @@ class Stage:
         """Everything the bot sent this person so far, normalised across platforms."""
         if person.platform == "telegram":
             assert self.telegram_server is not None
-            return [Said(m.text or "", m.buttons(), m.document)
-                    for m in self.telegram_server.messages_to(int(person.id))]
+            return [
+                Said(m.text or "", m.buttons(), m.document)
+                for m in self.telegram_server.messages_to(int(person.id))
+            ]
         assert self.zalo_server is not None
         said = []
         for sent in self.zalo_server.messages_to(person.id):
@@ -177,19 +205,22 @@ class Stage:
         await self.until_handled(person, expected)
         answers = self.received(person)[before:]
         for said in answers:
-            buttons = "".join(f" [{label}]" for label, _ in said.buttons) \
-                if person.platform == "telegram" else ""
+            buttons = (
+                "".join(f" [{label}]" for label, _ in said.buttons)
+                if person.platform == "telegram"
+                else ""
+            )
             document = f" <{said.document[0]}>" if said.document else ""
-            self.lines.append("  bot: " + said.text.replace("\n", "\n       ") + buttons
-                              + document)
+            self.lines.append("  bot: " + said.text.replace("\n", "\n       ") + buttons + document)
         return answers
 
     async def say(self, person: Person, text: str) -> list[Said]:
         """Type a message; return what the bot answered."""
         if person.platform == "telegram":
             assert self.telegram_server is not None
-            return await self._act(person, self.telegram_server.send_text(int(person.id), text),
-                                   text)
+            return await self._act(
+                person, self.telegram_server.send_text(int(person.id), text), text
+            )
         assert self.zalo_server is not None
         return await self._act(person, self.zalo_server.send_text(person.id, text), text)
 
@@ -198,22 +229,26 @@ class Stage:
         if person.platform == "telegram":
             assert self.telegram_server is not None
             return await self._act(
-                person, self.telegram_server.click_button(int(person.id), label), f"[{label}]")
+                person, self.telegram_server.click_button(int(person.id), label), f"[{label}]"
+            )
         for said in reversed(self.received(person)):
             for shown, number in said.buttons:
                 if label in shown:
                     return await self.say(person, number)
         raise AssertionError(f"no option {label!r} offered to {person.name}")
 
-    async def send_file(self, person: Person, name: str, content: bytes, mime: str
-                        ) -> list[Said]:
+    async def send_file(self, person: Person, name: str, content: bytes, mime: str) -> list[Said]:
         if person.platform == "telegram":
             assert self.telegram_server is not None
-            return await self._act(person, self.telegram_server.send_document(
-                int(person.id), name, content, mime), f"<{name}>")
+            return await self._act(
+                person,
+                self.telegram_server.send_document(int(person.id), name, content, mime),
+                f"<{name}>",
+            )
         assert self.zalo_server is not None
-        return await self._act(person, self.zalo_server.send_image(person.id, content),
-                               f"<ảnh {name}>")
+        return await self._act(
+            person, self.zalo_server.send_image(person.id, content), f"<ảnh {name}>"
+        )
 
     def transcript(self) -> str:
         return "\n".join(self.lines)

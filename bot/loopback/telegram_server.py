@@ -46,9 +46,7 @@ NOT_MODIFIED = (
     "exactly the same as a current content and reply markup of the message"
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
-QUERY_INVALID = (
-    "Bad Request: query is too old and response timeout expired or query ID is invalid"
-)
+QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -69,28 +67,77 @@ BAD_GATEWAY_HTML = (
 
 # Methods that put a message in a chat; flood limits apply to these.
 SEND_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "sendPhoto", "sendSticker", "editMessageText",
-     "editMessageCaption", "editMessageReplyMarkup"}
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendSticker",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
 )
 CHAT_ACTIONS = frozenset(
-    {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-     "upload_document", "choose_sticker", "find_location", "record_video_note",
-     "upload_video_note"}
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
 )
 # Update types Telegram leaves out unless a bot asks for them in allowed_updates.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 BUTTON_ACTIONS = (
-    "callback_data", "url", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "web_app", "login_url", "callback_game", "pay",
+    "callback_data",
+    "url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "web_app",
+    "login_url",
+    "callback_game",
+    "pay",
     "copy_text",
 )
 HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-     "tg-spoiler", "tg-emoji", "blockquote"}
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "span",
+        "tg-spoiler",
+        "tg-emoji",
+        "blockquote",
+    }
 )
 JSON_FIELDS = frozenset(
-    {"reply_markup", "commands", "scope", "allowed_updates", "entities", "caption_entities",
-     "reply_parameters", "link_preview_options", "media"}
+    {
+        "reply_markup",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "entities",
+        "caption_entities",
+        "reply_parameters",
+        "link_preview_options",
+        "media",
+    }
 )
 
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -257,8 +304,11 @@ class _File:
     path: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"file_id": self.file_id, "file_unique_id": self.unique_id,
-                "file_size": len(self.content)}
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.unique_id,
+            "file_size": len(self.content),
+        }
 
 
 @dataclass(slots=True, eq=False)
@@ -348,44 +398,58 @@ def html_to_text(source: str) -> str:
             name, name_end = _tag_name(source, at + 2)
             close = source.find(">", name_end)
             if close < 0 or source[name_end:close].strip():
-                raise _bad(f"can't parse entities: Unclosed end tag at byte offset "
-                           f"{_byte_offset(source, at)}")
+                raise _bad(
+                    f"can't parse entities: Unclosed end tag at byte offset "
+                    f"{_byte_offset(source, at)}"
+                )
             if not stack:
-                raise _bad(f"can't parse entities: Unexpected end tag at byte offset "
-                           f"{_byte_offset(source, at)}")
+                raise _bad(
+                    f"can't parse entities: Unexpected end tag at byte offset "
+                    f"{_byte_offset(source, at)}"
+                )
             if stack[-1] != name:
-                raise _bad(f"can't parse entities: Unmatched end tag at byte offset "
-                           f"{_byte_offset(source, at)}, expected \"</{stack[-1]}>\", "
-                           f"found \"</{name}>\"")
+                raise _bad(
+                    f"can't parse entities: Unmatched end tag at byte offset "
+                    f'{_byte_offset(source, at)}, expected "</{stack[-1]}>", '
+                    f'found "</{name}>"'
+                )
             stack.pop()
             pos = close + 1
             continue
         name, name_end = _tag_name(source, at + 1)
         if name not in HTML_TAGS:
-            raise _bad(f"can't parse entities: Unsupported start tag \"{name}\" at byte offset "
-                       f"{_byte_offset(source, at)}")
+            raise _bad(
+                f'can\'t parse entities: Unsupported start tag "{name}" at byte offset '
+                f"{_byte_offset(source, at)}"
+            )
         rest = _HTML_TAG_REST.match(source, name_end)
         if rest is None:
-            raise _bad(f"can't parse entities: Unclosed start tag at byte offset "
-                       f"{_byte_offset(source, at)}")
+            raise _bad(
+                f"can't parse entities: Unclosed start tag at byte offset "
+                f"{_byte_offset(source, at)}"
+            )
         if name == "span":
             klass = _HTML_CLASS.search(source, name_end, rest.end())
             if klass is None or "tg-spoiler" not in [g for g in klass.groups() if g]:
-                raise _bad(f"can't parse entities: Tag \"span\" must have class \"tg-spoiler\" "
-                           f"at byte offset {_byte_offset(source, at)}")
+                raise _bad(
+                    f'can\'t parse entities: Tag "span" must have class "tg-spoiler" '
+                    f"at byte offset {_byte_offset(source, at)}"
+                )
         stack.append(name)
         pos = rest.end()
     if stack:
-        raise _bad(f"can't parse entities: Can't find end tag corresponding to start tag "
-                   f"\"{stack[-1]}\"")
+        raise _bad(
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        )
     return "".join(out)
 
 
 def _tag_name(source: str, start: int) -> tuple[str, int]:
     """Read a tag name (Telegram lowercases it) and where it ends."""
     end = start
-    while end < len(source) and (source[end].isascii() and source[end].isalnum()
-                                 or source[end] == "-"):
+    while end < len(source) and (
+        source[end].isascii() and source[end].isalnum() or source[end] == "-"
+    ):
         end += 1
     return source[start:end].lower(), end
 
@@ -431,9 +495,9 @@ def _check_button(button: Any) -> None:
     if not isinstance(button, dict):
         raise _bad(prefix + "InlineKeyboardButton must be an Object")
     if "text" not in button:
-        raise _bad(prefix + "Can't find field \"text\"")
+        raise _bad(prefix + 'Can\'t find field "text"')
     if not isinstance(button["text"], str):
-        raise _bad(prefix + "Field \"text\" must be of type String")
+        raise _bad(prefix + 'Field "text" must be of type String')
     if not button["text"].strip():
         raise _bad("BUTTON_TEXT_INVALID")
     actions = [key for key in BUTTON_ACTIONS if button.get(key) not in (None, "")]
@@ -466,12 +530,14 @@ def check_reply_markup(raw: Any) -> dict[str, Any] | None:
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list):
-            raise _bad("field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array")
+            raise _bad('field "inline_keyboard" of the InlineKeyboardMarkup should be an Array')
         total = 0
         for row in rows:
             if not isinstance(row, list):
-                raise _bad("field \"inline_keyboard\" of the InlineKeyboardMarkup should be an "
-                           "Array of Arrays")
+                raise _bad(
+                    'field "inline_keyboard" of the InlineKeyboardMarkup should be an '
+                    "Array of Arrays"
+                )
             if not row:
                 raise _bad("REPLY_MARKUP_INVALID")
             if len(row) > MAX_BUTTONS_PER_ROW:
@@ -486,8 +552,7 @@ def check_reply_markup(raw: Any) -> dict[str, Any] | None:
         if not isinstance(markup["keyboard"], list) or not all(
             isinstance(row, list) for row in markup["keyboard"]
         ):
-            raise _bad("field \"keyboard\" of the ReplyKeyboardMarkup should be an Array of "
-                       "Arrays")
+            raise _bad('field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays')
         return markup
     if "remove_keyboard" in markup or "force_reply" in markup:
         return markup
@@ -545,15 +610,20 @@ class FakeTelegramServer:
         self.stats = ServerStats()
         bot_id = _as_int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {
-            "id": bot_id if bot_id is not None else 1, "is_bot": True,
-            "first_name": "Tiến độ (thử nghiệm)", "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False, "can_connect_to_business": False,
+            "id": bot_id if bot_id is not None else 1,
+            "is_bot": True,
+            "first_name": "Tiến độ (thử nghiệm)",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
             "has_main_web_app": False,
         }
         # Messages carry the bare User; the capability flags belong to getMe only.
-        self._bot_from = {key: self.bot_user[key] for key in
-                          ("id", "is_bot", "first_name", "username")}
+        self._bot_from = {
+            key: self.bot_user[key] for key in ("id", "is_bot", "first_name", "username")
+        }
         self._users: dict[int, _User] = {}
         self._chats: dict[int, _Chat] = {}
         self._files: dict[str, _File] = {}
@@ -609,8 +679,9 @@ class FakeTelegramServer:
         app.router.add_post("/_loopback/{action}", self._handle_control)
         app.router.add_get("/_loopback/transcript/{chat_id}", self._handle_transcript)
         self._closing.clear()
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True,
-                                     shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -643,8 +714,14 @@ class FakeTelegramServer:
 
     # ----------------------------------------------------------------- simulated people
 
-    def add_user(self, user_id: int, first_name: str, *, username: str | None = None,
-                 language_code: str = "vi") -> None:
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        username: str | None = None,
+        language_code: str = "vi",
+    ) -> None:
         """Create a Telegram user and the private chat with the bot (chat id = user id)."""
         if user_id <= 0:
             raise ValueError("user ids are positive; groups use add_group")
@@ -671,13 +748,20 @@ class FakeTelegramServer:
         fields: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0] if text.strip() else text
-            fields["entities"] = [{"offset": 0, "length": _utf16_len(command),
-                                   "type": "bot_command"}]
+            fields["entities"] = [
+                {"offset": 0, "length": _utf16_len(command), "type": "bot_command"}
+            ]
         message = self._user_message(user, chat, fields)
         return self._enqueue({"message": message}, chat, _Inbound("text", text, 0))
 
-    async def send_document(self, user_id: int, filename: str, content: bytes, mime_type: str,
-                            caption: str | None = None) -> int:
+    async def send_document(
+        self,
+        user_id: int,
+        filename: str,
+        content: bytes,
+        mime_type: str,
+        caption: str | None = None,
+    ) -> int:
         """Have a user send a file (downloadable by the bot through getFile)."""
         user, chat = self._user_chat(user_id)
         stored = self._store_file("documents", filename, content, mime_type)
@@ -702,10 +786,17 @@ class FakeTelegramServer:
     async def send_sticker(self, user_id: int) -> int:
         """Have a user send a sticker, which a bot should handle without crashing."""
         user, chat = self._user_chat(user_id)
-        stored = self._store_file("stickers", "sticker.webp", b"RIFF\x00\x00\x00\x00WEBP",
-                                  "image/webp")
-        sticker = stored.to_json() | {"type": "regular", "width": 512, "height": 512,
-                                      "is_animated": False, "is_video": False, "emoji": "👍"}
+        stored = self._store_file(
+            "stickers", "sticker.webp", b"RIFF\x00\x00\x00\x00WEBP", "image/webp"
+        )
+        sticker = stored.to_json() | {
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
         message = self._user_message(user, chat, {"sticker": sticker})
         return self._enqueue({"message": message}, chat, _Inbound("sticker", "👍", 0))
 
@@ -717,8 +808,11 @@ class FakeTelegramServer:
             raise AssertionError(f"user {user_id} sent no message #{message_id}")
         message["text"] = new_text
         message["edit_date"] = self._now()
-        return self._enqueue({"edited_message": dict(message)}, chat,
-                             _Inbound("edit", f"#{message_id} → {new_text}", 0))
+        return self._enqueue(
+            {"edited_message": dict(message)},
+            chat,
+            _Inbound("edit", f"#{message_id} → {new_text}", 0),
+        )
 
     async def click(self, user_id: int, message_id: int, callback_data: str) -> int:
         """Have a user press a button on a bot message (callback_query update)."""
@@ -728,11 +822,18 @@ class FakeTelegramServer:
             raise AssertionError(f"no bot message #{message_id} in chat {chat.id}")
         query_id = str(next(self._query_seq))
         self._open_queries[query_id] = False
-        query = {"id": query_id, "from": user.to_json(), "message": self._public(message),
-                 "chat_instance": str(-abs(hash((chat.id, self.bot_user["id"])))),
-                 "data": callback_data}
-        return self._enqueue({"callback_query": query}, chat,
-                             _Inbound("click", f"#{message_id} [{callback_data}]", 0))
+        query = {
+            "id": query_id,
+            "from": user.to_json(),
+            "message": self._public(message),
+            "chat_instance": str(-abs(hash((chat.id, self.bot_user["id"])))),
+            "data": callback_data,
+        }
+        return self._enqueue(
+            {"callback_query": query},
+            chat,
+            _Inbound("click", f"#{message_id} [{callback_data}]", 0),
+        )
 
     async def click_button(self, user_id: int, label_substring: str) -> int:
         """Press the newest button whose label contains the words a user would look for."""
@@ -798,8 +899,9 @@ class FakeTelegramServer:
         chat = self._chats.get(chat_id)
         return list(chat.sent) if chat else []
 
-    async def wait_for(self, chat_id: int, count: int = 1,
-                       timeout: float = 5.0) -> list[SentMessage]:
+    async def wait_for(
+        self, chat_id: int, count: int = 1, timeout: float = 5.0
+    ) -> list[SentMessage]:
         """Wait for `count` new bot messages in a chat; fail with the transcript if they lag."""
         chat = self._chats.get(chat_id)
         if chat is None:
@@ -817,7 +919,7 @@ class FakeTelegramServer:
             chat.arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(chat.arrived.wait(), remaining)
-        batch = chat.sent[chat.cursor:chat.cursor + count]
+        batch = chat.sent[chat.cursor : chat.cursor + count]
         chat.cursor += count
         return batch
 
@@ -839,12 +941,14 @@ class FakeTelegramServer:
             else:
                 buttons = "".join(f" [{label}]" for label, _ in item.buttons())
                 extra = f" <{item.document[0]}>" if item.document else ""
-                lines.append(f"  bot  {item.method} #{item.message_id}:{extra} "
-                             f"{item.text!r}{buttons}")
+                lines.append(
+                    f"  bot  {item.method} #{item.message_id}:{extra} {item.text!r}{buttons}"
+                )
         return "\n".join(lines) or "  (nothing yet)"
 
-    def inject_fault(self, method: str, kind: FaultKind, count: int = 1,
-                     retry_after: int = 1) -> None:
+    def inject_fault(
+        self, method: str, kind: FaultKind, count: int = 1, retry_after: int = 1
+    ) -> None:
         """Answer the next `count` calls of `method` with a fault instead of doing them."""
         if kind not in ("429", "500", "502", "timeout", "network"):
             raise ValueError(f"unknown fault kind {kind!r}")
@@ -879,8 +983,9 @@ class FakeTelegramServer:
             return self._error_response(exc.status, exc.description, exc.retry_after)
         if isinstance(result, bytes):
             return web.Response(body=result, content_type="application/json")
-        return web.Response(body=b'{"ok":true,"result":' + _dumps(result) + b"}",
-                            content_type="application/json")
+        return web.Response(
+            body=b'{"ok":true,"result":' + _dumps(result) + b"}", content_type="application/json"
+        )
 
     async def _read_params(self, request: web.Request) -> tuple[_Params, _Files]:
         """Accept a query string, a JSON body, a form or a multipart upload, as Telegram does."""
@@ -893,8 +998,11 @@ class FakeTelegramServer:
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    files[key] = (value.filename, value.file.read(),
-                                  value.content_type or "application/octet-stream")
+                    files[key] = (
+                        value.filename,
+                        value.file.read(),
+                        value.content_type or "application/octet-stream",
+                    )
                 else:
                     params[key] = value
             return params, files
@@ -913,8 +1021,9 @@ class FakeTelegramServer:
             params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return params, files
 
-    def _error_response(self, status: int, description: str,
-                        retry_after: int | None = None) -> web.Response:
+    def _error_response(
+        self, status: int, description: str, retry_after: int | None = None
+    ) -> web.Response:
         """Answer an error in Telegram's shape and count it."""
         if status >= 500:
             self.stats.server_errors += 1
@@ -945,8 +1054,9 @@ class FakeTelegramServer:
         if plan.remaining <= 0:
             plans.popleft()
         if plan.kind == "429":
-            return self._error_response(429, f"Too Many Requests: retry after {plan.retry_after}",
-                                        plan.retry_after)
+            return self._error_response(
+                429, f"Too Many Requests: retry after {plan.retry_after}", plan.retry_after
+            )
         if plan.kind == "500":
             return self._error_response(500, "Internal Server Error")
         if plan.kind == "502":
@@ -985,8 +1095,9 @@ class FakeTelegramServer:
         limit = _as_int(params.get("limit")) or 100
         limit = min(max(limit, 1), 100)
         timeout = max(_as_int(params.get("timeout")) or 0, 0)
-        self._set_allowed(_json_param(params, "allowed_updates",
-                                      "can't parse allowed updates JSON object"))
+        self._set_allowed(
+            _json_param(params, "allowed_updates", "can't parse allowed updates JSON object")
+        )
         self._poll_generation += 1
         generation = self._poll_generation
         self._wake()  # an older long poll is now terminated
@@ -1026,8 +1137,9 @@ class FakeTelegramServer:
         max_connections = _as_int(params.get("max_connections")) or 40
         if not 1 <= max_connections <= 100:
             raise _bad("bad webhook: max_connections must be between 1 and 100")
-        self._set_allowed(_json_param(params, "allowed_updates",
-                                      "can't parse allowed updates JSON object"))
+        self._set_allowed(
+            _json_param(params, "allowed_updates", "can't parse allowed updates JSON object")
+        )
         if _as_bool(params.get("drop_pending_updates")):
             self._queue.clear()
         self.webhook = {"url": url, "secret_token": secret, "max_connections": max_connections}
@@ -1046,11 +1158,17 @@ class FakeTelegramServer:
         return True
 
     def _get_webhook_info(self, params: _Params, files: _Files) -> dict[str, Any]:
-        info: dict[str, Any] = {"url": "", "has_custom_certificate": False,
-                                "pending_update_count": len(self._queue)}
+        info: dict[str, Any] = {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._queue),
+        }
         if self.webhook is not None:
-            info |= {"url": self.webhook["url"], "max_connections":
-                     self.webhook["max_connections"], "ip_address": "127.0.0.1"}
+            info |= {
+                "url": self.webhook["url"],
+                "max_connections": self.webhook["max_connections"],
+                "ip_address": "127.0.0.1",
+            }
             if self._allowed_updates is not None:
                 info["allowed_updates"] = sorted(self._allowed_updates)
             if self._webhook_error is not None:
@@ -1072,12 +1190,15 @@ class FakeTelegramServer:
         chat = self._target_chat(params)
         stored = self._input_file(params, files, "document", "documents")
         self._deliverable(chat, "sendDocument")
-        fields: dict[str, Any] = {"document": stored.to_json() | {
-            "file_name": stored.filename, "mime_type": stored.mime_type}}
+        fields: dict[str, Any] = {
+            "document": stored.to_json()
+            | {"file_name": stored.filename, "mime_type": stored.mime_type}
+        }
         if caption is not None:
             fields["caption"] = caption
-        return self._bot_message(chat, "sendDocument", fields, markup, params, source,
-                                 (stored.filename, stored.content))
+        return self._bot_message(
+            chat, "sendDocument", fields, markup, params, source, (stored.filename, stored.content)
+        )
 
     def _send_photo(self, params: _Params, files: _Files) -> dict[str, Any]:
         caption, source = self._caption(params)
@@ -1090,16 +1211,25 @@ class FakeTelegramServer:
         fields: dict[str, Any] = {"photo": self._photo_sizes(stored.content, stored)}
         if caption is not None:
             fields["caption"] = caption
-        return self._bot_message(chat, "sendPhoto", fields, markup, params, source,
-                                 (stored.filename, stored.content))
+        return self._bot_message(
+            chat, "sendPhoto", fields, markup, params, source, (stored.filename, stored.content)
+        )
 
     def _send_sticker(self, params: _Params, files: _Files) -> dict[str, Any]:
         markup = check_reply_markup(params.get("reply_markup"))
         chat = self._target_chat(params)
         stored = self._input_file(params, files, "sticker", "stickers")
         self._deliverable(chat, "sendSticker")
-        fields = {"sticker": stored.to_json() | {"type": "regular", "width": 512, "height": 512,
-                                                 "is_animated": False, "is_video": False}}
+        fields = {
+            "sticker": stored.to_json()
+            | {
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        }
         return self._bot_message(chat, "sendSticker", fields, markup, params, None, None)
 
     def _edit_message_text(self, params: _Params, files: _Files) -> dict[str, Any]:
@@ -1109,8 +1239,7 @@ class FakeTelegramServer:
         if "text" not in message:
             raise _bad("there is no text in the message to edit")
         # Like Telegram, an edit without reply_markup drops the inline keyboard.
-        return self._edit(chat, message, "editMessageText", "text", visible, text, params,
-                          markup)
+        return self._edit(chat, message, "editMessageText", "text", visible, text, params, markup)
 
     def _edit_message_caption(self, params: _Params, files: _Files) -> dict[str, Any]:
         caption, source = self._caption(params)
@@ -1118,8 +1247,9 @@ class FakeTelegramServer:
         chat, message = self._message_to_edit(params)
         if "text" in message:
             raise _bad("there is no caption in the message to edit")
-        return self._edit(chat, message, "editMessageCaption", "caption", caption, source,
-                          params, markup)
+        return self._edit(
+            chat, message, "editMessageCaption", "caption", caption, source, params, markup
+        )
 
     def _edit_message_reply_markup(self, params: _Params, files: _Files) -> dict[str, Any]:
         markup = check_reply_markup(params.get("reply_markup"))
@@ -1129,8 +1259,15 @@ class FakeTelegramServer:
         self._deliverable(chat, "editMessageReplyMarkup")
         self._set_markup(message, markup)
         message["edit_date"] = self._now()
-        self._record(chat, "editMessageReplyMarkup", message, markup,
-                     message.get("text", message.get("caption")), None, None)
+        self._record(
+            chat,
+            "editMessageReplyMarkup",
+            message,
+            markup,
+            message.get("text", message.get("caption")),
+            None,
+            None,
+        )
         return self._public(message)
 
     def _delete_message(self, params: _Params, files: _Files) -> bool:
@@ -1149,10 +1286,14 @@ class FakeTelegramServer:
         if text is not None and len(str(text)) > 200:
             raise _bad("MESSAGE_TOO_LONG")
         self._open_queries[query_id] = True
-        self.callback_answers.append({
-            "callback_query_id": query_id, "text": text,
-            "show_alert": _as_bool(params.get("show_alert")), "url": params.get("url"),
-        })
+        self.callback_answers.append(
+            {
+                "callback_query_id": query_id,
+                "text": text,
+                "show_alert": _as_bool(params.get("show_alert")),
+                "url": params.get("url"),
+            }
+        )
         return True
 
     def _send_chat_action(self, params: _Params, files: _Files) -> bool:
@@ -1248,8 +1389,9 @@ class FakeTelegramServer:
         assert limits is not None
         now = time.monotonic()
         if self._overall is None:
-            self._overall = _Bucket(limits.per_second_overall, limits.per_second_overall,
-                                    limits.per_second_overall, now)
+            self._overall = _Bucket(
+                limits.per_second_overall, limits.per_second_overall, limits.per_second_overall, now
+            )
         bucket = self._buckets.get(chat.id)
         if bucket is None:
             if chat.is_group:
@@ -1281,7 +1423,7 @@ class FakeTelegramServer:
         if upload is None:
             ref = params.get(name)
             if isinstance(ref, str) and ref.startswith("attach://"):
-                upload = files.get(ref[len("attach://"):])
+                upload = files.get(ref[len("attach://") :])
                 if upload is None:
                     raise _bad(f"there is no {name} in the request")
             elif ref is None or ref == "":
@@ -1310,9 +1452,17 @@ class FakeTelegramServer:
             raise _bad("message can't be edited")
         return chat, message
 
-    def _edit(self, chat: _Chat, message: dict[str, Any], method: str, key: str,
-              visible: str | None, source: str | None, params: _Params,
-              markup: dict[str, Any] | None) -> dict[str, Any]:
+    def _edit(
+        self,
+        chat: _Chat,
+        message: dict[str, Any],
+        method: str,
+        key: str,
+        visible: str | None,
+        source: str | None,
+        params: _Params,
+        markup: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         """Apply a text or caption edit unless it changes nothing, as Telegram refuses."""
         mode = params.get("parse_mode") or None
         same_text = message.get(key) == visible and message.get("_source") == (source, mode)
@@ -1336,15 +1486,27 @@ class FakeTelegramServer:
         else:
             message.pop("reply_markup", None)
 
-    def _bot_message(self, chat: _Chat, method: str, fields: dict[str, Any],
-                     markup: dict[str, Any] | None, params: _Params, source: str | None,
-                     document: tuple[str, bytes] | None) -> dict[str, Any]:
+    def _bot_message(
+        self,
+        chat: _Chat,
+        method: str,
+        fields: dict[str, Any],
+        markup: dict[str, Any] | None,
+        params: _Params,
+        source: str | None,
+        document: tuple[str, bytes] | None,
+    ) -> dict[str, Any]:
         """Create the bot's message, store it, record it for tests and answer it."""
         message_id = chat.next_id
         chat.next_id += 1
         mode = params.get("parse_mode") or None
-        message: dict[str, Any] = {"message_id": message_id, "from": self._bot_from,
-                                   "chat": chat.json, "date": self._now(), **fields}
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": self._bot_from,
+            "chat": chat.json,
+            "date": self._now(),
+            **fields,
+        }
         message["_source"] = (source, mode)
         self._set_markup(message, markup)
         chat.messages[message_id] = message
@@ -1357,11 +1519,28 @@ class FakeTelegramServer:
         """Drop the bookkeeping keys before a message leaves the server."""
         return {k: v for k, v in message.items() if k != "_source"}
 
-    def _record(self, chat: _Chat, method: str, message: dict[str, Any],
-                markup: dict[str, Any] | None, text: str | None, source: str | None,
-                mode: str | None, document: tuple[str, bytes] | None = None) -> None:
-        sent = SentMessage(method, chat.id, message["message_id"], text, markup, document,
-                           time.monotonic(), mode, source)
+    def _record(
+        self,
+        chat: _Chat,
+        method: str,
+        message: dict[str, Any],
+        markup: dict[str, Any] | None,
+        text: str | None,
+        source: str | None,
+        mode: str | None,
+        document: tuple[str, bytes] | None = None,
+    ) -> None:
+        sent = SentMessage(
+            method,
+            chat.id,
+            message["message_id"],
+            text,
+            markup,
+            document,
+            time.monotonic(),
+            mode,
+            source,
+        )
         self.sent.append(sent)
         chat.sent.append(sent)
         chat.log.append(sent)
@@ -1381,8 +1560,14 @@ class FakeTelegramServer:
     def _store_file(self, folder: str, filename: str, content: bytes, mime_type: str) -> _File:
         number = next(self._file_seq)
         suffix = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
-        stored = _File(f"BQACAgUAAxkBAAI{number:08d}", f"AgAD{number:06d}", filename, mime_type,
-                       content, f"{folder}/file_{number}.{suffix}")
+        stored = _File(
+            f"BQACAgUAAxkBAAI{number:08d}",
+            f"AgAD{number:06d}",
+            filename,
+            mime_type,
+            content,
+            f"{folder}/file_{number}.{suffix}",
+        )
         self._files[stored.file_id] = stored
         self._files_by_path[stored.path] = stored
         return stored
@@ -1392,9 +1577,11 @@ class FakeTelegramServer:
         big = stored or self._store_file("photos", "photo.jpg", content, "image/jpeg")
         small = self._store_file("photos", "thumb.jpg", content, "image/jpeg")
         scale = 90 / max(width, height, 1)
-        return [small.to_json() | {"width": max(1, round(width * scale)),
-                                   "height": max(1, round(height * scale))},
-                big.to_json() | {"width": width, "height": height}]
+        return [
+            small.to_json()
+            | {"width": max(1, round(width * scale)), "height": max(1, round(height * scale))},
+            big.to_json() | {"width": width, "height": height},
+        ]
 
     # ----------------------------------------------------------------- updates
 
@@ -1413,17 +1600,26 @@ class FakeTelegramServer:
     def _user_message(self, user: _User, chat: _Chat, fields: dict[str, Any]) -> dict[str, Any]:
         message_id = chat.next_id
         chat.next_id += 1
-        message = {"message_id": message_id, "from": user.to_json(), "chat": chat.json,
-                   "date": self._now(), **fields}
+        message = {
+            "message_id": message_id,
+            "from": user.to_json(),
+            "chat": chat.json,
+            "date": self._now(),
+            **fields,
+        }
         chat.messages[message_id] = message
         return message
 
     def _member_update(self, chat: _Chat, old: str, new: str) -> None:
         assert chat.user is not None
-        member = {"chat": chat.json, "from": chat.user.to_json(), "date": self._now(),
-                  "old_chat_member": {"status": old, "user": self._bot_from},
-                  "new_chat_member": {"status": new, "user": self._bot_from}
-                  | ({"until_date": 0} if new == "kicked" else {})}
+        member = {
+            "chat": chat.json,
+            "from": chat.user.to_json(),
+            "date": self._now(),
+            "old_chat_member": {"status": old, "user": self._bot_from},
+            "new_chat_member": {"status": new, "user": self._bot_from}
+            | ({"until_date": 0} if new == "kicked" else {}),
+        }
         self._enqueue({"my_chat_member": member}, chat, _Inbound(new, "my_chat_member", 0))
 
     def _enqueue(self, body: dict[str, Any], chat: _Chat, note: _Inbound) -> int:
@@ -1523,8 +1719,9 @@ class FakeTelegramServer:
             if delay:
                 await asyncio.sleep(delay)
             try:
-                async with self._session.post(webhook["url"], data=entry.payload,
-                                              headers=headers) as response:
+                async with self._session.post(
+                    webhook["url"], data=entry.payload, headers=headers
+                ) as response:
                     body = await response.read()
                     if 200 <= response.status < 300:
                         self._run_webhook_reply(body)
@@ -1559,8 +1756,9 @@ class FakeTelegramServer:
         try:
             data = await request.json()
             if action == "add_user":
-                self.add_user(int(data["user_id"]), str(data["first_name"]),
-                              username=data.get("username"))
+                self.add_user(
+                    int(data["user_id"]), str(data["first_name"]), username=data.get("username")
+                )
                 return web.json_response({"ok": True})
             if action == "send_text":
                 update_id = await self.send_text(int(data["user_id"]), str(data["text"]))
@@ -1599,8 +1797,12 @@ async def polling(app: Any) -> AsyncIterator[None]:
         await app.shutdown()
 
 
-async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user: int,
-                       requests: tuple[Any, Any] | None = None) -> float:
+async def echo_ceiling(
+    server: FakeTelegramServer,
+    users: int,
+    messages_per_user: int,
+    requests: tuple[Any, Any] | None = None,
+) -> float:
     """Measure a bare PTB echo bot's updates per second through this server.
 
     `requests` (a BaseRequest for calls, one for getUpdates) replaces PTB's default httpx.
@@ -1613,8 +1815,12 @@ async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user
         if message is not None and message.text is not None:
             await message.reply_text(message.text)
 
-    builder = (Application.builder().token(server.token).base_url(server.base_url)
-               .base_file_url(server.base_file_url))
+    builder = (
+        Application.builder()
+        .token(server.token)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+    )
     if requests is not None:
         builder = builder.request(requests[0]).get_updates_request(requests[1])
     app = builder.build()
@@ -1630,8 +1836,9 @@ async def echo_ceiling(server: FakeTelegramServer, users: int, messages_per_user
             for user_id in ids:
                 await server.send_text(user_id, f"tin {round_no}")
         for user_id in ids:
-            replies = await server.wait_for(user_id, messages_per_user,
-                                            timeout=30 + messages_per_user)
+            replies = await server.wait_for(
+                user_id, messages_per_user, timeout=30 + messages_per_user
+            )
             expected = [f"tin {n}" for n in range(messages_per_user)]
             if [r.text for r in replies] != expected:
                 raise AssertionError(f"echo mismatch for {user_id}: {server.transcript(user_id)}")
@@ -1649,11 +1856,14 @@ async def _serve(port: int, users: list[tuple[int, str]]) -> None:
         server.add_user(user_id, name)
     root = server.base_url.removesuffix("/bot")
     print(server.base_url, flush=True)
-    print(f"base_file_url: {server.base_file_url}\ntoken: {server.token}\n"
-          f"users: {', '.join(f'{uid} ({name})' for uid, name in users)}\n"
-          f"play a user:  curl -d '{{\"user_id\": {users[0][0]}, \"text\": \"/start\"}}' "
-          f"{root}/_loopback/send_text\n"
-          f"transcript:   curl {root}/_loopback/transcript/{users[0][0]}", flush=True)
+    print(
+        f"base_file_url: {server.base_file_url}\ntoken: {server.token}\n"
+        f"users: {', '.join(f'{uid} ({name})' for uid, name in users)}\n"
+        f'play a user:  curl -d \'{{"user_id": {users[0][0]}, "text": "/start"}}\' '
+        f"{root}/_loopback/send_text\n"
+        f"transcript:   curl {root}/_loopback/transcript/{users[0][0]}",
+        flush=True,
+    )
     try:
         await asyncio.Event().wait()
     finally:
@@ -1664,8 +1874,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the server standalone for manual trials and print its base_url."""
     parser = argparse.ArgumentParser(description="Loopback Telegram Bot API server")
     parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--user", action="append", default=[], metavar="ID:NAME",
-                        help="simulated user, e.g. 1001:Lan (repeatable)")
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="ID:NAME",
+        help="simulated user, e.g. 1001:Lan (repeatable)",
+    )
     args = parser.parse_args(argv)
     users = [(int(spec.split(":", 1)[0]), spec.split(":", 1)[1]) for spec in args.user]
     with contextlib.suppress(KeyboardInterrupt):

@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,17 +27,19 @@ LOCAL_DATE = {
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('assignment', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('latest_report_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('current_status', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('current_percent', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('last_reported_at', storage.types.UTCDateTime(timezone=True),
-                                      nullable=True))
-        batch_op.add_column(sa.Column('completed_on', sa.Date(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_assignment_due_date'), ['due_date'], unique=False)
-    with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.create_index('ix_report_created_assignment', ['created_at', 'assignment_id'],
-                              unique=False)
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("latest_report_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("current_status", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("current_percent", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("last_reported_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("completed_on", sa.Date(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_assignment_due_date"), ["due_date"], unique=False)
+    with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_report_created_assignment", ["created_at", "assignment_id"], unique=False
+        )
     _backfill()
 
 
@@ -71,8 +73,13 @@ def _backfill() -> None:
 def downgrade() -> None:
     # Plain DROP COLUMN (SQLite 3.35+): a batch copy of "assignment" would trip over the
     # foreign keys of its reports.
-    op.drop_index('ix_report_created_assignment', table_name='report')
-    op.drop_index(op.f('ix_assignment_due_date'), table_name='assignment')
-    for column in ('completed_on', 'last_reported_at', 'current_percent', 'current_status',
-                   'latest_report_id'):
+    op.drop_index("ix_report_created_assignment", table_name="report")
+    op.drop_index(op.f("ix_assignment_due_date"), table_name="assignment")
+    for column in (
+        "completed_on",
+        "last_reported_at",
+        "current_percent",
+        "current_status",
+        "latest_report_id",
+    ):
         op.execute(f"ALTER TABLE assignment DROP COLUMN {column}")

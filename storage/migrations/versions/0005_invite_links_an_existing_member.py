@@ -12,22 +12,21 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('invite', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('member_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_invite_member_id_member'), 'member',
-                                    ['member_id'], ['id'])
-
+    with op.batch_alter_table("invite", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("member_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_invite_member_id_member"), "member", ["member_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('invite', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_invite_member_id_member'), type_='foreignkey')
-        batch_op.drop_column('member_id')
-
+    with op.batch_alter_table("invite", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_invite_member_id_member"), type_="foreignkey")
+        batch_op.drop_column("member_id")
