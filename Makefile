@@ -21,7 +21,8 @@ test: setup lint typecheck  ## lint, types, then the whole suite (PostgreSQL too
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 lint: setup
-	$(VENV)/bin/ruff check bot handlers storage scheduler tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
 	$(VENV)/bin/mypy bot handlers storage scheduler
