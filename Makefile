@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)  ## create .venv and install the package with its dev extras
 
 demo: setup  ## run the whole product on SQLite against a loopback Bot API (no token, no internet)
-	$(PY) -m bot.demo
+	$(PY) -m bot.app.demo
 
 test: setup lint typecheck  ## lint, types, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(VENV)/bin/pytest -q -p no:cacheprovider

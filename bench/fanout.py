@@ -35,8 +35,8 @@ from telegram import Bot  # noqa: E402
 
 from bot.config import TelegramSettings  # noqa: E402
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits  # noqa: E402
-from bot.telegram import TelegramMessenger  # noqa: E402
-from bot.telegram_request import AiohttpRequest  # noqa: E402
+from bot.telegram.adapter import TelegramMessenger  # noqa: E402
+from bot.telegram.request import AiohttpRequest  # noqa: E402
 from scheduler.dispatcher import Dispatcher  # noqa: E402
 from scheduler.ratelimit import Limits  # noqa: E402
 from storage.clock import SystemClock  # noqa: E402

@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bot.app.runner import freeze_startup_objects  # noqa: E402
 from bot.loopback.stage import Stage  # noqa: E402
 from bot.loopback.telegram_server import (  # noqa: E402
     ECHO_USER_BASE,
@@ -49,7 +50,6 @@ from bot.loopback.telegram_server import (  # noqa: E402
     echo_ceiling,
     polling,
 )
-from bot.runner import freeze_startup_objects  # noqa: E402
 from handlers.events import Inbound  # noqa: E402
 from storage.aggregate import assignment_states  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
@@ -416,7 +416,7 @@ async def _echo(users: int, messages: int, on_aiohttp: bool = False) -> float:
     By default PTB's own networking (httpx), as the target defines it; `on_aiohttp` puts it on
     the bot's backend instead, to show how much of the bot's margin that backend gives.
     """
-    from bot.telegram_request import AiohttpRequest
+    from bot.telegram.request import AiohttpRequest
 
     requests = (AiohttpRequest(8), AiohttpRequest(2)) if on_aiohttp else None
     async with FakeTelegramServer() as server:
@@ -434,7 +434,7 @@ async def same_calls_ceiling(users: int, rounds: int) -> float:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
-    from bot.telegram_request import AiohttpRequest
+    from bot.telegram.request import AiohttpRequest
 
     markup = InlineKeyboardMarkup(
         [

@@ -7,7 +7,7 @@ import sys
 
 from telegram import Bot
 
-from bot.telegram import TelegramMessenger
+from bot.telegram.adapter import TelegramMessenger
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import SystemClock

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from sqlalchemy import select
 
-from bot.cli import CommandContext, main
+from bot.cli.context import CommandContext
+from bot.cli.main import main
 from bot.loopback.stage import Stage
 from storage.clock import Clock, FixedClock
 from storage.db import Database, make_engine, upgrade

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cli import CommandContext, main
+from bot.cli.context import CommandContext
+from bot.cli.main import main
 from storage.agencies import (
     AgencyError,
     item_tree,

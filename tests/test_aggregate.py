@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Date, String, literal, select
 from sqlalchemy.orm import Session
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import load_config
 from storage.aggregate import (
     CATEGORY_COLOURS,

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.app.runner import start, stop
 from bot.config import ConfigError, load_config
 from bot.loopback.telegram_server import FakeTelegramServer
 from bot.loopback.zalo_server import FakeZaloServer
-from bot.runner import start, stop
 from storage.clock import FixedClock, SystemClock
 from storage.db import Database
 from storage.models import Absence, Agency, Member, Report

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import CommandContext, main
+from bot.cli.context import CommandContext
+from bot.cli.main import main
 from handlers.texts import Texts
 from scheduler.digest import build_digest, render_chart
 from storage.aggregate import field_code

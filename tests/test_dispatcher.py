@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits
-from bot.telegram import TelegramMessenger
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.adapter import TelegramMessenger
+from bot.telegram.request import AiohttpRequest
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import FixedClock

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from rich.console import Console
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import HEADER_ROW, HEADERS, write_workbook

@@ -17,8 +17,9 @@ import pytest
 from aiohttp import web
 
 from bot.loopback.zalo_server import FakeZaloServer
-from bot.zalo_api import SECRET_HEADER, ZaloApiError, ZaloBotApi, ZaloEvent
-from bot.zalo_webhook import make_webhook_app
+from bot.zalo.api import SECRET_HEADER, ZaloApiError, ZaloBotApi
+from bot.zalo.events import ZaloEvent
+from bot.zalo.webhook import make_webhook_app
 
 TOKEN = "zalo-loopback-token-42"
 SECRET = "webhook-secret-Zx9"

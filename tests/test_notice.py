@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 from rich.console import Console
 
-from bot.commands import notice as notice_command
+from bot.cli import notice as notice_command
 from storage.notice import (
     NoticeReadError,
     ParsedNotice,

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.cli import CommandContext, main
+from bot.cli.context import CommandContext
+from bot.cli.main import main
 from storage.agencies import item_tree
 from storage.clock import FixedClock
 from storage.db import Database

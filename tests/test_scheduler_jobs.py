@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import CommandContext, main
+from bot.cli.context import CommandContext
+from bot.cli.main import main
 from scheduler.jobs import SchedulerService
 from storage.clock import FixedClock
 from storage.db import Database, make_engine, upgrade

@@ -14,7 +14,7 @@ from telegram import Update
 
 from bot.loopback.stage import Stage, text_of
 from bot.loopback.telegram_server import FakeTelegramServer
-from bot.telegram import TelegramBot, to_event
+from bot.telegram.adapter import TelegramBot, to_event
 from handlers.events import Inbound
 from handlers.service import ConversationService
 from storage.clock import FixedClock
@@ -99,7 +99,7 @@ async def test_long_summary_is_split_under_the_limit(
     """The real programme's lists fit in 4096 characters, so a smaller limit makes them split."""
     server = stage.telegram_server
     assert server is not None
-    monkeypatch.setattr("bot.telegram.MAX_TEXT", 600)
+    monkeypatch.setattr("bot.telegram.adapter.MAX_TEXT", 600)
     office = await stage.join("Hà", "HY-KHDT", role="coordinator")
     missing = await stage.say(office, "/chuabaocao")
     await stage.say(office, "/tonghop")

@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.loopback.telegram_server import FakeTelegramServer
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.request import AiohttpRequest
 
 USER = 4242
 

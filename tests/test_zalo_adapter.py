@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from bot.loopback.stage import Stage, text_of
-from bot.zalo import ZaloBot
-from bot.zalo_api import SECRET_HEADER, ZaloBotApi
+from bot.zalo.adapter import ZaloBot
+from bot.zalo.api import SECRET_HEADER, ZaloBotApi
 from storage.models import Report
 from tests.harness import staged, stored_reports
 

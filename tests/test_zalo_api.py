@@ -18,19 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import zalo_api
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.proxies import env_proxy
-from bot.zalo_api import (
-    MAX_TEXT,
-    MalformedEvent,
-    ZaloApiError,
-    ZaloBotApi,
-    ZaloEvent,
-    parse_event,
-    redact,
-    split_text,
-)
+from bot.zalo import api as zalo_api
+from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi, redact, split_text
+from bot.zalo.events import MalformedEvent, ZaloEvent, parse_event
 
 TOKEN = "1234567890:zalo-secret-token-AbCdEf"
 USER = "6101"
@@ -571,7 +563,7 @@ async def _calls_that_succeed_and_fail(
 async def test_token_never_reaches_logs_or_errors(
     fake: FakeZaloServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for name in ("httpx", "httpcore", "bot.zalo_api"):
+    for name in ("httpx", "httpcore", "bot.zalo.api"):
         caplog.set_level(logging.DEBUG, logger=name)
     async with make_api(fake, call_timeout=0.3) as client:
         errors = await _calls_that_succeed_and_fail(client, fake)

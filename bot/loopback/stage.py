@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from bot.app.runner import messengers_of
 from bot.config import ConversationSettings
 from bot.loopback.telegram_server import FakeTelegramServer
 from bot.loopback.zalo_server import FakeZaloServer
-from bot.runner import messengers_of
-from bot.telegram import TelegramBot
-from bot.zalo import ZaloBot
-from bot.zalo_api import ZaloBotApi
+from bot.telegram.adapter import TelegramBot
+from bot.zalo.adapter import ZaloBot
+from bot.zalo.api import ZaloBotApi
 from handlers.events import Inbound
 from handlers.ports import Messenger
 from handlers.service import ConversationService

@@ -30,17 +30,8 @@ from typing import Any, Final, Literal, get_args
 import aiohttp
 from aiohttp import web
 
-from bot.zalo_api import (
-    EVENT_IMAGE,
-    EVENT_STICKER,
-    EVENT_TEXT,
-    EVENT_UNSUPPORTED,
-    EVENT_VOICE,
-    MAX_SECRET,
-    MAX_TEXT,
-    MIN_SECRET,
-    SECRET_HEADER,
-)
+from bot.zalo.api import MAX_SECRET, MAX_TEXT, MIN_SECRET, SECRET_HEADER
+from bot.zalo.events import EVENT_IMAGE, EVENT_STICKER, EVENT_TEXT, EVENT_UNSUPPORTED, EVENT_VOICE
 
 DEFAULT_TOKEN: Final = "zalo-test-token-0123456789"
 MAX_POLL_SECONDS: Final = 60.0

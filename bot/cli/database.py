@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from storage.db import is_current, make_engine, upgrade
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from storage.clock import Clock, FixedClock, SimulatedClock
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
     from scheduler.jobs import SchedulerService
     from scheduler.reminders import PlannedMessage
 
@@ -281,7 +281,7 @@ def run_scheduler(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 async def _serve(ctx: CommandContext) -> int:
     """Tick on the clock and drain the outbox until SIGINT or SIGTERM."""
-    from bot.runner import build_messengers, limits_for
+    from bot.app.runner import build_messengers, limits_for
     from scheduler.dispatcher import Dispatcher
 
     config = ctx.config

@@ -8,10 +8,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError
-from bot.zalo_api import ZaloApiError, ZaloBotApi
+from bot.zalo.api import ZaloApiError, ZaloBotApi
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

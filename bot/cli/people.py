@@ -14,7 +14,7 @@ from storage.models import Role
 from storage.people import PeopleError, create_invites, revoke, set_absence
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 _DURATION = re.compile(r"^(\d+)\s*([dhw])$")
 

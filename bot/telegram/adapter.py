@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
 from bot.logs import protect
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.request import AiohttpRequest
 from bot.textsplit import split_text
 from handlers.conversation import apology
 from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
@@ -273,11 +273,8 @@ class TelegramBot:
             request=AiohttpRequest(concurrent + 4),
             get_updates_request=AiohttpRequest(2),
         )
-        builder: ApplicationBuilder = (
-            ApplicationBuilder()
-            .bot(bot)  # type: ignore[type-arg]
-            .concurrent_updates(concurrent)
-        )
+        builder: ApplicationBuilder = ApplicationBuilder().bot(bot)  # type: ignore[type-arg]
+        builder = builder.concurrent_updates(concurrent)
         self.app: Application = builder.build()  # type: ignore[type-arg]
         # The database step runs on the loop, so more updates in flight only overlap their
         # Bot API calls; 32 did ~10% better than 8 in bench/updates.py, and the steps still

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError
-from bot.telegram import TelegramBot
-from bot.zalo import ZaloBot
-from bot.zalo_api import ZaloBotApi
+from bot.telegram.adapter import TelegramBot
+from bot.zalo.adapter import ZaloBot
+from bot.zalo.api import ZaloBotApi
 from handlers.ports import Messenger
 from handlers.service import ConversationService
 from scheduler.dispatcher import Dispatcher
@@ -85,7 +85,7 @@ def build_messengers(config: Config) -> dict[str, Messenger]:
     if config.telegram_token:
         from telegram import Bot
 
-        from bot.telegram import TelegramMessenger
+        from bot.telegram.adapter import TelegramMessenger
 
         telegram = config.settings.telegram
         found["telegram"] = TelegramMessenger(
@@ -96,7 +96,7 @@ def build_messengers(config: Config) -> dict[str, Messenger]:
             )
         )
     if config.zalo_token:
-        from bot.zalo import ZaloMessenger
+        from bot.zalo.adapter import ZaloMessenger
 
         found["zalo"] = ZaloMessenger(
             ZaloBotApi(config.zalo_token, base_url=config.settings.zalo.base_url)

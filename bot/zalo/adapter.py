@@ -12,19 +12,18 @@ from typing import Any
 from aiohttp import web
 
 from bot.logs import protect
-from bot.terminal import render_text
-from bot.zalo_api import (
+from bot.render import render_text
+from bot.zalo.api import ZaloApiError, ZaloBotApi
+from bot.zalo.events import (
     EVENT_IMAGE,
     EVENT_STICKER,
     EVENT_TEXT,
     EVENT_UNSUPPORTED,
     EVENT_VOICE,
     MalformedEvent,
-    ZaloApiError,
-    ZaloBotApi,
     ZaloEvent,
 )
-from bot.zalo_webhook import make_webhook_app
+from bot.zalo.webhook import make_webhook_app
 from handlers.conversation import apology
 from handlers.events import Inbound, InboundFile, Reply
 from handlers.ports import SendError

@@ -14,7 +14,7 @@ from rich.tree import Tree
 from storage.notice import NoticeNode, NoticeReadError, ParsedNotice, read_notice
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -7,14 +7,14 @@ import asyncio
 import getpass
 from typing import TYPE_CHECKING
 
-from bot.terminal import render_text
+from bot.render import render_text
 from handlers.events import Inbound
 from handlers.service import ConversationService
 from storage.models import Member
 from storage.people import link_identity
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

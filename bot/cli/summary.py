@@ -23,7 +23,7 @@ from storage.aggregate import (
 from storage.export_xlsx import write_workbook
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 SHORT_LABELS = {  # column headers; the overall table spells them out
     Category.DONE_ON_TIME: "HT đúng hạn",

@@ -16,14 +16,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from bot.zalo_api import (
-    MAX_SECRET,
-    MIN_SECRET,
-    SECRET_HEADER,
-    MalformedEvent,
-    ZaloEvent,
-    parse_event,
-)
+from bot.zalo.api import MAX_SECRET, MIN_SECRET, SECRET_HEADER
+from bot.zalo.events import MalformedEvent, ZaloEvent, parse_event
 
 DEFAULT_PATH: Final = "/zalo/webhook"
 DEFAULT_MAX_BODY: Final = 65536

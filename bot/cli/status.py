@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from storage.health import health
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

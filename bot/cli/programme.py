@@ -28,7 +28,7 @@ from storage.programme import (
 )
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 ROLE_LABELS = {
     "reporter": "chuyên viên",

@@ -1,67 +1,28 @@
-"""The `tiendo` command: one sub-command module per task, found in bot/commands/."""
+"""The `tiendo` command: one sub-command module per task, found beside this file."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 
-from rich.console import Console
-from sqlalchemy.orm import Session
-
-from bot.config import Config, ConfigError, load_config
-from storage.clock import Clock, SystemClock
-from storage.db import Database
+from bot.cli.context import CommandContext
+from bot.config import ConfigError
 
 # Each module exposes register(subparsers) and sets `func` to run(args, ctx) -> int.
 COMMAND_MODULES = (
-    "bot.commands.database",
-    "bot.commands.notice",
-    "bot.commands.programme",
-    "bot.commands.summary",
-    "bot.commands.people",
-    "bot.commands.chat",
-    "bot.commands.run",
-    "bot.commands.schedule",
-    "bot.commands.zalo",
-    "bot.commands.status",
+    "bot.cli.database",
+    "bot.cli.notice",
+    "bot.cli.programme",
+    "bot.cli.summary",
+    "bot.cli.people",
+    "bot.cli.chat",
+    "bot.cli.run",
+    "bot.cli.schedule",
+    "bot.cli.zalo",
+    "bot.cli.status",
 )
-
-
-class CommandContext:
-    """What a command needs: the config, a console, the database and the clock, made lazily."""
-
-    def __init__(
-        self, config_path: Path | None, console: Console | None = None, clock: Clock | None = None
-    ) -> None:
-        self.config_path = config_path
-        self.console = console or Console(highlight=False)
-        self.err = Console(stderr=True, highlight=False)
-        self.clock: Clock = clock or SystemClock()
-        self._database: Database | None = None
-
-    @cached_property
-    def config(self) -> Config:
-        return load_config(self.config_path)
-
-    @property
-    def database(self) -> Database:
-        if self._database is None:
-            self._database = Database.open(self.config.database_url)
-        return self._database
-
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        with self.database.unit_of_work() as session:
-            yield session
-
-    def close(self) -> None:
-        if self._database is not None:
-            self._database.dispose()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from bot.logs import configure_logging
 from storage.clock import SimulatedClock
 
 if TYPE_CHECKING:
-    from bot.cli import CommandContext
+    from bot.cli.context import CommandContext
 
 
 def local_moment(text: str) -> datetime:
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from bot.runner import serve
+    from bot.app.runner import serve
 
     config = ctx.config
     configure_logging(config.settings.app.log_level, config.secrets())

@@ -1,0 +1,1 @@
+"""The `tiendo` command line: `main` parses, each module beside it is one group of commands."""
