@@ -29,7 +29,7 @@ from storage.export_xlsx import write_workbook
 from storage.models import Outbox, Report
 from storage.programme import import_programme, load_programme_file
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "var" / "demo"
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 console = Console(highlight=False)
