@@ -1,15 +1,23 @@
-"""Read config.toml into typed settings; one clear line for any mistake in it."""
+"""Read config.toml and the environment, and compose each layer's own settings from them.
+
+Each layer owns the sections it reads (storage.settings, handlers.settings,
+scheduler.settings); this module only reads the file, checks it in one clear line per mistake,
+and hands every layer its part.
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+
+from handlers.settings import ConversationSettings
+from scheduler.settings import DigestSettings, ReminderSettings, SchedulerSettings
+from storage.settings import DatabaseSettings, Section
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -18,11 +26,7 @@ class ConfigError(Exception):
     """A config file that cannot be used; the message names file, key and what is expected."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AppSettings(_Section):
+class AppSettings(Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
     programme: str = "programmes/ha-noi-hung-yen-2019.toml"
@@ -39,18 +43,14 @@ class AppSettings(_Section):
         return value
 
 
-class DatabaseSettings(_Section):
-    url: str = "sqlite:///var/tiendo.sqlite3"
-
-
-class WebhookSettings(_Section):
+class WebhookSettings(Section):
     listen: str = "127.0.0.1"
     port: int = Field(default=8443, ge=1, le=65535)
     url: str = ""
     path: str = "/telegram"
 
 
-class TelegramSettings(_Section):
+class TelegramSettings(Section):
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
@@ -61,7 +61,7 @@ class TelegramSettings(_Section):
     webhook: WebhookSettings = WebhookSettings()
 
 
-class ZaloSettings(_Section):
+class ZaloSettings(Section):
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = "https://bot-api.zaloplatforms.com"
     messages_per_second: float = Field(default=10.0, gt=0)
@@ -69,46 +69,7 @@ class ZaloSettings(_Section):
     webhook: WebhookSettings = WebhookSettings(port=8444, path="/zalo/webhook")
 
 
-class ConversationSettings(_Section):
-    idle_minutes: int = Field(default=30, ge=1)
-    max_note_chars: int = Field(default=2000, ge=100)
-    max_evidence_mb: int = Field(default=20, ge=1, le=20)
-    evidence_types: list[str] = [
-        "image/jpeg",
-        "image/png",
-        "application/pdf",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/msword",
-        "application/vnd.ms-excel",
-    ]
-    page_size: int = Field(default=8, ge=3, le=20)
-    join_attempts_per_hour: int = Field(default=5, ge=1)
-
-
-class ReminderSettings(_Section):
-    days_before: list[int] = [7, 3, 1]
-    on_due_day: bool = True
-    overdue_every_working_days: int = Field(default=2, ge=1)
-    escalate_after_days: int = Field(default=5, ge=1)
-    work_start: time = time(8, 0)
-    work_end: time = time(17, 0)
-    send_at: time = time(8, 30)
-    cycle_day: int = Field(default=25, ge=1, le=28)
-    cycle_reminder_days_before: list[int] = [5, 1]
-    extra_holidays: list[date] = []
-    extra_workdays: list[date] = []
-
-
-class DigestSettings(_Section):
-    vice_chair_weekday: int = Field(default=0, ge=0, le=6)
-    vice_chair_at: time = time(7, 30)
-    coordinator_at: time = time(16, 30)
-    coordinator_daily: bool = True
-    chart: bool = True
-
-
-class Settings(_Section):
+class Settings(Section):
     app: AppSettings = AppSettings()
     database: DatabaseSettings = DatabaseSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -145,6 +106,16 @@ class Config:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.app.timezone)
+
+    def scheduler_settings(self) -> SchedulerSettings:
+        """The scheduler's part of the file, with the time zone and data folder it needs."""
+        return SchedulerSettings(
+            tz=self.tz,
+            data_dir=self.data_dir,
+            reminders=self.settings.reminders,
+            digests=self.settings.digests,
+            idle_minutes=self.settings.conversation.idle_minutes,
+        )
 
     def secrets(self) -> list[str]:
         """Every secret this process knows, for redaction."""

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handlers.events import Choice, Inbound, Reply
+from handlers.settings import ConversationSettings
 from handlers.texts import Texts
 from storage.people import ActiveMember
 
@@ -161,7 +162,7 @@ class StepContext:
     today: date
     tz: ZoneInfo
     tx: Texts
-    settings: Any  # bot.config.ConversationSettings
+    settings: ConversationSettings
     bot_username: str = ""
 
     def stay(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:

@@ -19,7 +19,7 @@ from handlers.core import (
 from handlers.events import Reply
 from handlers.quick import normalize_code
 from handlers.report import category_label, state_line, unknown_code
-from handlers.texts import short_text
+from storage.textfit import short_text
 
 MAX_LISTED = 25
 

@@ -14,7 +14,7 @@ from handlers.report import (
     status_text,
     unknown_code,
 )
-from handlers.texts import short_text
+from storage.textfit import short_text
 
 
 def mine(ctx: StepContext, args: str = "") -> Transition:

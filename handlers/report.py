@@ -7,8 +7,9 @@ from typing import Any
 from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu
 from handlers.events import Reply
 from handlers.quick import QuickReport, normalize_code, parse_quick
-from handlers.texts import Texts, short_text
+from handlers.texts import Texts
 from storage.aggregate import CATEGORY_LABELS, categorize
+from storage.textfit import short_text
 
 MAX_FILES = 5
 STATUSES = ("in_progress", "done", "blocked", "not_started")

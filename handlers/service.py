@@ -38,6 +38,7 @@ from handlers.core import (
     new_token,
 )
 from handlers.events import Inbound, InboundFile, OutFile, Reply
+from handlers.settings import ConversationSettings
 from handlers.texts import Texts
 from storage import conversations
 from storage.audit import record
@@ -96,7 +97,7 @@ class ConversationService:
         self,
         db: Database,
         clock: Clock,
-        settings: Any,
+        settings: ConversationSettings,
         *,
         tz: ZoneInfo,
         evidence_dir: Path,
@@ -105,7 +106,7 @@ class ConversationService:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.settings = settings  # ConversationSettings
+        self.settings = settings
         self.tz = tz
         self.evidence_dir = evidence_dir
         self.bot_username = bot_username

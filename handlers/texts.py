@@ -15,20 +15,6 @@ LANGUAGES = ("vi", "en")
 DOMAIN = "messages"
 
 
-def short_text(text: str, limit: int, *, one_line: bool = True) -> str:
-    """Cut `text` at a word to at most `limit` characters, ending with "…" when cut.
-
-    `one_line` first collapses its whitespace, for list lines, labels and titles; a note or a
-    reason shown or kept whole keeps its lines.
-    """
-    if one_line:
-        text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(" \n,;:-–…") + "…"
-
-
 @cache
 def catalog(language: str) -> dict[str, str]:
     """Load a language's translations from its .po file (Vietnamese needs none)."""

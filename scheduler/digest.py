@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.textsplit import split_text
-from handlers.texts import Texts, short_text
+from handlers.texts import Texts
 from storage.aggregate import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,
@@ -27,6 +26,7 @@ from storage.aggregate import (
     natural_key,
 )
 from storage.models import Directive, Item, Locality, Member
+from storage.textfit import short_text, split_text
 
 MAX_PART = 4000
 MAX_BUTTONS = 100

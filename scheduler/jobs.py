@@ -22,10 +22,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.config import Config
 from handlers.texts import Texts
 from scheduler.digest import Digest, Role, build_digest
 from scheduler.reminders import Person, PlannedMessage, plan_reminders
+from scheduler.settings import SchedulerSettings
 from scheduler.worktime import WorkCalendar, due_slots
 from storage import aggregate
 from storage.clock import Clock
@@ -86,7 +86,7 @@ class SchedulerService:
         self,
         db: Database,
         clock: Clock,
-        config: Config,
+        settings: SchedulerSettings,
         on_enqueued: Callable[[], None] = lambda: None,
         *,
         interval_seconds: float = 1.0,
@@ -94,15 +94,14 @@ class SchedulerService:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.config = config
+        self.settings = settings
         self.on_enqueued = on_enqueued
         self.interval_seconds = interval_seconds
         self.lock_key = lock_key
-        settings = config.settings
         self.reminders = settings.reminders
         self.digests = settings.digests
         self.calendar = WorkCalendar(
-            config.tz,
+            settings.tz,
             self.reminders.work_start,
             self.reminders.work_end,
             self.reminders.extra_holidays,
@@ -265,7 +264,7 @@ class SchedulerService:
                 locality,
                 language,
                 since=since,
-                tz=self.config.tz,
+                tz=self.settings.tz,
                 cycle_day=self.reminders.cycle_day,
                 chart=self.digests.chart,
                 everything=everything,
@@ -295,7 +294,7 @@ class SchedulerService:
         """Write the chart PNG under <data_dir>/charts/ (same content, same name)."""
         if not digest.chart_png:
             return None
-        folder = self.config.data_dir / "charts"
+        folder = self.settings.data_dir / "charts"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"digest-{role}-{locality}-{language}-{slot_day.isoformat()}.png"
         path.write_bytes(digest.chart_png)
@@ -304,7 +303,7 @@ class SchedulerService:
     # idle conversations ----------------------------------------------------------------------
 
     def _expire_conversations(self, session: Session, now: datetime, result: TickResult) -> None:
-        minutes = self.config.settings.conversation.idle_minutes
+        minutes = self.settings.idle_minutes
         cutoff = now - timedelta(minutes=minutes)
         rows = list(
             session.scalars(
@@ -320,7 +319,7 @@ class SchedulerService:
             member = active_member(session, row.platform, row.external_id)
             if member is None:
                 continue
-            tx = Texts(member.language, self.config.tz)
+            tx = Texts(member.language, self.settings.tz)
             message = Message(
                 tx._(
                     "Thao tác trước đã hết hạn vì không hoạt động {minutes} phút; "

@@ -17,11 +17,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.config import ReminderSettings
-from handlers.texts import Texts, short_text
+from handlers.texts import Texts
+from scheduler.settings import ReminderSettings
 from scheduler.worktime import WorkCalendar
 from storage.aggregate import natural_key
 from storage.outbox import Message
+from storage.textfit import short_text
 
 MAX_TEXT = 4000
 MAX_BUTTONS = 100

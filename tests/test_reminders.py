@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import AppSettings, Config, DigestSettings, ReminderSettings, Settings
 from scheduler.jobs import SchedulerService, TickResult
 from scheduler.reminders import Person, PlannedMessage, cycle_ending, plan_reminders
+from scheduler.settings import DigestSettings, ReminderSettings, SchedulerSettings
 from scheduler.worktime import WorkCalendar
 from storage.clock import FixedClock
 from storage.db import Database
@@ -38,16 +38,16 @@ CALENDAR = WorkCalendar(HANOI, time(8), time(17))
 NO_CYCLES = {"cycle_reminder_days_before": []}
 
 
-def make_config(
+def scheduler_settings(
     folder: Path, reminders: dict[str, Any] | None = None, digests: dict[str, Any] | None = None
-) -> Config:
-    """Settings as config.toml would give them, with data under `folder`."""
-    settings = Settings(
-        app=AppSettings(data_dir=str(folder)),
+) -> SchedulerSettings:
+    """The scheduler's settings as config.toml would give them, with data under `folder`."""
+    return SchedulerSettings(
+        tz=HANOI,
+        data_dir=folder,
         reminders=ReminderSettings(**(reminders or {})),
         digests=DigestSettings(**(digests or {})),
     )
-    return Config(settings, folder / "config.toml", {})
 
 
 class World:
@@ -64,10 +64,10 @@ class World:
     ) -> None:
         self.db = db
         self.clock = FixedClock(import_at or hanoi(2019, 7, 1, 8, 0))
-        self.config = make_config(folder, reminders, digests)
+        self.settings = scheduler_settings(folder, reminders, digests)
         with db.unit_of_work() as session:
             import_programme(session, spec, self.clock.now())
-        self.service = SchedulerService(db, self.clock, self.config)
+        self.service = SchedulerService(db, self.clock, self.settings)
         self._chat = 7000
 
     def member(

@@ -33,7 +33,7 @@ from storage.programme import ProgrammeSpec
 from storage.reports import append_report
 from tests.conftest import NO_PG, PG_URL, hanoi
 from tests.harness import HANOI, cli_context, copy_database, write_config
-from tests.test_reminders import CALENDAR, World, make_config
+from tests.test_reminders import CALENDAR, World, scheduler_settings
 
 REMINDER_REASONS = {"reminder", "forwarded", "escalation", "cycle_close"}
 # Public holidays of the phase, written out by hand (Tết 2020 is 23–29 January).
@@ -72,7 +72,7 @@ def test_ticking_again_adds_nothing(world: World, db: Database) -> None:
     for again in (world.tick(2020, 3, 16, 9, 0), world.tick(2020, 3, 16, 11, 0)):
         assert again.enqueued == 0
     # a second worker with its own service, same database: nothing new either
-    other = SchedulerService(db, FixedClock(hanoi(2020, 3, 16, 9, 1)), world.config)
+    other = SchedulerService(db, FixedClock(hanoi(2020, 3, 16, 9, 1)), world.settings)
     assert other.tick().enqueued == 0
     assert count(db, Outbox) == rows
     # even with the record of processed slots lost, the idempotency keys hold
@@ -167,7 +167,7 @@ def test_an_idle_conversation_expires_with_a_notice(world: World, db: Database) 
 @pytest.mark.skipif(not PG_URL, reason=NO_PG)
 def test_only_one_worker_leads_on_postgresql(tmp_path: Path) -> None:
     key = secrets.randbits(48)
-    config = make_config(tmp_path)
+    config = scheduler_settings(tmp_path)
     clock = FixedClock(hanoi(2020, 3, 16, 9, 0))
     first = Database(make_engine(PG_URL))
     second = Database(make_engine(PG_URL))
@@ -190,7 +190,9 @@ def test_only_one_worker_leads_on_postgresql(tmp_path: Path) -> None:
 
 def test_sqlite_always_leads(tmp_path: Path) -> None:
     db = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
-    service = SchedulerService(db, FixedClock(hanoi(2020, 3, 16, 9, 0)), make_config(tmp_path))
+    service = SchedulerService(
+        db, FixedClock(hanoi(2020, 3, 16, 9, 0)), scheduler_settings(tmp_path)
+    )
     assert service.acquire_leadership() and service.is_leader
     db.dispose()
 
@@ -219,7 +221,7 @@ async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
     service = SchedulerService(
         db,
         FixedClock(hanoi(2020, 6, 23, 9, 0)),
-        make_config(tmp_path),
+        scheduler_settings(tmp_path),
         woken.set,
         interval_seconds=0.05,
     )
@@ -307,7 +309,7 @@ def test_replay_of_the_2019_2020_phase(template: Path, tmp_path: Path) -> None:
     db = copy_database(template, tmp_path)
     _staff(db, hanoi(2019, 7, 1, 8, 0))
     clock = FixedClock(hanoi(2019, 7, 1, 9, 0))
-    config = make_config(
+    config = scheduler_settings(
         tmp_path,
         digests={"coordinator_at": time(8, 45), "coordinator_daily": False, "chart": False},
     )
@@ -419,7 +421,7 @@ def test_old_update_ids_are_cleared_on_the_first_tick_then_hourly(tmp_path: Path
     db = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
     upgrade(db.engine)
     start = hanoi(2020, 3, 14, 11, 0)  # a Saturday: nothing else is due
-    service = SchedulerService(db, FixedClock(start), make_config(tmp_path))
+    service = SchedulerService(db, FixedClock(start), scheduler_settings(tmp_path))
 
     def seen_long_ago(key: str) -> None:
         with db.unit_of_work() as session:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import ConversationSettings
 from handlers.core import split_choice
 from handlers.events import Inbound
 from handlers.service import ConversationService
+from handlers.settings import ConversationSettings
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import Member, Outbox, Report

@@ -11,7 +11,8 @@ from string import Formatter
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from handlers.texts import LOCALE_DIR, Texts, short_text
+from handlers.texts import LOCALE_DIR, Texts
+from storage.textfit import short_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("handlers", "scheduler", "bot", "storage")

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.proxies import env_proxy
 from bot.zalo import api as zalo_api
-from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi, redact, split_text
+from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi, redact
+from storage.textfit import split_text
 from bot.zalo.events import MalformedEvent, ZaloEvent, parse_event
 
 TOKEN = "1234567890:zalo-secret-token-AbCdEf"
@@ -200,33 +201,33 @@ def test_parse_malformed_shapes_say_what_is_wrong(body: Any, complaint: str) -> 
 
 
 def test_split_short_text_is_one_part() -> None:
-    assert split_text("Xin chào") == ["Xin chào"]
+    assert split_text("Xin chào", MAX_TEXT) == ["Xin chào"]
 
 
 def test_split_on_line_boundaries_at_2000() -> None:
     line = "x" * 999
     text = "\n".join([line] * 5)  # 999 + 1 + 999 = 1999 fits, a third line does not
-    parts = split_text(text)
+    parts = split_text(text, MAX_TEXT)
     assert parts == [f"{line}\n{line}", f"{line}\n{line}", line]
 
 
 def test_split_long_line_at_a_space_then_hard() -> None:
     words = " ".join(["từ"] * 1500)  # 4499 characters, spaces every 3
-    parts = split_text(words)
+    parts = split_text(words, MAX_TEXT)
     assert all(len(p) <= MAX_TEXT for p in parts)
     assert all(not p.startswith(" ") and not p.endswith(" ") for p in parts)
     assert " ".join(parts) == words
-    assert split_text("a" * 4500) == ["a" * 2000, "a" * 2000, "a" * 500]
+    assert split_text("a" * 4500, MAX_TEXT) == ["a" * 2000, "a" * 2000, "a" * 500]
 
 
 def test_split_never_returns_empty_parts() -> None:
-    assert split_text("") == []
-    assert split_text("\n\n  \n") == []
-    assert split_text("a\n\n\n" + "b" * 2000) == ["a", "b" * 2000]
+    assert split_text("", MAX_TEXT) == []
+    assert split_text("\n\n  \n", MAX_TEXT) == []
+    assert split_text("a\n\n\n" + "b" * 2000, MAX_TEXT) == ["a", "b" * 2000]
 
 
 def test_split_counts_emoji_as_two_units() -> None:
-    parts = split_text("😀" * 1500)
+    parts = split_text("😀" * 1500, MAX_TEXT)
     assert [len(p) for p in parts] == [1000, 500]
 
 

@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from bot.config import AppSettings, Config, Settings
 from bot.loopback.stage import Person, Stage
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
+from scheduler.settings import SchedulerSettings
 from storage import aggregate
 from storage.clock import FixedClock
 from storage.db import Database
@@ -115,13 +115,12 @@ async def time_travel(
     """Run the scheduler day by day through the outbox; return what each day sent."""
     from scheduler.jobs import SchedulerService
 
-    settings = Settings(app=AppSettings(data_dir=str(OUT)))
-    config = Config(settings, REPO / "config.toml", {})
+    settings = SchedulerSettings(tz=HANOI, data_dir=OUT)
     # The loopback servers have no limits; a real deployment keeps Telegram's (config.toml).
     dispatcher = Dispatcher(
         db, clock, stage.messengers, {"telegram": Limits(500, 100), "zalo": Limits(500, 100)}
     )
-    scheduler = SchedulerService(db, clock, config, on_enqueued=dispatcher.wake)
+    scheduler = SchedulerService(db, clock, settings, on_enqueued=dispatcher.wake)
     log: list[str] = []
     day = clock.now().astimezone(HANOI).date() + timedelta(days=1)
     while day <= until:

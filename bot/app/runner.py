@@ -170,7 +170,7 @@ def _scheduler(
 ) -> SchedulerService:
     from scheduler.jobs import SchedulerService
 
-    return SchedulerService(db, clock, config, on_enqueued=dispatcher.wake)
+    return SchedulerService(db, clock, config.scheduler_settings(), on_enqueued=dispatcher.wake)
 
 
 async def stop(running: Running) -> None:

@@ -95,7 +95,10 @@ def _service(
     from scheduler.jobs import SchedulerService
 
     return SchedulerService(
-        ctx.database, clock or ctx.clock, ctx.config, on_enqueued or (lambda: None)
+        ctx.database,
+        clock or ctx.clock,
+        ctx.config.scheduler_settings(),
+        on_enqueued or (lambda: None),
     )
 
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.app.runner import messengers_of
-from bot.config import ConversationSettings
 from bot.loopback.telegram_server import FakeTelegramServer
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.telegram.adapter import TelegramBot
@@ -23,6 +22,7 @@ from bot.zalo.api import ZaloBotApi
 from handlers.events import Inbound
 from handlers.ports import Messenger
 from handlers.service import ConversationService
+from handlers.settings import ConversationSettings
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import Role

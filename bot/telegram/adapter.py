@@ -22,12 +22,12 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, 
 
 from bot.logs import protect
 from bot.telegram.request import AiohttpRequest
-from bot.textsplit import split_text
 from handlers.conversation import apology
 from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
 from handlers.ports import SendError
 from handlers.service import ConversationService
 from handlers.texts import Texts
+from storage.textfit import split_text
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096

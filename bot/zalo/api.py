@@ -21,7 +21,6 @@ import hashlib
 import logging
 import random
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -32,6 +31,7 @@ import httpx
 
 from bot.proxies import LOOPBACK_HOSTS, env_proxy
 from bot.zalo.events import ZaloEvent, is_empty, json_kind, parse_event
+from storage.textfit import split_text, utf16_len
 
 DEFAULT_BASE_URL: Final = "https://bot-api.zaloplatforms.com"
 MAX_TEXT: Final = 2000
@@ -59,82 +59,6 @@ _T = TypeVar("_T")
 
 # Indirection so tests can observe backoff delays without sleeping.
 _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _units(text: str) -> int:
-    """Count UTF-16 code units: never fewer than code points, so a part fits either way."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def _prefix_end(text: str, limit: int) -> int:
-    """Return the largest index whose prefix fits in limit units."""
-    used = 0
-    for index, ch in enumerate(text):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(text)
-
-
-def _cut_line(line: str, limit: int) -> list[str]:
-    """Cut one over-long line at the last space that fits, else hard, into fitting pieces."""
-    pieces: list[str] = []
-    rest = line
-    while _units(rest) > limit:
-        end = _prefix_end(rest, limit)
-        space = rest.rfind(" ", 0, end + 1)
-        if space > 0 and rest[:space].strip():
-            pieces.append(rest[:space])
-            rest = rest[space + 1 :]
-            continue
-        cut = end
-        while cut > 1 and unicodedata.combining(rest[cut]):
-            cut -= 1  # keep a base letter with its combining marks (NFD Vietnamese)
-        pieces.append(rest[:cut])
-        rest = rest[cut:]
-    pieces.append(rest)
-    return pieces
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split text into parts of at most limit characters, preferring line boundaries.
-
-    A line longer than limit is cut at its last fitting space, or hard-cut. The newline or
-    space at a cut is dropped; blank edges of parts are trimmed and whitespace-only parts
-    are dropped, so every part is non-empty and each part is a verbatim slice of text.
-    Length is measured in UTF-16 code units (Zalo does not say how it counts).
-    """
-    if limit < 2:
-        raise ValueError("limit must be at least 2")
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-
-    def flush() -> None:
-        nonlocal current, size
-        part = "\n".join(current).strip("\r\n")
-        if part.strip():
-            parts.append(part)
-        current, size = [], 0
-
-    for line in text.split("\n"):
-        pieces = _cut_line(line, limit)
-        for piece in pieces[:-1]:
-            flush()
-            current, size = [piece], _units(piece)
-        last = pieces[-1]
-        extra = _units(last) + (1 if current else 0)
-        if len(pieces) > 1 or size + extra > limit:
-            flush()
-            current, size = [last], _units(last)
-        else:
-            current.append(last)
-            size += extra
-    flush()
-    return parts
 
 
 def redact(text: str, token: str) -> str:
@@ -392,7 +316,7 @@ class ZaloBotApi:
         not sent (the earlier ones were delivered).
         """
         chat = _check_chat(chat_id)
-        parts = split_text(text)
+        parts = split_text(text, MAX_TEXT)
         if not parts:
             raise ValueError("Zalo rejects empty text: nothing to send")
         results: list[dict[str, Any]] = []
@@ -409,7 +333,7 @@ class ZaloBotApi:
             raise ValueError("photo_url is empty")
         payload: dict[str, Any] = {"chat_id": _check_chat(chat_id), "photo": photo_url}
         if caption is not None and caption.strip():
-            if _units(caption) > MAX_TEXT:
+            if utf16_len(caption) > MAX_TEXT:
                 raise ValueError(f"caption is longer than {MAX_TEXT} characters")
             payload["caption"] = caption
         return _as_dict(await self._call("sendPhoto", payload, idempotent=False))
