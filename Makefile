@@ -20,9 +20,10 @@ demo: setup  ## run the whole product on SQLite against a loopback Bot API (no t
 test: setup lint typecheck  ## lint, types, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
-lint: setup
+lint: setup  ## ruff (rules and format) and the layer contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: setup
 	$(VENV)/bin/mypy bot handlers storage scheduler
