@@ -22,8 +22,8 @@ from bot.loopback.zalo_server import FakeZaloServer
 from bot.proxies import env_proxy
 from bot.zalo import api as zalo_api
 from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi, redact
-from storage.textfit import split_text
 from bot.zalo.events import MalformedEvent, ZaloEvent, parse_event
+from storage.textfit import split_text
 
 TOKEN = "1234567890:zalo-secret-token-AbCdEf"
 USER = "6101"
