@@ -1,0 +1,222 @@
+"""An in-memory `handlers.core.Reader`: what the store would answer, held in plain records.
+
+A conversation step asks the store only through `Reader`. The records here have the shapes
+`storage.chat_reader.StoreReader` returns (`AssignmentState`, `HistoryEntry`, `DirectiveView`,
+`ReportView`, `Summary`), so a dialog table can drive `step()` without a database; the store's
+own answers stay covered by the end-to-end and store tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import groupby
+
+from storage.aggregate import (
+    BLOCKED,
+    AssignmentState,
+    Category,
+    GroupTally,
+    Summary,
+    Tally,
+    categorize,
+    day_bounds,
+    field_code,
+    month_of,
+)
+from storage.chat_reader import DirectiveView, HistoryEntry, ReportView
+from storage.people import ActiveMember
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What a step reads of an `Item` row."""
+
+    id: int
+    code: str
+    title: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    id: int
+    code: str
+    name: str
+    locality_code: str
+
+
+@dataclass(frozen=True)
+class Colleague:
+    """What a step reads of a `Member` row (a stand-in offered by /vangmat)."""
+
+    id: int
+    name: str
+
+
+@dataclass
+class Programme:
+    """The store's contents a dialog may ask about, judged on `today`."""
+
+    today: date
+    localities: dict[str, str]  # code → name
+    agencies: dict[str, AgencyRecord]
+    items: dict[str, ItemRecord]
+    states: list[AssignmentState] = field(default_factory=list)  # document order
+    history: dict[int, list[HistoryEntry]] = field(default_factory=dict)  # per assignment
+    directives: dict[str, list[DirectiveView]] = field(default_factory=dict)  # per item code
+    reports: list[ReportView] = field(default_factory=list)  # unreviewed, newest first
+    invites: dict[str, str | None] = field(default_factory=dict)  # code → problem (None: valid)
+
+    def assign(
+        self,
+        assignment_id: int,
+        code: str,
+        agency: str,
+        role: str,
+        due: date | None,
+        *,
+        status: str | None = None,
+        percent: int | None = None,
+        note: str = "",
+        reported_at: datetime | None = None,
+        reporter: str | None = None,
+        report_id: int | None = None,
+        completed_on: date | None = None,
+    ) -> AssignmentState:
+        """Add one assignment as its newest report leaves it (no report: status None)."""
+        item, who = self.items[code], self.agencies[agency]
+        state = AssignmentState(
+            assignment_id=assignment_id,
+            item_id=item.id,
+            item_code=code,
+            item_title=item.title,
+            field_code=field_code(code),
+            agency_id=who.id,
+            agency_code=who.code,
+            agency_name=who.name,
+            locality_code=who.locality_code,
+            role=role,
+            due_date=due,
+            status=status,
+            percent=percent,
+            note=note,
+            reported_at=reported_at,
+            reporter_name=reporter,
+            report_id=report_id,
+            completed_on=completed_on,
+            category=categorize(status, due, completed_on, self.today),
+            as_of=self.today,
+        )
+        self.states.append(state)
+        return state
+
+    def summary(self) -> Summary:
+        """The consolidated picture of `states` in the month of `today`, as the store adds it up."""
+        period = month_of(self.today)
+        since, until = day_bounds(*period)
+
+        def one(s: AssignmentState) -> Tally:
+            reported = s.reported_at is not None and since <= s.reported_at < until
+            return Tally(
+                count=1,
+                percent_sum=s.percent or 0,
+                categories={c: int(c == s.category) for c in Category},
+                open=int(not s.done),
+                open_reported=int(not s.done and reported),
+                overdue=int(s.overdue),
+                blocked=int(s.status == BLOCKED),
+            )
+
+        def tally(states: Iterable[AssignmentState]) -> Tally:
+            return sum((one(s) for s in states), Tally())
+
+        def groups(key: str, name: dict[str, str]) -> list[GroupTally]:
+            ordered = sorted(self.states, key=lambda s: str(getattr(s, key)))
+            return [
+                GroupTally(code, name[code], tally(members))
+                for code, members in groupby(ordered, key=lambda s: str(getattr(s, key)))
+            ]
+
+        overall = tally(self.states)
+        silent = [
+            s
+            for s in self.states
+            if not s.done and not (s.reported_at is not None and since <= s.reported_at < until)
+        ]
+        return Summary(
+            today=self.today,
+            period=period,
+            overall=overall,
+            by_field=groups("field_code", {c: i.title for c, i in self.items.items()}),
+            by_agency=[
+                GroupTally(g.code, g.name, g.tally, agency_id=self.agencies[g.code].id)
+                for g in groups("agency_code", {a.code: a.name for a in self.agencies.values()})
+            ],
+            by_locality=groups("locality_code", self.localities),
+            overdue=sorted(
+                (s for s in self.states if s.overdue), key=lambda s: s.due_date or date.max
+            ),
+            blocked=[s for s in self.states if s.status == BLOCKED],
+            not_reported=silent,
+            response_rate=overall.response_rate,
+        )
+
+
+@dataclass
+class MemoryReader:
+    """`handlers.core.Reader` over a `Programme`, for one account (`member` None: unlinked)."""
+
+    programme: Programme
+    member: ActiveMember | None
+    linked_channels: Sequence[str] = ("telegram",)
+    team: Sequence[Colleague] = ()
+    failed_joins: int = 0  # this account's wrong invite codes in the last hour
+
+    def agency_states(self, agency_id: int) -> Sequence[AssignmentState]:
+        return [s for s in self.programme.states if s.agency_id == agency_id]
+
+    def agency_state(self, agency_id: int, code: str) -> AssignmentState | None:
+        return next((s for s in self.agency_states(agency_id) if s.item_code == code), None)
+
+    def item_states(self, code: str) -> Sequence[AssignmentState]:
+        return [
+            s
+            for s in self.programme.states
+            if s.item_code == code or s.item_code.startswith(f"{code}.")
+        ]
+
+    def assignment_state(self, assignment_id: int) -> AssignmentState | None:
+        return next((s for s in self.programme.states if s.assignment_id == assignment_id), None)
+
+    def item(self, code: str) -> ItemRecord | None:
+        return self.programme.items.get(code)
+
+    def history(self, assignment_ids: Sequence[int], limit: int) -> Sequence[HistoryEntry]:
+        entries = [e for a in assignment_ids for e in self.programme.history.get(a, [])]
+        return sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+    def directives(self, item_code: str, limit: int) -> Sequence[DirectiveView]:
+        return self.programme.directives.get(item_code, [])[:limit]
+
+    def invite_problem(self, code: str) -> str | None:
+        return self.programme.invites.get(code, "unknown")
+
+    def failed_joins_last_hour(self) -> int:
+        return self.failed_joins
+
+    def summary(self) -> Summary:
+        return self.programme.summary()
+
+    def recent_reports(self, limit: int) -> Sequence[ReportView]:
+        return self.programme.reports[:limit]
+
+    def report(self, report_id: int) -> ReportView | None:
+        return next((r for r in self.programme.reports if r.id == report_id), None)
+
+    def colleagues(self) -> Sequence[Colleague]:
+        return list(self.team) if self.member is not None else []
+
+    def channels(self) -> Sequence[str]:
+        return list(self.linked_channels) if self.member is not None else []

@@ -1,0 +1,562 @@
+"""Dialogs with the conversation core, as a table: what a person does, what they get back.
+
+Each row drives the pure `step()` over an in-memory reader (tests/memory_reader.py: no database,
+no transport). The turns before the last set the scene; the last turn's answer is checked for
+what the person would notice (key words, the choices offered), the state it leaves, and exactly
+the effects it asks the service to write. The end-to-end suites (tests/test_conversations.py and
+the loopback tests) still play the same flows through the real bot and store.
+
+A dialog is its turns joined by " > ", each written as the person acts:
+    /baocao · 2.5 60% ghi chú · 2       typed text (a number answers a numbered Zalo menu)
+    [2.5]                               tap the choice whose label is, starts with or holds
+                                        "2.5", on the newest menu
+    old[2.5]                            tap it on the first menu that offered it (scrolled up)
+    📎 khao-sat.pdf                     send a PDF
+    <sticker>                           send something the bot cannot read
+    ⏱31                                 let 31 minutes pass
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from handlers.conversation import step
+from handlers.core import (
+    Conv,
+    Effect,
+    FailedJoin,
+    GiveDirective,
+    Join,
+    MuteItem,
+    ReviewReport,
+    SaveReport,
+    SendExport,
+    SetAbsence,
+    SetLanguage,
+    State,
+    StepContext,
+    Transition,
+)
+from handlers.events import Choice, Inbound, InboundFile, Reply
+from handlers.settings import ConversationSettings
+from handlers.texts import Texts
+from storage.chat_reader import DirectiveView, HistoryEntry, ReportView
+from storage.people import ActiveMember
+from tests.harness import HANOI
+from tests.memory_reader import AgencyRecord, Colleague, ItemRecord, MemoryReader, Programme
+
+TODAY = date(2020, 3, 23)
+NOW = datetime(2020, 3, 23, 9, 0, tzinfo=HANOI)
+SETTINGS = ConversationSettings()
+
+
+def _at(day: int, month: int = 3, hour: int = 9) -> datetime:
+    return datetime(2020, month, day, hour, 0, tzinfo=HANOI)
+
+
+# --- the world: a slice of the Hà Nội – Hưng Yên programme on 23/03/2020 -------------------
+
+AGENCIES = {
+    a.code: a
+    for a in [
+        AgencyRecord(1, "HN-UBND", "Ủy ban nhân dân thành phố Hà Nội", "HN"),
+        AgencyRecord(2, "HN-KHDT", "Sở Kế hoạch và Đầu tư Hà Nội", "HN"),
+        AgencyRecord(3, "HN-CT", "Sở Công Thương Hà Nội", "HN"),
+        AgencyRecord(4, "HN-GTVT", "Sở Giao thông vận tải Hà Nội", "HN"),
+        AgencyRecord(5, "HN-TNMT", "Sở Tài nguyên và Môi trường Hà Nội", "HN"),
+        AgencyRecord(6, "HN-LDTBXH", "Sở Lao động - Thương binh và Xã hội Hà Nội", "HN"),
+        AgencyRecord(7, "HY-CT", "Sở Công Thương Hưng Yên", "HY"),
+        AgencyRecord(8, "HY-GTVT", "Sở Giao thông vận tải Hưng Yên", "HY"),
+        AgencyRecord(9, "HY-TNMT", "Sở Tài nguyên và Môi trường Hưng Yên", "HY"),
+        AgencyRecord(10, "HY-LDTBXH", "Sở Lao động - Thương binh và Xã hội Hưng Yên", "HY"),
+    ]
+}
+ITEMS = {
+    i.code: i
+    for i in [
+        ItemRecord(1, "2", "Về hợp tác phát triển kinh tế - xã hội"),
+        ItemRecord(2, "2.2", "Về lĩnh vực nông nghiệp"),
+        ItemRecord(3, "2.2.b", "Kết nối cung cầu, tiêu thụ nông sản Hưng Yên tại Hà Nội"),
+        ItemRecord(4, "2.4", "Về lĩnh vực văn hóa, du lịch"),
+        ItemRecord(5, "2.4.c", "Tour du lịch kết nối Hà Nội - Hưng Yên"),
+        ItemRecord(
+            6,
+            "2.5",
+            "Lĩnh vực giao thông",
+            "Dự án đường vành đai 4 và cầu Mễ Sở; mở mới tuyến buýt Hưng Yên - Hà Nội.",
+        ),
+        ItemRecord(7, "2.6", "Hợp tác phát triển đô thị, bảo vệ môi trường"),
+        ItemRecord(8, "2.6.c", "Bảo vệ và quản lý môi trường"),
+        ItemRecord(9, "2.8", "Về đảm bảo an sinh xã hội"),
+    ]
+}
+
+
+def programme() -> Programme:
+    """Ten assignments: some silent, one blocked, one overdue, one done."""
+    p = Programme(TODAY, {"HN": "Thành phố Hà Nội", "HY": "Tỉnh Hưng Yên"}, AGENCIES, ITEMS)
+    p.assign(1, "2.2.b", "HN-CT", "lead", date(2020, 12, 31))
+    p.assign(
+        2, "2.2.b", "HY-CT", "lead", date(2020, 12, 31), status="done", percent=100,
+        reported_at=_at(20, 2), reporter="Vũ Thị Hoa", report_id=10, completed_on=date(2020, 2, 20),
+    )  # fmt: skip
+    p.assign(3, "2.4.c", "HY-GTVT", "support", date(2020, 9, 30))
+    p.assign(
+        4, "2.5", "HY-GTVT", "lead", date(2020, 6, 30), status="in_progress", percent=40,
+        note="Đã làm việc với Hà Nội về lộ trình", reported_at=_at(2), reporter="Nguyễn Thị Lan",
+        report_id=11,
+    )  # fmt: skip
+    p.assign(5, "2.5", "HN-GTVT", "lead", date(2020, 6, 30))
+    p.assign(
+        6, "2.5", "HN-KHDT", "support", date(2020, 6, 30), status="in_progress", percent=20,
+        reported_at=_at(10, 2), report_id=9,
+    )  # fmt: skip
+    p.assign(
+        7, "2.6.c", "HN-TNMT", "lead", date(2020, 12, 31), status="in_progress", percent=10,
+        reported_at=_at(5), reporter="Đỗ Minh Tâm", report_id=12,
+    )  # fmt: skip
+    p.assign(
+        8, "2.6.c", "HY-TNMT", "lead", date(2020, 12, 31), status="blocked", percent=30,
+        note="Chưa bố trí được vốn đối ứng", reported_at=_at(12), report_id=14,
+    )  # fmt: skip
+    p.assign(
+        9, "2.8", "HN-LDTBXH", "lead", date(2019, 12, 31), status="in_progress", percent=50,
+        reported_at=_at(15, 1), report_id=8,
+    )  # fmt: skip
+    p.assign(10, "2.8", "HY-LDTBXH", "support", date(2019, 12, 31))
+    p.history[4] = [
+        HistoryEntry(11, _at(2), AGENCIES["HY-GTVT"].name, "in_progress", 40, "", ["khao-sat.pdf"])
+    ]
+    p.directives["2.5"] = [
+        DirectiveView(_at(15), "Trần Quang Vinh", "Đề nghị hoàn thành khảo sát trước 30/6")
+    ]
+    p.reports = [
+        ReportView(
+            14, _at(12), "HY-TNMT", AGENCIES["HY-TNMT"].name, "2.6.c", ITEMS["2.6.c"].title,
+            "blocked", 30, "Chưa bố trí được vốn đối ứng", None,
+        ),
+        ReportView(
+            12, _at(5), "HN-TNMT", AGENCIES["HN-TNMT"].name, "2.6.c", ITEMS["2.6.c"].title,
+            "in_progress", 10, "", "Đỗ Minh Tâm",
+        ),
+        ReportView(
+            11, _at(2), "HY-GTVT", AGENCIES["HY-GTVT"].name, "2.5", ITEMS["2.5"].title,
+            "in_progress", 40, "Đã làm việc với Hà Nội về lộ trình", "Nguyễn Thị Lan",
+        ),
+    ]  # fmt: skip
+    p.invites = {"K7QXM3PA": None, "USED2222": "used", "OLD00000": "expired"}
+    return p
+
+
+def _member(member_id: int, name: str, role: str, agency: str) -> ActiveMember:
+    a = AGENCIES[agency]
+    return ActiveMember(member_id, name, role, a.id, a.code, a.name, a.locality_code, "vi", "")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str  # how the table calls them
+    member: ActiveMember | None  # None: an account no invite has linked yet
+    team: tuple[Colleague, ...] = ()
+
+
+STRANGER = Person("stranger", None)
+LAN = Person(  # reporter for Hưng Yên's transport department: 2.4.c (support), 2.5 (lead)
+    "Lan",
+    _member(1, "Nguyễn Thị Lan", "reporter", "HY-GTVT"),
+    (Colleague(6, "Trần Văn Bình"),),
+)
+HUNG = Person("Hùng", _member(2, "Lê Văn Hùng", "reporter", "HN-CT"))  # 2.2.b
+TAM = Person("Tâm", _member(3, "Đỗ Minh Tâm", "reporter", "HN-TNMT"))  # 2.6.c
+MAI = Person("Mai", _member(4, "Phạm Thu Mai", "coordinator", "HN-KHDT"))  # coordinating office
+VINH = Person("Vinh", _member(5, "Trần Quang Vinh", "vice_chair", "HN-UBND"))  # Vice-Chair
+
+
+# --- the driver: what the service keeps between two steps -----------------------------------
+
+
+class Chat:
+    """One account talking to `step()`, keeping what the service would store between steps:
+    the state, the draft (with a numbered menu's choices), the menu token and the language."""
+
+    def __init__(self, person: Person) -> None:
+        self.member = person.member
+        self.reader = MemoryReader(programme(), person.member, team=person.team)
+        self.now = NOW
+        self.conv = Conv(State.IDLE, {}, "vi", "0000", None)
+        self.menus: list[list[Choice]] = []  # every set of choices shown, oldest first
+
+    def act(self, turn: str) -> Transition | None:
+        if turn.startswith("⏱"):
+            self.now += timedelta(minutes=int(turn[1:]))
+            return None
+        ctx = StepContext(
+            self.event(turn),
+            self.conv,
+            self.member,
+            self.reader,
+            self.now,
+            self.now.date(),
+            HANOI,
+            Texts(self.conv.language, HANOI),
+            SETTINGS,
+        )
+        transition = step(ctx)
+        self.keep(transition)
+        return transition
+
+    def event(self, turn: str) -> Inbound:
+        base = Inbound("telegram", "42", "42", "Người dùng")
+        if turn.startswith("📎"):
+            name = turn[1:].strip()
+            file = InboundFile("document", name, "application/pdf", 52_000, f"file-{name}")
+            return replace(base, file=file)
+        if turn.startswith("<") and turn.endswith(">"):
+            return replace(base, unsupported=turn[1:-1])
+        if turn.endswith("]") and (turn.startswith("[") or turn.startswith("old[")):
+            return replace(base, choice=self.find(turn))
+        return replace(base, text=turn)
+
+    def find(self, turn: str) -> str:
+        """The data of the choice a tap names: on the newest menu, or ("old") the first."""
+        wanted = turn[turn.index("[") + 1 : -1]
+        menus = self.menus if turn.startswith("old") else self.menus[-1:]
+        for choices in menus:
+            for matches in (
+                [c for c in choices if c.label == wanted],
+                [c for c in choices if c.label.startswith(wanted)],
+                [c for c in choices if wanted in c.label],
+            ):
+                if len(matches) == 1:
+                    return matches[0].data
+                assert not matches, f"{turn}: more than one choice fits: {matches}"
+        raise AssertionError(f"{turn}: no such choice in {menus}")
+
+    def keep(self, transition: Transition) -> None:
+        """Store what the service stores (ConversationService._save and SetLanguage,
+        FailedJoin from _apply): the next step must find the same conversation."""
+        draft = dict(transition.draft)
+        numbered = [r for r in transition.replies if r.choices and not r.typed_choices]
+        if numbered:
+            draft["_menu"] = [c.data for c in numbered[-1].flat_choices()]
+        else:
+            draft.pop("_menu", None)
+        self.menus += [r.flat_choices() for r in transition.replies if r.choices]
+        language = self.conv.language
+        for effect in transition.effects:
+            if isinstance(effect, SetLanguage):
+                language = effect.language
+                if self.member is not None:
+                    self.member = replace(self.member, language=language)
+            elif isinstance(effect, FailedJoin):
+                self.reader.failed_joins += 1
+        self.conv = Conv(
+            transition.state,
+            draft,
+            self.member.language if self.member else language,
+            transition.menu_token or self.conv.menu_token,
+            self.now,
+        )
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sees:
+    """What the person notices after the last turn, and what the step asks to be written."""
+
+    words: tuple[str, ...]  # each appears in the replies (details included)
+    offers: tuple[str, ...] | None  # the labels offered, in order ("…" ends a prefix); None: any
+    state: State
+    effects: tuple[Effect, ...]
+    never: tuple[str, ...]  # words that must not appear
+
+
+def ascii_id(text: str) -> str:
+    """pytest escapes non-ASCII ids; fold the diacritics instead so ids stay readable."""
+    text = text.replace("đ", "d").replace("Đ", "D").replace("📎", "file").replace("⏱", "wait")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def row(
+    who: Person,
+    dialog: str,
+    sees: str | tuple[str, ...] = (),
+    *,
+    offers: tuple[str, ...] | None = None,
+    state: State = State.IDLE,
+    effects: tuple[Effect, ...] = (),
+    never: str | tuple[str, ...] = (),
+    id: str = "",
+) -> Any:
+    """One line of the table: `who` does the turns of `dialog` (split on " > "); the last
+    turn's answer shows `sees`, offers `offers`, leaves `state` and asks for `effects`."""
+    words = (sees,) if isinstance(sees, str) else sees
+    absent = (never,) if isinstance(never, str) else never
+    expected = Sees(words, offers, state, effects, absent)
+    turns = tuple(dialog.split(" > "))
+    return pytest.param(who, turns, expected, id=ascii_id(f"{who.name}: {id or dialog}"))
+
+
+S = State
+NOT_LINKED = "Tài khoản này chưa được liên kết"  # what an unlinked account hears
+STATUSES = ("Đang thực hiện", "Hoàn thành", "Vướng mắc", "Chưa triển khai", "Huỷ")
+PERCENTS = ("0%", "10%", "25%", "50%", "75%", "90%", "100%", "Huỷ")
+CONFIRM = ("✅ Gửi báo cáo", "✏️ Sửa", "Huỷ")
+MUTE = ("🔕 Tạm dừng nhắc việc…",)  # offered after a report that is not "done"
+STEPS = ("/baocao", "[2.5]", "[Đang thực hiện]", "60", "Đã khảo sát lộ trình tuyến buýt")
+REPORT = " > ".join(STEPS)  # Lan's report on 2.5, up to the evidence step
+FILE = {
+    "kind": "document", "file_name": "khao-sat.pdf", "mime_type": "application/pdf",
+    "size": 52_000, "ref": "file-khao-sat.pdf",
+}  # fmt: skip
+NOTE = "Đã khảo sát lộ trình tuyến buýt"
+
+# The rows are laid out by hand, one a line; the formatter would give each value its own line.
+# fmt: off
+UNLINKED = [
+    row(STRANGER, "xin chào", (NOT_LINKED, "mã mời")),
+    row(STRANGER, "/cuatoi", NOT_LINKED, never="2.5 ·"),
+    row(STRANGER, "/tonghop", NOT_LINKED, never="TỔNG HỢP"),
+    row(STRANGER, "2.5 60% xong khảo sát", NOT_LINKED),
+    row(STRANGER, "/trogiup", NOT_LINKED),
+    row(STRANGER, "/xyz", ("Không có lệnh /xyz", "/trogiup")),
+    row(STRANGER, "AAAA-2222", "Mã mời AAAA-2222 không đúng", effects=(FailedJoin(),)),
+    row(STRANGER, "USED2222", ("đã được sử dụng", "mã mới"), effects=(FailedJoin(),)),
+    row(STRANGER, "old00000", "đã hết hạn", effects=(FailedJoin(),)),
+    row(STRANGER, "k7qx-m3pa", offers=(), effects=(Join("K7QXM3PA"),)),
+    row(STRANGER, "/start K7QX-M3PA", offers=(), effects=(Join("K7QXM3PA"),)),
+    row(STRANGER, " > ".join(["AAAA2222"] * 5 + ["K7QXM3PA"]), ("quá 5 lần", "cơ quan đầu mối"),
+        id="five wrong codes > K7QXM3PA"),
+    row(STRANGER, "/ngonngu", offers=("Tiếng Việt", "English")),
+    row(STRANGER, "/ngonngu en", "Switched to English", effects=(SetLanguage("en"),)),
+    row(STRANGER, "/ngonngu en > hello", "not linked", never=NOT_LINKED),
+]
+
+REPORT_FLOW = [
+    row(LAN, "/baocao", ("Chọn nội dung cần báo cáo (trang 1/1)",
+                         "2.5 · Lĩnh vực giao thông — Đang thực hiện 40% · hạn 30/06/2020"),
+        offers=("2.4.c Tour du lịch…", "2.5 Lĩnh vực giao thông", "Huỷ"), state=S.REPORT_ITEM),
+    row(LAN, "/baocao > [2.5]", ("Nội dung 2.5: Lĩnh vực giao thông",
+                                 "Hiện tại: Đang thực hiện 40%", "Tình trạng thực hiện?"),
+        offers=STATUSES, state=S.REPORT_STATUS),
+    row(LAN, "/baocao > [2.5] > [Đang thực hiện]", "bao nhiêu phần trăm",
+        offers=PERCENTS, state=S.REPORT_PERCENT),
+    row(LAN, "/baocao > [2.5] > [Đang thực hiện] > 60", "Ghi chú ngắn",
+        offers=("Bỏ qua", "Huỷ"), state=S.REPORT_NOTE),
+    row(LAN, REPORT, "minh chứng", offers=("Tiếp tục", "Huỷ"), state=S.REPORT_EVIDENCE),
+    row(LAN, f"{REPORT} > [Tiếp tục]", ("Kiểm tra lại báo cáo", "Nội dung: 2.5",
+                                        "Tình trạng: Đang thực hiện", "Tiến độ: 60%",
+                                        f"Ghi chú: {NOTE}"),
+        never="Minh chứng:", offers=CONFIRM, state=S.REPORT_CONFIRM),
+    row(LAN, f"{REPORT} > [Tiếp tục] > [Gửi báo cáo]",
+        ("Đã ghi nhận báo cáo nội dung 2.5: Đang thực hiện 60%", "Đang thực hiện trong hạn"),
+        offers=MUTE, effects=(SaveReport(4, "in_progress", 60, NOTE),)),
+    row(LAN, f"{REPORT} > 📎 khao-sat.pdf", ("Đã nhận tệp khao-sat.pdf", "Đã nhận 1 tệp"),
+        offers=("Tiếp tục", "Huỷ"), state=S.REPORT_EVIDENCE),
+    row(LAN, f"{REPORT} > 📎 khao-sat.pdf > [Tiếp tục]", "Minh chứng: 1 tệp",
+        offers=CONFIRM, state=S.REPORT_CONFIRM),
+    row(LAN, f"{REPORT} > 📎 khao-sat.pdf > [Tiếp tục] > [Gửi báo cáo]", "Đã ghi nhận",
+        offers=MUTE, effects=(SaveReport(4, "in_progress", 60, NOTE, (FILE,)),)),
+    row(LAN, "/baocao > [2.5] > [Hoàn thành] > [Bỏ qua] > [Tiếp tục] > [Gửi báo cáo]",
+        ("Hoàn thành 100%", "Hoàn thành đúng hạn"), offers=(),
+        effects=(SaveReport(4, "done", 100, ""),)),
+    row(LAN, "/baocao > [2.5] > [Đang thực hiện] > [100%] > [Bỏ qua] > [Tiếp tục]",
+        ("Tình trạng: Hoàn thành", "Tiến độ: 100%"), offers=CONFIRM, state=S.REPORT_CONFIRM),
+    row(LAN, f"{REPORT} > [Tiếp tục] > [Sửa]", "Tình trạng thực hiện?",
+        offers=STATUSES, state=S.REPORT_STATUS),
+    row(LAN, f"{REPORT} > [Tiếp tục] > [Gửi báo cáo] > [Tạm dừng nhắc việc]",
+        ("Đã tạm dừng nhắc việc", "2.5", "7 ngày"), effects=(MuteItem(4),)),
+]
+
+CANCEL_AT_EACH_STEP = [
+    row(LAN, " > ".join((*STEPS[:n], "/huy")), ("Đã huỷ", "Chưa có gì được lưu"), offers=())
+    for n in range(1, len(STEPS) + 1)
+] + [
+    row(LAN, f"{REPORT} > [Tiếp tục] > /huy", "Đã huỷ", offers=()),
+    row(LAN, "/baocao > [2.5] > [Huỷ]", "Đã huỷ", offers=()),
+    row(LAN, "/huy", "Không có thao tác nào"),
+]
+
+MENUS_AND_MISTAKES = [
+    row(LAN, "/baocao > [2.5] > old[2.5]", ("Menu này đã hết hạn", "/baocao"),
+        state=S.REPORT_STATUS),
+    row(LAN, "/baocao > /huy > old[2.5]", "Menu này đã hết hạn"),
+    row(LAN, "/baocao > /baocao > old[2.5]", "Menu này đã hết hạn", state=S.REPORT_ITEM),
+    row(LAN, "/baocao > 2", ("Nội dung 2.5", "Tình trạng thực hiện?"), state=S.REPORT_STATUS),
+    row(LAN, "/baocao > 2 > 1", "bao nhiêu phần trăm", state=S.REPORT_PERCENT),
+    row(LAN, "/baocao > 2 > 1 > 60", "Ghi chú ngắn", state=S.REPORT_NOTE),
+    row(LAN, "/baocao > 2 > 9", ("Không có lựa chọn số 9", "từ 1 đến 5"), state=S.REPORT_STATUS),
+    row(LAN, "/baocao > [2.5] > dang thuc hien 70", "Ghi chú ngắn", state=S.REPORT_NOTE),
+    row(LAN, "/baocao > [2.5] > abc", ("chọn một trong các nút", "Tình trạng thực hiện?"),
+        offers=STATUSES, state=S.REPORT_STATUS),
+    row(LAN, "/baocao > [2.5] > [Đang thực hiện] > 150", "không thể là 150%",
+        state=S.REPORT_PERCENT),
+    row(LAN, "/baocao > [2.5] > [Đang thực hiện] > sáu mươi",
+        "“sáu mươi” không phải là một con số", state=S.REPORT_PERCENT),
+    row(LAN, f"/baocao > [2.5] > [Đang thực hiện] > 60 > {'x' * 2001}", "vượt giới hạn 2000",
+        state=S.REPORT_NOTE, id="/baocao > [2.5] > [Dang thuc hien] > 60 > 2001 characters"),
+    row(LAN, f"{REPORT} > thêm chữ", "gửi ảnh hoặc tệp", state=S.REPORT_EVIDENCE),
+    row(LAN, "/baocao > [2.5] > ⏱31 > 60", "hết hạn vì không hoạt động 30 phút"),
+    row(LAN, "<sticker>", "chưa đọc được nhãn dán"),
+    row(LAN, "📎 khao-sat.pdf", "bắt đầu báo cáo bằng /baocao"),
+    row(LAN, "hôm nay trời đẹp", ("Tôi chưa hiểu", "/baocao")),
+]
+
+QUICK_REPORTS = [
+    row(LAN, "2.5 60% đã khảo sát tuyến buýt",
+        ("Kiểm tra lại báo cáo", "Tình trạng: Đang thực hiện", "Tiến độ: 60%",
+         "Ghi chú: đã khảo sát tuyến buýt"), offers=CONFIRM, state=S.REPORT_CONFIRM),
+    row(LAN, "2.5 60% đã khảo sát tuyến buýt > [Gửi báo cáo]", "Đã ghi nhận", offers=MUTE,
+        effects=(SaveReport(4, "in_progress", 60, "đã khảo sát tuyến buýt"),)),
+    row(HUNG, "2.2.b hoan thanh", ("Tình trạng: Hoàn thành", "Tiến độ: 100%", "Ghi chú: —"),
+        offers=CONFIRM, state=S.REPORT_CONFIRM),
+    row(HUNG, "2.2.B. xong > [Gửi báo cáo]", "Hoàn thành đúng hạn",
+        effects=(SaveReport(1, "done", 100, ""),)),
+    row(TAM, "2.6.c vuong mac 20", ("Vướng mắc là gì", "bắt buộc"), offers=("Huỷ",),
+        state=S.REPORT_NOTE),
+    row(TAM, "2.6.c vuong mac 20 > /huy", "Đã huỷ"),
+    row(TAM, "2.6.c vuong mac", "bao nhiêu phần trăm", state=S.REPORT_PERCENT),
+    row(TAM, "2.6.c vuong mac 20 > chưa có vốn đối ứng > [Tiếp tục] > [Gửi báo cáo]",
+        "Vướng mắc 20%", offers=MUTE,
+        effects=(SaveReport(7, "blocked", 20, "chưa có vốn đối ứng"),)),
+    row(LAN, "2.8 xong", ("2.8 không được giao cho Sở Giao thông vận tải Hưng Yên", "/cuatoi")),
+    row(LAN, "9.9 60%", ("Không có nội dung mã 9.9", "/cuatoi")),
+    row(LAN, "2.5 150%", "không thể là 150%"),
+    row(LAN, "2.5", ("Nội dung 2.5", "Tình trạng thực hiện?"), state=S.REPORT_STATUS),
+    row(LAN, "2.5 khảo sát xong tuyến", "Chưa rõ tình trạng của nội dung 2.5"),
+    row(LAN, "/baocao > 2.5 60% gõ thẳng", "Tiến độ: 60%", offers=CONFIRM,
+        state=S.REPORT_CONFIRM),
+]
+
+LOOKING = [
+    row(LAN, "/cuatoi", ("Nội dung của Sở Giao thông vận tải Hưng Yên (2)",
+                         "2.4.c · Tour du lịch kết nối Hà Nội - Hưng Yên — Chưa báo cáo",
+                         "2.5 · Lĩnh vực giao thông — Đang thực hiện 40% · hạn 30/06/2020",
+                         "(chủ trì; Đang thực hiện trong hạn)", "(phối hợp; Chưa báo cáo)")),
+    row(LAN, "/muc 2.5", ("2.5 · Lĩnh vực giao thông", "cầu Mễ Sở",
+                          "Sở Giao thông vận tải Hà Nội (HN, chủ trì)", "Báo cáo gần đây",
+                          "khao-sat.pdf", "Chỉ đạo", "Trần Quang Vinh"),
+        offers=("Báo cáo nội dung này",)),
+    row(LAN, "/muc 2.5 > [Báo cáo nội dung này]", offers=STATUSES, state=S.REPORT_STATUS),
+    row(LAN, "/muc 2.8", "2.8 không thuộc phạm vi"),
+    row(LAN, "/muc 9.9", "Không có nội dung mã 9.9"),
+    row(LAN, "/muc", "/muc 2.5"),
+    row(LAN, "/vangmat 5", ("Vắng 5 ngày", "Ai nhận nhắc việc thay"),
+        offers=("Trần Văn Bình", "Huỷ")),
+    row(LAN, "/vangmat 5 > [Trần Văn Bình]", ("5 ngày", "Trần Văn Bình"),
+        effects=(SetAbsence(6, 5),)),
+]
+
+LANGUAGE = [
+    row(LAN, "/ngonngu", "Chọn ngôn ngữ", offers=("Tiếng Việt", "English")),
+    row(LAN, "/ngonngu > [English]", "Switched to English", effects=(SetLanguage("en"),)),
+    row(LAN, "/ngonngu > [English] > /baocao", "Choose the item to report (page 1/1)",
+        never="Chọn nội dung", offers=("2.4.c…", "2.5…", "Cancel"), state=S.REPORT_ITEM),
+    row(LAN, "/ngonngu > [English] > 2.5 60% surveyed the bus route",
+        ("Check your report", "Progress: 60%", "surveyed the bus route"), never="Kiểm tra",
+        state=S.REPORT_CONFIRM),
+    row(LAN, "/ngonngu en > /ngonngu vi > /baocao", "Chọn nội dung cần báo cáo",
+        state=S.REPORT_ITEM),
+]
+
+COORDINATOR = [
+    row(MAI, "/tonghop", ("TỔNG HỢP TIẾN ĐỘ đến 23/03/2020", "10 nhiệm vụ",
+                          "tiến độ bình quân 25%", "hoàn thành 10%",
+                          "Theo lĩnh vực", "2.5 Lĩnh vực giao thông: 20% (0/3 xong)",
+                          "Theo địa phương", "HY Tỉnh Hưng Yên",
+                          "Quá hạn: 2 · Vướng mắc: 1 · Chưa báo cáo kỳ này: 6",
+                          "Tỷ lệ báo cáo kỳ 01/03/2020–31/03/2020: 33%")),
+    row(MAI, "/quahan", ("QUÁ HẠN (2)", "HN-LDTBXH: 2.8", "HY-LDTBXH: 2.8",
+                         "VƯỚNG MẮC, CẦN QUYẾT ĐỊNH (1)",
+                         "HY-TNMT: 2.6.c", "Chưa bố trí được vốn đối ứng"),
+        offers=("Xem 2.6.c", "Xem 2.8")),
+    row(MAI, "/quahan > [Xem 2.8]", ("2.8 · Về đảm bảo an sinh xã hội", "Đang thực hiện quá hạn"),
+        offers=()),
+    row(MAI, "/chuabaocao", ("CHƯA BÁO CÁO kỳ 01/03/2020–31/03/2020 (6 cơ quan)",
+                             "HY-GTVT · Sở Giao thông vận tải Hưng Yên: 2.4.c",
+                             "HN-KHDT · Sở Kế hoạch và Đầu tư Hà Nội: 2.5"), never="HY-CT"),
+    row(MAI, "/duyet", ("Báo cáo mới chờ xem xét",
+                        "#11 02/03/2020 09:00 HY-GTVT 2.5: Đang thực hiện 40%"),
+        offers=("#14 2.6.c HY-TNMT", "#12 2.6.c HN-TNMT", "#11 2.5 HY-GTVT")),
+    row(MAI, "/duyet > [#11]", ("Báo cáo #11 của Sở Giao thông vận tải Hưng Yên (Nguyễn Thị Lan)",
+                                "Đã làm việc với Hà Nội về lộ trình"),
+        offers=("✅ Xác nhận", "↩️ Trả lại")),
+    row(MAI, "/duyet > [#11] > [Xác nhận]", "Đã xác nhận báo cáo #11",
+        effects=(ReviewReport(11, "confirmed"),)),
+    row(MAI, "/duyet > [#11] > [Trả lại]", "Lý do trả lại báo cáo #11", state=S.REVIEW_REASON),
+    row(MAI, "/duyet > [#11] > [Trả lại] > ok", "ghi rõ lý do", state=S.REVIEW_REASON),
+    row(MAI, "/duyet > [#11] > [Trả lại] > Thiếu ảnh hiện trường",
+        ("Đã trả lại báo cáo #11", "kèm lý do"),
+        effects=(ReviewReport(11, "returned", "Thiếu ảnh hiện trường"),)),
+    row(MAI, "/xuat", offers=(), effects=(SendExport(),)),
+    row(MAI, "/trogiup", ("/tonghop", "/duyet"), never="/chidao"),
+    row(LAN, "/tonghop", ("Lệnh này dành cho cơ quan đầu mối và lãnh đạo UBND",
+                          "(cán bộ báo cáo)", "/trogiup"), never="TỔNG HỢP"),
+    row(LAN, "/duyet", "dành cho cơ quan đầu mối", never="#11"),
+    row(LAN, "/trogiup", ("/baocao", "/cuatoi"), never=("/tonghop", "/chidao")),
+    row(VINH, "/duyet", "(Phó Chủ tịch UBND) không dùng được"),
+]
+
+VICE_CHAIR = [
+    row(VINH, "/chidao 2.6.c Đề nghị báo cáo phương án vốn đối ứng trước 15/4",
+        "Đã gửi chỉ đạo về nội dung 2.6.c tới các cơ quan chủ trì",
+        effects=(GiveDirective("2.6.c", "Đề nghị báo cáo phương án vốn đối ứng trước 15/4"),)),
+    row(VINH, "/chidao", ("Gõ mã nội dung và nội dung chỉ đạo", "/chidao 2.5")),
+    row(VINH, "/chidao 2.6.c", "Nội dung chỉ đạo cho mục 2.6.c?", state=S.DIRECTIVE_TEXT),
+    row(VINH, "/chidao 2.6.c > Khẩn trương bố trí vốn", "Đã gửi chỉ đạo",
+        effects=(GiveDirective("2.6.c", "Khẩn trương bố trí vốn"),)),
+    row(VINH, "/chidao 9.9 Làm ngay", "Không có nội dung mã 9.9"),
+    row(VINH, "/tonghop", "TỔNG HỢP TIẾN ĐỘ"),
+    row(VINH, "/muc 2.6.c", "Vướng mắc 30%", offers=("Gửi chỉ đạo",)),
+    row(VINH, "/muc 2.6.c > [Gửi chỉ đạo] > Đề nghị Sở TNMT báo cáo", "Đã gửi chỉ đạo",
+        effects=(GiveDirective("2.6.c", "Đề nghị Sở TNMT báo cáo"),)),
+    row(LAN, "/chidao 2.5 Làm ngay", "dành cho cơ quan đầu mối"),
+]
+# fmt: on
+
+DIALOGS = (
+    UNLINKED
+    + REPORT_FLOW
+    + CANCEL_AT_EACH_STEP
+    + MENUS_AND_MISTAKES
+    + QUICK_REPORTS
+    + LOOKING
+    + LANGUAGE
+    + COORDINATOR
+    + VICE_CHAIR
+)
+
+
+def _offered(replies: list[Reply]) -> list[str]:
+    return [c.label for r in replies for c in r.flat_choices()]
+
+
+def _fits(label: str, expected: str) -> bool:
+    return label.startswith(expected[:-1]) if expected.endswith("…") else label == expected
+
+
+@pytest.mark.parametrize(("who", "turns", "expected"), DIALOGS)
+def test_dialog(who: Person, turns: tuple[str, ...], expected: Sees) -> None:
+    chat = Chat(who)
+    last: Transition | None = None
+    for turn in turns:
+        last = chat.act(turn) or last
+    assert last is not None
+    text = "\n".join(r.text_with_details() for r in last.replies)
+    for words in expected.words:
+        assert words in text, f"missing {words!r} in:\n{text}"
+    for words in expected.never:
+        assert words not in text, f"unexpected {words!r} in:\n{text}"
+    if expected.offers is not None:
+        offered = _offered(last.replies)
+        assert len(offered) == len(expected.offers), offered
+        assert all(map(_fits, offered, expected.offers)), offered
+    assert last.state == expected.state
+    assert last.effects == list(expected.effects)
