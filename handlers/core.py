@@ -182,7 +182,7 @@ class StepContext:
             {} if draft is None else draft,
             list(replies),
             list(effects),
-            menu_token=new_token(),
+            menu_token=new_token(self.conv.menu_token),
         )
 
     def idle(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:
@@ -212,8 +212,23 @@ class StepContext:
         return transition
 
 
-def new_token() -> str:
-    return secrets.token_hex(2)
+def new_token(retired: str = "") -> str:
+    """A short menu token, never the one it replaces (an old button must stay retired)."""
+    while (token := secrets.token_hex(2)) == retired:
+        pass
+    return token
+
+
+def remember_menu(draft: dict[str, Any], replies: Sequence[Reply]) -> dict[str, Any]:
+    """Keep the last numbered menu's choices in the draft, so a typed number picks one (Zalo,
+    the terminal); a reply without one forgets it."""
+    draft = dict(draft)
+    numbered = [r for r in replies if r.choices and not r.typed_choices]
+    if numbered:
+        draft["_menu"] = [c.data for c in numbered[-1].flat_choices()]
+    else:
+        draft.pop("_menu", None)
+    return draft
 
 
 def menu(token: str, rows: Sequence[Sequence[tuple[str, str]]]) -> tuple[tuple[Choice, ...], ...]:

@@ -36,6 +36,7 @@ from handlers.core import (
     StepContext,
     Transition,
     new_token,
+    remember_menu,
 )
 from handlers.events import Inbound, InboundFile, OutFile, Reply
 from handlers.settings import ConversationSettings
@@ -184,14 +185,8 @@ class ConversationService:
     def _save(
         self, row: ConversationRow, transition: Transition, replies: list[Reply], now: datetime
     ) -> None:
-        draft = dict(transition.draft)
-        numbered = [r for r in replies if r.choices and not r.typed_choices]
-        if numbered:
-            draft["_menu"] = [c.data for c in numbered[-1].flat_choices()]
-        else:
-            draft.pop("_menu", None)
         row.state = transition.state
-        row.draft = draft
+        row.draft = remember_menu(transition.draft, replies)
         row.updated_at = now
         if transition.menu_token:
             row.menu_token = transition.menu_token

@@ -41,6 +41,7 @@ from handlers.core import (
     State,
     StepContext,
     Transition,
+    remember_menu,
 )
 from handlers.events import Choice, Inbound, InboundFile, Reply
 from handlers.settings import ConversationSettings
@@ -240,12 +241,7 @@ class Chat:
     def keep(self, transition: Transition) -> None:
         """Store what the service stores (ConversationService._save and SetLanguage,
         FailedJoin from _apply): the next step must find the same conversation."""
-        draft = dict(transition.draft)
-        numbered = [r for r in transition.replies if r.choices and not r.typed_choices]
-        if numbered:
-            draft["_menu"] = [c.data for c in numbered[-1].flat_choices()]
-        else:
-            draft.pop("_menu", None)
+        draft = remember_menu(transition.draft, transition.replies)
         self.menus += [r.flat_choices() for r in transition.replies if r.choices]
         language = self.conv.language
         for effect in transition.effects:
