@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 from typing import TYPE_CHECKING, Any
-
-from bot.config import ConfigError
-from bot.zalo.api import ZaloApiError, ZaloBotApi
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
@@ -27,6 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    import asyncio
+
+    from bot.config import ConfigError
+
     config = ctx.config
     if not config.zalo_token:
         raise ConfigError("TIENDO_ZALO_TOKEN is not set in the environment")
@@ -34,7 +33,12 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 async def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from bot.config import ConfigError
+    from bot.logs import protect
+    from bot.zalo.api import ZaloApiError, ZaloBotApi
+
     config = ctx.config
+    protect(*config.secrets())
     assert config.zalo_token is not None
     async with ZaloBotApi(config.zalo_token, base_url=config.settings.zalo.base_url) as api:
         try:
@@ -51,7 +55,6 @@ async def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
             else:
                 result = await api.get_webhook_info()
         except (ZaloApiError, ValueError) as exc:
-            ctx.err.print(str(exc), style="red", markup=False)
-            return 2
-    ctx.console.print_json(json.dumps(result, ensure_ascii=False))
+            return ctx.fail(str(exc))
+    ctx.json(result)
     return 0
