@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.messages.pofile import read_po
-
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("vi", "en")
 DOMAIN = "messages"
@@ -21,6 +19,8 @@ def catalog(language: str) -> dict[str, str]:
     path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if language == "vi" or not path.exists():
         return {}
+    from babel.messages.pofile import read_po  # only English readers need Babel
+
     with path.open("rb") as handle:
         parsed = read_po(handle, locale=language)
     return {

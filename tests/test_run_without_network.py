@@ -132,7 +132,7 @@ async def test_a_refused_token_ends_with_one_line_naming_the_variable(
             write_config(tmp_path, settings), env={"TIENDO_TELEGRAM_TOKEN": "123:not-this-one"}
         )
         with pytest.raises(
-            ConfigError, match="refused the token; check TIENDO_TELEGRAM_TOKEN"
+            ConfigError, match="từ chối token; đề nghị kiểm tra TIENDO_TELEGRAM_TOKEN"
         ) as caught:
             await start(config, clock)
     assert "not-this-one" not in str(caught.value)

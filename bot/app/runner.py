@@ -140,8 +140,11 @@ async def until_reachable(
             continue
         except Refused as exc:
             raise ConfigError(
-                f"the {exc.platform} Bot API refused the token; check "
-                f"{TOKEN_VARIABLES.get(exc.platform, 'the token')}"
+                tx._(
+                    "Bot API {platform} từ chối token; đề nghị kiểm tra {variable}.",
+                    platform=exc.platform,
+                    variable=TOKEN_VARIABLES.get(exc.platform, "token"),
+                )
             ) from None
         if failures:
             log.warning("%s", tx._("Đã kết nối được Bot API; bot bắt đầu phục vụ."))
@@ -161,9 +164,12 @@ async def start(
     it stops what it had started.
     """
     if not config.telegram_token and not config.zalo_token:
+        tx = Texts(config.settings.app.language, config.tz)
         raise ConfigError(
-            "no bot token: set TIENDO_TELEGRAM_TOKEN and/or TIENDO_ZALO_TOKEN "
-            "in the environment (or try `make demo`, which needs none)"
+            tx._(
+                "chưa có token bot: đặt TIENDO_TELEGRAM_TOKEN và/hoặc TIENDO_ZALO_TOKEN trong "
+                "biến môi trường (hoặc thử make demo, không cần token)."
+            )
         )
     db = Database.open(config.database_url)
     service = make_service(config, db, clock)
@@ -196,8 +202,10 @@ async def _start_parts(
             hook = settings.telegram.webhook
             if not config.telegram_webhook_secret:
                 raise ConfigError(
-                    "[telegram] mode = webhook needs TIENDO_TELEGRAM_WEBHOOK_SECRET "
-                    "(1–256 of A–Z a–z 0–9 _ -) in the environment"
+                    tx._(
+                        "[telegram] mode = webhook cần biến môi trường "
+                        "TIENDO_TELEGRAM_WEBHOOK_SECRET (1–256 ký tự A–Z a–z 0–9 _ -)."
+                    )
                 )
             secret = config.telegram_webhook_secret
             bot = running.telegram
@@ -217,8 +225,10 @@ async def _start_parts(
         if settings.zalo.mode == "webhook":
             if not config.zalo_webhook_secret:
                 raise ConfigError(
-                    "[zalo] mode = webhook needs TIENDO_ZALO_WEBHOOK_SECRET "
-                    "(8–256 characters) in the environment"
+                    tx._(
+                        "[zalo] mode = webhook cần biến môi trường TIENDO_ZALO_WEBHOOK_SECRET "
+                        "(8–256 ký tự)."
+                    )
                 )
             hook = settings.zalo.webhook
             await running.zalo.start_webhook(

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     config = ctx.config
     if not config.zalo_token:
-        raise ConfigError("TIENDO_ZALO_TOKEN is not set in the environment")
+        raise ConfigError(ctx.tx._("Chưa đặt biến môi trường TIENDO_ZALO_TOKEN."))
     return asyncio.run(_run(args, ctx))
 
 
@@ -46,9 +46,15 @@ async def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
             if args.zalo_action == "set":
                 url = args.url or config.settings.zalo.webhook.url
                 if not url:
-                    raise ConfigError("[zalo.webhook] url is empty; set it or pass --url")
+                    raise ConfigError(
+                        ctx.tx._("[zalo.webhook] url đang trống; đề nghị điền hoặc dùng --url.")
+                    )
                 if not config.zalo_webhook_secret:
-                    raise ConfigError("TIENDO_ZALO_WEBHOOK_SECRET is not set (8–256 characters)")
+                    raise ConfigError(
+                        ctx.tx._(
+                            "Chưa đặt biến môi trường TIENDO_ZALO_WEBHOOK_SECRET (8–256 ký tự)."
+                        )
+                    )
                 result = await api.set_webhook(url, config.zalo_webhook_secret)
             elif args.zalo_action == "delete":
                 result = await api.delete_webhook()
