@@ -3,7 +3,6 @@ and in `tiendo status` (another process) until it is over. Real bots, loopback B
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.loopback.stage import Person, Stage, text_of
-from tests.harness import run_cli, staged, write_config
+from tests.harness import eventually, fail_once, run_cli, staged, write_config
 
 PLATFORMS = ("telegram", "zalo")
 
@@ -29,15 +28,6 @@ def status(folder: Path) -> tuple[int, dict[str, dict[str, object]]]:
     return code, {p["code"]: p for p in json.loads(out)["problems"]}
 
 
-async def eventually(check: object, timeout: float = 10.0) -> None:
-    """Wait until check() is true (the bots work on their own schedule)."""
-    for _ in range(int(timeout / 0.02)):
-        if check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 async def english_speaker(stage: Stage, platform: str, role: str = "reporter") -> Person:
     agency = "HY-KHDT" if role == "coordinator" else "HY-GTVT"
     person = await stage.join("Lan", agency, role=role, platform=platform)
@@ -50,16 +40,7 @@ async def test_an_apology_after_a_failure_comes_in_the_persons_language(
     stage: Stage, platform: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lan = await english_speaker(stage, platform)
-    real = stage.service.handle
-    calls = {"n": 0}
-
-    async def broken_once(*args: object, **kwargs: object) -> object:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database went away")
-        return await real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(stage.service, "handle", broken_once)
+    fail_once(monkeypatch, stage.service)
     await stage.say(lan, "/my")
     await eventually(lambda: "Sorry, the bot hit an error" in stage.received(lan)[-1].text)
     assert "Xin lỗi" not in stage.received(lan)[-1].text
@@ -90,20 +71,6 @@ async def test_a_reply_dropped_after_three_429s_is_logged_and_shown_in_status(
     assert problems["replies_dropped"]["values"]["component"] == "telegram"  # type: ignore[index]
     assert "429" in str(problems["replies_dropped"]["text"])
     assert "2.5" in text_of(await stage.say(lan, "/cuatoi"))  # the next reply goes out
-
-
-async def test_a_part_of_a_long_reply_retried_after_a_429_is_not_sent_twice(
-    stage: Stage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server = stage.telegram_server
-    assert server is not None
-    monkeypatch.setattr("bot.telegram.adapter.MAX_TEXT", 600)
-    office = await stage.join("Hà", "HY-KHDT", role="coordinator")
-    whole = [m.text for m in await stage.say(office, "/chuabaocao")]
-    assert len(whole) >= 3
-    server.inject_fault("sendMessage", "429", retry_after=1, after=1)  # the second part, once
-    again = [m.text for m in await stage.say(office, "/chuabaocao")]
-    assert again == whole and server.stats.rate_limited == 1
 
 
 async def test_zalo_polling_that_fails_is_shown_and_comes_back_by_itself(
