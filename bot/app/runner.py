@@ -146,6 +146,7 @@ async def until_reachable(
                     variable=TOKEN_VARIABLES.get(exc.platform, "token"),
                 )
             ) from None
+        health.up()  # a webhook has no poll to say so later
         if failures:
             log.warning("%s", tx._("Đã kết nối được Bot API; bot bắt đầu phục vụ."))
         return
