@@ -18,7 +18,7 @@ from handlers.core import (
 )
 from handlers.events import Reply
 from handlers.quick import normalize_code
-from handlers.report import category_label, state_line, unknown_code
+from handlers.report import state_line, unknown_code
 from storage.textfit import short_text
 
 MAX_LISTED = 25
@@ -61,7 +61,7 @@ def summary_text(tx: Any, data: Any) -> str:
     ]
     for category, count in overall.categories.items():
         if count:
-            lines.append(f"  {category_label(tx, category)}: {count}")
+            lines.append(f"  {tx.category(category)}: {count}")
     for title, groups in (
         (tx._("Theo lĩnh vực:"), data.by_field),
         (tx._("Theo địa phương:"), data.by_locality),

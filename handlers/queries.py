@@ -8,7 +8,6 @@ from handlers.core import DIRECTIVE_ROLES, OVERSIGHT_ROLES, StepContext, Transit
 from handlers.events import Reply
 from handlers.quick import normalize_code
 from handlers.report import (
-    category_label,
     own_states,
     state_line,
     status_text,
@@ -29,7 +28,7 @@ def mine(ctx: StepContext, args: str = "") -> Transition:
     ]
     for state in states:
         role = tx._("chủ trì") if state.role == "lead" else tx._("phối hợp")
-        lines.append(f"• {state_line(tx, state)} ({role}; {category_label(tx, state.category)})")
+        lines.append(f"• {state_line(tx, state)} ({role}; {tx.category(state.category)})")
     lines.append(tx._("Gõ /baocao để báo cáo, /muc <mã> để xem chi tiết."))
     return ctx.stay(Reply("\n".join(lines)))
 
@@ -73,7 +72,7 @@ def item(ctx: StepContext, args: str) -> Transition:
             f"• {state.agency_name} ({state.locality_code}, {role}): "
             f"{status_text(tx, state)} · "
             + tx._("hạn {due}", due=tx.date(state.due_date))
-            + f" · {category_label(tx, state.category)}"
+            + f" · {tx.category(state.category)}"
         )
     history = list(ctx.reader.history([s.assignment_id for s in states], 6))
     if history:

@@ -8,17 +8,12 @@ from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, 
 from handlers.events import Reply
 from handlers.quick import QuickReport, normalize_code, parse_quick
 from handlers.texts import Texts
-from storage.aggregate import CATEGORY_LABELS, categorize
+from storage.aggregate import categorize
 from storage.textfit import short_text
 
 MAX_FILES = 5
 STATUSES = ("in_progress", "done", "blocked", "not_started")
 PERCENT_BUTTONS = (0, 10, 25, 50, 75, 90, 100)
-
-
-def category_label(tx: Texts, category: Any) -> str:
-    vi, en = CATEGORY_LABELS[category]
-    return en if tx.language == "en" else vi
 
 
 def status_text(tx: Texts, state: Any) -> str:
@@ -427,7 +422,7 @@ def submit(ctx: StepContext) -> Transition:
         code=draft["code"],
         status=tx.status(draft["status"]),
         percent=draft["percent"],
-        category=category_label(tx, category),
+        category=tx.category(category),
         due=tx.date(state.due_date),
     )
     buttons = (

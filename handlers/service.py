@@ -50,6 +50,7 @@ from storage.db import Database
 from storage.export_xlsx import write_workbook
 from storage.models import (
     Assignment,
+    Conversation,
     Directive,
     Evidence,
     InboundSeen,
@@ -126,6 +127,25 @@ class ConversationService:
         if stored is not None and fetch is not None:
             return await self._fetch_evidence(event, stored, fetch, replies)
         return replies
+
+    def language_of(self, platform: str, user_id: str) -> str:
+        """The language this person reads, for what an adapter says outside a step (an
+        apology after a failure, a platform's own note); the default when the store cannot
+        tell, since it may be the very thing that failed."""
+        try:
+            with self.db.unit_of_work() as session:
+                member = member_behind(session, platform, user_id)
+                if member is not None:
+                    return member.language
+                stored = session.scalar(
+                    select(Conversation.language).where(
+                        Conversation.platform == platform, Conversation.external_id == user_id
+                    )
+                )
+        except Exception:  # noqa: BLE001 - the answer is a courtesy; the default will do
+            log.warning("could not read the language of a %s account", platform)
+            return self.default_language
+        return stored or self.default_language
 
     def _step_in_transaction(self, event: Inbound) -> tuple[list[Reply], str | None]:
         now = self.clock.now()

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.messages.pofile import read_po
-
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("vi", "en")
 DOMAIN = "messages"
@@ -21,6 +19,8 @@ def catalog(language: str) -> dict[str, str]:
     path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if language == "vi" or not path.exists():
         return {}
+    from babel.messages.pofile import read_po  # only English readers need Babel
+
     with path.open("rb") as handle:
         parsed = read_po(handle, locale=language)
     return {
@@ -62,9 +62,34 @@ class Texts:
         }
         return labels.get(status or "", self._("Chưa báo cáo"))
 
+    def category(self, category: str, *, short: bool = False) -> str:
+        """Name a deadline category as government task tracking does (short: a column head)."""
+        if short:
+            labels = {
+                "done_on_time": self._("HT đúng hạn"),
+                "done_late": self._("HT quá hạn"),
+                "in_progress_on_time": self._("Đang TH trong hạn"),
+                "in_progress_overdue": self._("Đang TH quá hạn"),
+                "not_started": self._("Chưa TK"),
+                "blocked": self._("Vướng mắc"),
+                "not_reported": self._("Chưa BC"),
+            }
+        else:
+            labels = {
+                "done_on_time": self._("Hoàn thành đúng hạn"),
+                "done_late": self._("Hoàn thành quá hạn"),
+                "in_progress_on_time": self._("Đang thực hiện trong hạn"),
+                "in_progress_overdue": self._("Đang thực hiện quá hạn"),
+                "not_started": self._("Chưa triển khai"),
+                "blocked": self._("Vướng mắc"),
+                "not_reported": self._("Chưa báo cáo"),
+            }
+        return labels.get(str(category), str(category))
+
     def role(self, role: str) -> str:
+        """Name a member's role; an official of a department is a chuyên viên everywhere."""
         labels = {
-            "reporter": self._("cán bộ báo cáo"),
+            "reporter": self._("chuyên viên"),
             "coordinator": self._("cơ quan đầu mối"),
             "vice_chair": self._("Phó Chủ tịch UBND"),
             "admin": self._("quản trị"),

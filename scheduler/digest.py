@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from handlers.texts import Texts
 from storage.aggregate import (
     CATEGORY_COLOURS,
-    CATEGORY_LABELS,
     AssignmentState,
     Category,
     assignment_states,
@@ -398,13 +397,12 @@ def render_chart(fields: Sequence[FieldRow], tx: Texts, title: str) -> bytes:
     left = [0] * len(rows)
     for category in Category:
         values = [r.counts[category] for r in rows]
-        vi, en = CATEGORY_LABELS[category]
         axes.barh(
             labels,
             values,
             left=left,
             color=f"#{CATEGORY_COLOURS[category]}",
-            label=en if tx.language == "en" else vi,
+            label=tx.category(category),
             edgecolor="white",
             linewidth=0.5,
         )

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How every revision file here names itself and its parent (see script.py.mako).
+_REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*["\']?(\w+|None)', re.MULTILINE)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -69,7 +72,9 @@ def private_schema(url: str, prefix: str) -> Iterator[Engine]:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
-    """An Alembic config that migrates this engine."""
+    """An Alembic config that migrates this engine (Alembic is loaded only to migrate)."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -78,14 +83,35 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (head by default)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The newest revisions, read from the revision files without loading Alembic.
+
+    Every command checks the schema first, and importing Alembic for that cost a read-only
+    command like `tiendo items` a fifth of its time; tests hold this to Alembic's answer.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(text)}
+        revisions.add(found["revision"])
+        parents.add(found.get("down_revision", "None"))
+    return frozenset(revisions - parents)
 
 
 def is_current(engine: Engine) -> bool:
     """Tell whether the schema is at the newest revision."""
-    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        stored = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    return stored == head_revisions()
 
 
 def ensure_schema(engine: Engine) -> None:

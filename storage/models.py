@@ -318,3 +318,20 @@ class SchedulerState(Base):
     job: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_slot: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime]
+
+
+class ComponentState(Base):
+    """How a long-running part of `tiendo run` stands, for `tiendo status` in another process.
+
+    One row per part ("telegram", "zalo"): whether it can reach its Bot API ("ok", "down",
+    "stopped"), since when and why, and the replies it had to give up on lately.
+    """
+
+    __tablename__ = "component_state"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    since: Mapped[datetime]
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+    last_dropped_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

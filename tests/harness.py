@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select
 
 from bot.cli.context import CommandContext
 from bot.cli.main import main
 from bot.loopback.stage import Stage
+from handlers.events import Reply
+from handlers.service import ConversationService
 from storage.clock import Clock, FixedClock
 from storage.db import Database, make_engine, upgrade
 from storage.models import Report
@@ -97,6 +101,29 @@ async def staged(
             yield stage
     finally:
         db.dispose()
+
+
+def fail_once(monkeypatch: pytest.MonkeyPatch, service: ConversationService) -> None:
+    """Make the service's next event fail unexpectedly, as a lost database would."""
+    real = service.handle
+    calls = {"n": 0}
+
+    async def broken_once(*args: Any, **kwargs: Any) -> list[Reply]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "handle", broken_once)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until check() holds: the bots answer on their own schedule."""
+    for _ in range(int(timeout / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
 
 
 def stored_reports(db: Database) -> list[Report]:

@@ -255,7 +255,7 @@ def test_agency_commands_merge_rename_and_list(
 
     assert main(["agency", "merge", "HN-DL", "HN-VHTT"], ctx=_ctx(tmp_path)) == 0
     out = capsys.readouterr().out
-    assert "Đã hợp nhất HN-DL vào HN-VHTT / merged HN-DL into HN-VHTT" in out
+    assert "Đã hợp nhất HN-DL vào HN-VHTT: chuyển 2 phân công" in out
 
     assert main(["agency", "merge", "HN-DL", "HN-VHTT"], ctx=_ctx(tmp_path)) == 2
     err = capsys.readouterr().err
@@ -269,7 +269,7 @@ def test_agency_commands_merge_rename_and_list(
         == 0
     )
     out = capsys.readouterr().out
-    assert "renamed HN-VHTT" in out and "also change the name of HN-VHTT in the programme" in out
+    assert "Đã đổi tên HN-VHTT" in out and "Đề nghị sửa cả tên của HN-VHTT trong tệp" in out
 
     assert main(["agencies", "--json"], ctx=_ctx(tmp_path)) == 0
     rows = {r["code"]: r for r in json.loads(capsys.readouterr().out)}
@@ -280,5 +280,5 @@ def test_agency_commands_merge_rename_and_list(
 
     assert main(["agencies"], ctx=_ctx(tmp_path)) == 0
     table = capsys.readouterr().out
-    assert "đã hợp nhất vào / merged into HN-VHTT" in table
-    assert "thường trực / coordinating" in table and "lãnh đạo / leadership" in table
+    assert "đã hợp nhất vào HN-VHTT" in table
+    assert "thường trực" in table and "lãnh đạo" in table

@@ -118,7 +118,7 @@ def test_coordinator_sets_an_absence_for_someone(tmp_path: Path, clock: FixedClo
     code, out = run_cli(
         config, "member", "absence", str(ids[0]), "--stand-in", str(ids[1]), "--days", "3"
     )
-    assert code == 0 and "absence set for 3 days" in out
+    assert code == 0 and "Đã đặt vắng mặt 3 ngày cho thành viên số" in out
     assert run_cli(config, "member", "absence", str(ids[0]), "--stand-in", str(ids[0]))[0] == 2
     with db.unit_of_work() as session:
         absence = session.scalars(select(Absence)).one()
@@ -164,10 +164,10 @@ url = "https://bot.example.vn/zalo/webhook"
 def test_status_says_what_needs_attention(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     code, out = run_cli(config, "status")
-    assert code == 1 and "no programme imported" in out
+    assert code == 1 and "⚠ Chưa nhập chương trình nào: chạy tiendo import." in out
     assert run_cli(config, "import")[0] == 0
     code, out = run_cli(config, "status")
-    assert code == 0 and "programmes: 1" in out
+    assert code == 0 and "Chương trình: 1" in out and "Bot: chưa chạy" in out
     db = Database.open(load_config(config).database_url)
     an_hour_ago = hanoi(2019, 12, 2, 8, 0)
     with db.unit_of_work() as session:
@@ -190,4 +190,42 @@ def test_status_says_what_needs_attention(tmp_path: Path) -> None:
     code, out = run_cli(config, "status", "--json")
     report = json.loads(out)
     assert code == 1 and report["members_unreachable"] == 1
-    assert any("unreachable" in p for p in report["problems"])
+    problems = {p["code"]: p for p in report["problems"]}
+    assert problems["outbox_undelivered"]["values"] == {"failed": 0, "unreachable": 1}
+    assert problems["members_unreachable"]["values"] == {"count": 1}
+    assert "1 thành viên không liên lạc được" in problems["members_unreachable"]["text"]
+
+
+def test_the_command_line_speaks_the_configured_language(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra="")
+    english = tmp_path / "en.toml"
+    english.write_text(config.read_text().replace("[app]", '[app]\nlanguage = "en"'))
+    code, out = run_cli(english, "status")
+    assert code == 1 and "⚠ No programme imported: run tiendo import." in out
+    assert "Database:" in out and "Cơ sở dữ liệu" not in out
+    assert run_cli(english, "import")[0] == 0
+    code, out = run_cli(english, "invite", "--agency", "HY-GTVT")
+    assert code == 0 and "Invite codes" in out and "departmental official" in out
+    code, out = run_cli(config, "invite", "--agency", "HY-GTVT")
+    assert code == 0 and "Mã mời" in out and "chuyên viên" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("summary", "--at", "2019-13-01"), "--at: không đọc được ngày “2019-13-01”"),
+        (("reminders", "--at", "27-01-2020 9h"), "--at: không đọc được thời điểm"),
+        (("invite", "--agency", "HY-GTVT", "--expires", "7 ngày"), "--expires: không đọc được"),
+        (("invite", "--agency", "HY-GTVT", "--count", "0"), "--count: “0” không phải số nguyên"),
+        (("run", "--clock", "2019-12-30", "--speed", "nhanh"), "--speed: “nhanh” không phải số"),
+    ],
+)
+def test_a_bad_value_gets_one_line_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str
+) -> None:
+    config = write_config(tmp_path)
+    code, out = run_cli(config, *args)
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert expected in err and len(err.strip().splitlines()) == 1, err
+    assert "usage:" not in err and "Traceback" not in err

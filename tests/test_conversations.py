@@ -16,7 +16,7 @@ from scheduler.ratelimit import Limits
 from storage.models import Evidence, Identity, Member, Report, Review
 from storage.outbox import Message, enqueue
 from storage.people import revoke
-from tests.harness import staged, stored_reports
+from tests.harness import eventually, fail_once, staged, stored_reports
 
 
 @pytest.fixture(params=["telegram", "zalo"])
@@ -366,21 +366,7 @@ async def test_an_unexpected_error_is_apologised_for_and_the_bot_goes_on(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lan = await world.join("Lan", "HY-GTVT")
-    service = world.stage.service
-    real = service.handle
-    calls = {"n": 0}
-
-    async def broken_once(*args: object, **kwargs: object) -> object:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database went away")
-        return await real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(service, "handle", broken_once)
-    await world.say(lan, "/cuatoi")
-    for _ in range(100):  # the apology follows the failed update; wait for it
-        if "Xin lỗi, bot gặp lỗi" in world.stage.received(lan)[-1].text:
-            break
-        await asyncio.sleep(0.02)
-    assert "Xin lỗi, bot gặp lỗi" in world.stage.received(lan)[-1].text
+    fail_once(monkeypatch, world.stage.service)
+    await world.say(lan, "/cuatoi")  # the apology follows the failed update; wait for it
+    await eventually(lambda: "Xin lỗi, bot gặp lỗi" in world.stage.received(lan)[-1].text)
     assert "2.5" in text_of(await world.say(lan, "/cuatoi"))

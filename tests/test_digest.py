@@ -192,7 +192,7 @@ def test_digest_preview_command_prints_the_text_and_writes_the_chart(
     printed = capsys.readouterr().out
     assert "BẢN TIN TIẾN ĐỘ TUẦN — Tỉnh Hưng Yên — 16/03/2020" in printed
     assert "Quá hạn (" in printed and "III.1" in printed
-    assert f"Biểu đồ / chart: {out_file}" in printed.replace("\n", "")
+    assert f"Biểu đồ: {out_file}" in printed.replace("\n", "")
     assert out_file.read_bytes().startswith(PNG)
     assert main(["digest", "--preview", "coordinator"], ctx=ctx()) == 0
     printed = capsys.readouterr().out
@@ -200,4 +200,4 @@ def test_digest_preview_command_prints_the_text_and_writes_the_chart(
     default = tmp_path / "data" / "charts" / "digest-preview-coordinator-all-2020-03-16.png"
     assert default.read_bytes().startswith(PNG)
     assert main(["digest", "--preview", "coordinator", "--locality", "XX"], ctx=ctx()) == 2
-    assert "unknown locality" in capsys.readouterr().err
+    assert "Không có địa phương XX" in capsys.readouterr().err

@@ -9,13 +9,14 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from docx import Document
 from rich.console import Console
 
 from bot.cli import notice as notice_command
+from bot.cli.context import CommandContext
+from handlers.texts import Texts
 from storage.notice import (
     NoticeReadError,
     ParsedNotice,
@@ -334,7 +335,9 @@ def run_command(argv: list[str], console: Console) -> int:
     parser = argparse.ArgumentParser()
     notice_command.register(parser.add_subparsers())
     args = parser.parse_args(argv)
-    return int(args.func(args, SimpleNamespace(console=console)))
+    ctx = CommandContext(None, console=console)
+    ctx.err, ctx.tx = console, Texts("vi")
+    return int(args.func(args, ctx))
 
 
 def test_command_prints_the_tree_counts_and_no_warnings(tmp_path: Path) -> None:
@@ -344,7 +347,7 @@ def test_command_prints_the_tree_counts_and_no_warnings(tmp_path: Path) -> None:
     assert out.splitlines()[0] == TITLE
     assert "3 phần, 17 mục, 17 ý" in out
     assert "2.5  Lĩnh vực giao thông" in out
-    assert "III.3" in out and "Ngày / date: 29/06/2019" in out
+    assert "III.3" in out and "Ngày: 29/06/2019" in out
     assert "Dòng" not in out
 
 

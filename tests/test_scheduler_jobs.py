@@ -409,7 +409,7 @@ def test_scheduler_once_ticks_at_the_given_clock(
         == 0
     )
     out = capsys.readouterr().out
-    assert "slot 2020-01-22" in out and "nobody reachable: HN-KHDT" in out
+    assert "lượt nhắc 22/01/2020" in out and "Không ai nhận được: HN-KHDT" in out
     db = Database.open(f"sqlite:///{tmp_path / 'tiendo.sqlite3'}")
     with db.unit_of_work() as session:
         state = session.get(SchedulerState, "reminders")

@@ -50,3 +50,14 @@ def test_a_failed_unit_of_work_leaves_nothing(db: Database) -> None:
         raise RuntimeError("crash mid-way")
     with db.unit_of_work() as s:
         assert s.scalar(select(Locality).where(Locality.code == "XX")) is None
+
+
+def test_the_schema_check_knows_the_heads_alembic_knows(engine: Engine) -> None:
+    """`is_current` reads the revision files itself so read-only commands load no Alembic."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config, head_revisions
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    assert head_revisions() == frozenset(script.get_heads())
+    assert {"component_state", "scheduler_state"} <= set(inspect(engine).get_table_names())

@@ -93,10 +93,11 @@ async def test_commands_registered_in_both_languages(stage: Stage) -> None:
     assert {"baocao", "tonghop", "huy"} <= vi and {"report", "summary", "cancel"} <= en
 
 
-async def test_long_summary_is_split_under_the_limit(
+async def test_long_summary_is_split_and_a_retried_part_is_not_repeated(
     stage: Stage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The real programme's lists fit in 4096 characters, so a smaller limit makes them split."""
+    """The real programme's lists fit in 4096 characters, so a smaller limit makes them split;
+    a 429 on the second part has that part alone sent again."""
     server = stage.telegram_server
     assert server is not None
     monkeypatch.setattr("bot.telegram.adapter.MAX_TEXT", 600)
@@ -106,6 +107,10 @@ async def test_long_summary_is_split_under_the_limit(
     assert len(missing) >= 3 and "HN-GTVT" in text_of(missing)
     assert all(0 < len(m.text or "") <= 600 for m in server.messages_to(int(office.id)))
     assert not server.rejected
+    server.inject_fault("sendMessage", "429", retry_after=1, after=1)  # the second part, once
+    again = await stage.say(office, "/chuabaocao")
+    assert [m.text for m in again] == [m.text for m in missing]  # no part sent twice
+    assert server.stats.rate_limited == 1
 
 
 def free_port() -> int:

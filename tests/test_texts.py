@@ -255,3 +255,32 @@ def test_long_titles_and_notes_are_cut_at_a_word_with_an_ellipsis() -> None:
     assert short_text("Đã họp\n  với các sở", 40) == "Đã họp với các sở"  # one line in a list
     note = "Đã họp với các sở.\nChờ vốn từ quý III để triển khai"
     assert short_text(note, 40, one_line=False) == "Đã họp với các sở.\nChờ vốn từ quý III…"
+
+
+def test_deadline_categories_are_named_as_government_tracking_names_them() -> None:
+    from storage.aggregate import Category
+
+    vi, en = Texts("vi"), Texts("en")
+    assert [vi.category(c) for c in Category] == [
+        "Hoàn thành đúng hạn",
+        "Hoàn thành quá hạn",
+        "Đang thực hiện trong hạn",
+        "Đang thực hiện quá hạn",
+        "Chưa báo cáo",
+    ]
+    assert [en.category(c) for c in Category] == [
+        "Done on time",
+        "Done late",
+        "In progress, on time",
+        "In progress, overdue",
+        "Not reported",
+    ]
+    assert vi.category("in_progress_overdue", short=True) == "Đang TH quá hạn"
+    assert en.category("not_reported", short=True) == "Not rep."
+    assert (vi.category("not_started"), vi.category("blocked")) == ("Chưa triển khai", "Vướng mắc")
+
+
+def test_an_official_of_a_department_is_a_chuyen_vien_everywhere() -> None:
+    assert Texts("vi").role("reporter") == "chuyên viên"
+    assert Texts("en").role("reporter") == "departmental official"
+    assert "cán bộ báo cáo" not in source_msgids()

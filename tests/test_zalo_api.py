@@ -18,10 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.logs import protect, redact
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.proxies import env_proxy
 from bot.zalo import api as zalo_api
-from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi, redact
+from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi
 from bot.zalo.events import MalformedEvent, ZaloEvent, parse_event
 from storage.textfit import split_text
 
@@ -256,8 +257,9 @@ def test_split_property_short_lines_rejoin_exactly(lines: list[str]) -> None:
 
 
 def test_redact_hides_raw_and_encoded_token() -> None:
+    protect(TOKEN)
     text = f"POST /bot{TOKEN}/getMe and /bot{TOKEN.replace(':', '%3A')}/x"
-    assert redact(text, TOKEN) == "POST /bot***/getMe and /bot***/x"
+    assert redact(text) == "POST /bot***/getMe and /bot***/x"
 
 
 # --------------------------------------------------------------------------- calls
@@ -596,6 +598,26 @@ async def test_token_is_redacted_with_a_caller_supplied_client(
         assert not http.is_closed, "a caller's client stays open"
     assert any("/bot***/getMe" in r.getMessage() for r in caplog.records)
     _assert_no_token(TOKEN, caplog, errors)
+
+
+async def test_a_client_registers_its_token_with_the_one_redaction(
+    fake: FakeZaloServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any logger, a message argument or a traceback: once a client exists, no line has it."""
+    token = "555:token-of-a-second-bot-XyZ"
+    elsewhere = logging.getLogger("tests.elsewhere")
+    caplog.set_level(logging.DEBUG, logger="tests.elsewhere")
+    elsewhere.warning("before the client: %s", token)
+    assert token in caplog.text  # not registered yet: the check below can fail
+    caplog.clear()
+    async with ZaloBotApi(token, base_url=fake.base_url):
+        elsewhere.warning("calling %s/bot%s/getMe", fake.base_url, token)
+        try:
+            raise RuntimeError(f"failed on /bot{token.replace(':', '%3A')}/sendMessage")
+        except RuntimeError:
+            elsewhere.exception("a library quoted the URL")
+    assert caplog.records and "/bot***/getMe" in caplog.text
+    assert token not in caplog.text and token.replace(":", "%3A") not in caplog.text
 
 
 async def test_the_log_check_would_catch_a_leak(

@@ -7,15 +7,18 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError
+from bot.health import Health, Refused, Unreachable
 from bot.telegram.adapter import TelegramBot
 from bot.zalo.adapter import ZaloBot
 from bot.zalo.api import ZaloBotApi
 from handlers.ports import Messenger
 from handlers.service import ConversationService
+from handlers.texts import Texts
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import Clock
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from scheduler.jobs import SchedulerService
 
 log = logging.getLogger(__name__)
+RECONNECT_DELAYS = (1.0, 60.0)  # first and longest pause between tries to reach a Bot API
+TOKEN_VARIABLES = {"Telegram": "TIENDO_TELEGRAM_TOKEN", "Zalo": "TIENDO_ZALO_TOKEN"}
 
 
 def limits_for(config: Config) -> dict[str, Limits]:
@@ -104,17 +109,89 @@ def build_messengers(config: Config) -> dict[str, Messenger]:
     return found
 
 
-async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) -> Running:
-    """Start every part whose token is set; raise ConfigError when none is."""
+async def until_reachable(
+    connect: Callable[[], Awaitable[None]],
+    health: Health,
+    tx: Texts,
+    delays: tuple[float, float] = RECONNECT_DELAYS,
+) -> None:
+    """Connect, retrying with a doubling pause while the Bot API cannot be reached.
+
+    No network at start-up is an ordinary morning in a provincial office: it gets one clear
+    line (no traceback, no token) and the bot serves as soon as the API answers. A refused
+    token is a configuration mistake and ends the command with one line.
+    """
+    delay, failures = delays[0], 0
+    while True:
+        try:
+            await connect()
+        except Unreachable as exc:
+            health.down(exc.detail)
+            line = tx._(
+                "Không kết nối được Bot API {platform} ({detail}); bot sẽ tự thử lại cho đến "
+                "khi kết nối được.",
+                platform=exc.platform,
+                detail=exc.detail,
+            )
+            log.log(logging.WARNING if failures == 0 else logging.DEBUG, "%s", line)
+            failures += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, delays[1])
+            continue
+        except Refused as exc:
+            raise ConfigError(
+                tx._(
+                    "Bot API {platform} từ chối token; đề nghị kiểm tra {variable}.",
+                    platform=exc.platform,
+                    variable=TOKEN_VARIABLES.get(exc.platform, "token"),
+                )
+            ) from None
+        health.up()  # a webhook has no poll to say so later
+        if failures:
+            log.warning("%s", tx._("Đã kết nối được Bot API; bot bắt đầu phục vụ."))
+        return
+
+
+async def start(
+    config: Config,
+    clock: Clock,
+    *,
+    with_scheduler: bool = True,
+    reconnect: tuple[float, float] = RECONNECT_DELAYS,
+) -> Running:
+    """Start every part whose token is set; raise ConfigError when none is.
+
+    While a Bot API cannot be reached this waits and retries; cancelled meanwhile (Ctrl-C),
+    it stops what it had started.
+    """
     if not config.telegram_token and not config.zalo_token:
+        tx = Texts(config.settings.app.language, config.tz)
         raise ConfigError(
-            "no bot token: set TIENDO_TELEGRAM_TOKEN and/or TIENDO_ZALO_TOKEN "
-            "in the environment (or try `make demo`, which needs none)"
+            tx._(
+                "chưa có token bot: đặt TIENDO_TELEGRAM_TOKEN và/hoặc TIENDO_ZALO_TOKEN trong "
+                "biến môi trường (hoặc thử make demo, không cần token)."
+            )
         )
     db = Database.open(config.database_url)
     service = make_service(config, db, clock)
     running = Running(db, service, Dispatcher(db, clock, {}, limits_for(config)))
-    settings = config.settings
+    try:
+        await _start_parts(running, config, clock, with_scheduler, reconnect)
+    except BaseException:
+        await stop(running)
+        raise
+    return running
+
+
+async def _start_parts(
+    running: Running,
+    config: Config,
+    clock: Clock,
+    with_scheduler: bool,
+    reconnect: tuple[float, float],
+) -> None:
+    db, service, settings = running.db, running.service, config.settings
+    tx = Texts(settings.app.language, config.tz)
     if config.telegram_token:
         running.telegram = TelegramBot(
             service,
@@ -126,29 +203,40 @@ async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) ->
             hook = settings.telegram.webhook
             if not config.telegram_webhook_secret:
                 raise ConfigError(
-                    "[telegram] mode = webhook needs TIENDO_TELEGRAM_WEBHOOK_SECRET "
-                    "(1–256 of A–Z a–z 0–9 _ -) in the environment"
+                    tx._(
+                        "[telegram] mode = webhook cần biến môi trường "
+                        "TIENDO_TELEGRAM_WEBHOOK_SECRET (1–256 ký tự A–Z a–z 0–9 _ -)."
+                    )
                 )
-            await running.telegram.start_webhook(
-                hook.listen, hook.port, hook.path, hook.url, config.telegram_webhook_secret
+            secret = config.telegram_webhook_secret
+            bot = running.telegram
+            await until_reachable(
+                lambda: bot.start_webhook(hook.listen, hook.port, hook.path, hook.url, secret),
+                bot.health,
+                tx,
+                reconnect,
             )
         else:
-            await running.telegram.start_polling()
+            await until_reachable(
+                running.telegram.start_polling, running.telegram.health, tx, reconnect
+            )
     if config.zalo_token:
         api = ZaloBotApi(config.zalo_token, base_url=settings.zalo.base_url)
         running.zalo = ZaloBot(service, api, max_download_mb=settings.conversation.max_evidence_mb)
         if settings.zalo.mode == "webhook":
             if not config.zalo_webhook_secret:
                 raise ConfigError(
-                    "[zalo] mode = webhook needs TIENDO_ZALO_WEBHOOK_SECRET "
-                    "(8–256 characters) in the environment"
+                    tx._(
+                        "[zalo] mode = webhook cần biến môi trường TIENDO_ZALO_WEBHOOK_SECRET "
+                        "(8–256 ký tự)."
+                    )
                 )
             hook = settings.zalo.webhook
             await running.zalo.start_webhook(
                 hook.listen, hook.port, hook.path, config.zalo_webhook_secret
             )
         else:
-            await running.zalo.start_polling()
+            await until_reachable(running.zalo.start_polling, running.zalo.health, tx, reconnect)
     running.dispatcher.messengers = running.messengers
     if with_scheduler:
         running.scheduler = _scheduler(config, db, clock, running.dispatcher)
@@ -162,7 +250,6 @@ async def start(config: Config, clock: Clock, *, with_scheduler: bool = True) ->
             running.dispatcher.run(running.stop_event, active=leading), name="outbox-dispatcher"
         )
     )
-    return running
 
 
 def _scheduler(
@@ -201,8 +288,20 @@ def freeze_startup_objects() -> None:
 
 
 async def serve(config: Config, clock: Clock) -> None:
-    """Run until SIGINT or SIGTERM."""
-    running = await start(config, clock)
+    """Run until SIGINT or SIGTERM, which also end the wait for an unreachable Bot API."""
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, done.set)
+    starting = asyncio.create_task(start(config, clock), name="start")
+    stopping = asyncio.create_task(done.wait(), name="stop-signal")
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # stopped before every Bot API could be reached
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return
+    running = starting.result()
     freeze_startup_objects()
     parts = [
         name
@@ -210,11 +309,7 @@ async def serve(config: Config, clock: Clock) -> None:
         if part is not None
     ]
     log.info("Tiến độ is running: %s; outbox dispatcher and scheduler on", ", ".join(parts))
-    loop = asyncio.get_running_loop()
-    done = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, done.set)
     try:
-        await done.wait()
+        await stopping
     finally:
         await stop(running)

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 from typing import TYPE_CHECKING
-
-from bot.render import render_text
-from handlers.events import Inbound
-from handlers.service import ConversationService
-from storage.models import Member
-from storage.people import link_identity
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
+    from handlers.service import ConversationService
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def service_for(ctx: CommandContext) -> ConversationService:
+    from handlers.service import ConversationService
+
     config = ctx.config
     return ConversationService(
         ctx.database,
@@ -41,32 +36,38 @@ def service_for(ctx: CommandContext) -> ConversationService:
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    import asyncio
+    import getpass
+
+    from storage.models import Member
+    from storage.people import link_identity
+
     service = service_for(ctx)
     if args.member is not None:
         external = f"member-{args.member}"
         with ctx.unit_of_work() as session:
             member = session.get(Member, args.member)
             if member is None or member.revoked_at is not None:
-                ctx.err.print(
-                    f"Không có thành viên số {args.member} / no such active member", style="red"
+                return ctx.fail(
+                    ctx.tx._("Không có thành viên số {id} đang hoạt động.", id=args.member)
                 )
-                return 2
             link_identity(session, member, "cli", external, external, member.name, ctx.clock.now())
         first = "/trogiup"
     else:
         external = f"terminal-{getpass.getuser()}"
         first = f"/start {args.invite}"
-    ctx.console.print(
-        "Gõ tin nhắn như trong Telegram/Zalo; số để chọn; Ctrl-D để thoát. / "
-        "Type as you would in the app; numbers pick choices; Ctrl-D quits.",
-        style="dim",
-    )
+    ctx.say(ctx.tx._("Gõ tin nhắn như trong Telegram/Zalo; gõ số để chọn; Ctrl-D để thoát."), "dim")
     return asyncio.run(_loop(ctx, service, external, first))
 
 
 async def _loop(
     ctx: CommandContext, service: ConversationService, external: str, first: str
 ) -> int:
+    import asyncio
+
+    from bot.render import render_text
+    from handlers.events import Inbound
+
     line: str | None = first
     while line is not None:
         if line.strip():
@@ -77,7 +78,7 @@ async def _loop(
                     path = ctx.config.data_dir / "exports" / reply.file.file_name
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(reply.file.content)
-                    ctx.console.print(f"[tệp / file] {path}", markup=False)
+                    ctx.say(ctx.tx._("[tệp] {path}", path=path))
         try:
             line = await asyncio.to_thread(input, "> ")
         except EOFError:

@@ -1,11 +1,9 @@
-"""`tiendo db upgrade|current`: manage the schema explicitly."""
+"""`tiendo db upgrade|status`: manage the schema explicitly."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
-
-from storage.db import is_current, make_engine, upgrade
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
@@ -21,14 +19,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from storage.db import is_current, make_engine, upgrade
+
+    tx = ctx.tx
     engine = make_engine(ctx.config.database_url)
     try:
         if args.db_action == "upgrade":
             upgrade(engine)
-            ctx.console.print("Cơ sở dữ liệu đã ở phiên bản mới nhất / database is up to date")
+            ctx.say(tx._("Cơ sở dữ liệu đã ở phiên bản mới nhất."))
             return 0
-        current = is_current(engine)
-        ctx.console.print("mới nhất / current" if current else "cần nâng cấp / needs upgrade")
-        return 0 if current else 1
+        if is_current(engine):
+            ctx.say(tx._("Lược đồ cơ sở dữ liệu đã mới nhất."))
+            return 0
+        ctx.say(tx._("Lược đồ cơ sở dữ liệu cần nâng cấp: chạy tiendo db upgrade."), "yellow")
+        return 1
     finally:
         engine.dispose()

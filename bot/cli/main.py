@@ -1,4 +1,8 @@
-"""The `tiendo` command: one sub-command module per task, found beside this file."""
+"""The `tiendo` command: one sub-command module per task, found beside this file.
+
+Registering the commands imports only the standard library; each command imports what it
+needs when it runs, so `tiendo --help` is quick and `tiendo items` loads no Excel writer.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.context import CommandContext
-from bot.config import ConfigError
+from bot.cli.values import BadValue, explain
 
 # Each module exposes register(subparsers) and sets `func` to run(args, ctx) -> int.
 COMMAND_MODULES = (
@@ -59,14 +63,19 @@ def main(argv: list[str] | None = None, ctx: CommandContext | None = None) -> in
     ctx = ctx or CommandContext(args.config)
     ctx.config_path = args.config if args.config is not None else ctx.config_path
     try:
+        for dest, value in vars(args).items():
+            if isinstance(value, BadValue):
+                option = "--" + dest.replace("_", "-")
+                return ctx.fail(explain(value, option, ctx.tx))
         return int(args.func(args, ctx))
-    except ConfigError as exc:
-        ctx.err.print(
-            f"Lỗi cấu hình / config error: {exc}", style="red", markup=False, soft_wrap=True
-        )
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from bot.config import ConfigError  # imported only now: pydantic is slow to load
+
+        if not isinstance(exc, ConfigError):
+            raise
+        return ctx.fail(ctx.tx._("Lỗi cấu hình: {error}", error=str(exc)))
     finally:
         ctx.close()
 

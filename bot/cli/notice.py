@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.text import Text
-from rich.tree import Tree
-
-from storage.notice import NoticeNode, NoticeReadError, ParsedNotice, read_notice
-
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
     from bot.cli.context import CommandContext
+    from handlers.texts import Texts
+    from storage.notice import NoticeNode, ParsedNotice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,16 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Parse the notice and print it as a tree (or JSON); 2 when the file cannot be read."""
+    from storage.notice import NoticeReadError, read_notice
+
     try:
         notice = read_notice(pathlib.Path(args.file))
     except NoticeReadError as exc:
-        err: Console = getattr(ctx, "err", None) or ctx.console
-        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-        return 2
+        return ctx.fail(str(exc))
     if args.json:
-        ctx.console.out(json.dumps(to_json(notice), ensure_ascii=False, indent=2), highlight=False)
+        ctx.json(to_json(notice))
     else:
-        print_tree(ctx.console, notice, pathlib.Path(args.file).name)
+        print_tree(ctx.console, ctx.tx, notice, pathlib.Path(args.file).name)
     return 0
 
 
@@ -75,6 +73,8 @@ def to_json(notice: ParsedNotice) -> dict[str, Any]:
 
 def _label(node: NoticeNode) -> Text:
     """Return a tree label "code  title", sections in bold."""
+    from rich.text import Text
+
     label = Text()
     label.append(node.code, style="bold cyan" if node.kind == "section" else "cyan")
     label.append("  ")
@@ -82,18 +82,20 @@ def _label(node: NoticeNode) -> Text:
     return label
 
 
-def count_line(notice: ParsedNotice) -> str:
-    """Return "3 phần, 17 mục, 17 ý" with the English after a slash."""
+def count_line(tx: Texts, notice: ParsedNotice) -> str:
+    """Return "3 phần, 17 mục, 17 ý"."""
     kinds = [n.kind for n in notice.nodes]
     sections, items, bullets = (kinds.count(k) for k in ("section", "item", "bullet"))
-    return (
-        f"{sections} phần, {items} mục, {bullets} ý / "
-        f"{sections} sections, {items} items, {bullets} bullets"
+    return tx._(
+        "{sections} phần, {items} mục, {bullets} ý", sections=sections, items=items, bullets=bullets
     )
 
 
-def print_tree(console: Console, notice: ParsedNotice, name: str) -> None:
+def print_tree(console: Console, tx: Texts, notice: ParsedNotice, name: str) -> None:
     """Print the title, the tree of codes and titles, the counts and the warnings."""
+    from rich.text import Text
+    from rich.tree import Tree
+
     root = Tree(Text(notice.title or name, style="bold"))
     branches: dict[str | None, Tree] = {None: root}
     for node in notice.nodes:
@@ -101,18 +103,22 @@ def print_tree(console: Console, notice: ParsedNotice, name: str) -> None:
         branches[node.code] = parent.add(_label(node))
     console.print(root)
     if notice.date:
-        console.print(f"Ngày / date: {notice.date:%d/%m/%Y}", highlight=False)
-    console.print(count_line(notice), highlight=False)
+        console.print(
+            tx._("Ngày: {date}", date=tx.date(notice.date)), markup=False, highlight=False
+        )
+    console.print(count_line(tx, notice), markup=False, highlight=False)
     console.print(
-        f"Cam kết (mục lá) / commitments (leaves): {len(notice.leaves())}", highlight=False
+        tx._("Cam kết (mục lá): {count}", count=len(notice.leaves())), markup=False, highlight=False
     )
     if not notice.nodes:
         console.print(
-            "Không tìm thấy phần hay mục nào / no sections or items found",
-            style="yellow",
-            highlight=False,
+            tx._("Không tìm thấy phần hay mục nào."), style="yellow", markup=False, highlight=False
         )
     for warning in notice.warnings:
-        console.print(
-            Text(f"Dòng {warning.line}: {warning.text} ({warning.reason})", style="yellow")
+        line = tx._(
+            "Dòng {line}: {text} ({reason})",
+            line=warning.line,
+            text=warning.text,
+            reason=warning.reason,
         )
+        console.print(Text(line, style="yellow"))

@@ -1,49 +1,33 @@
-"""`tiendo invite` and `tiendo member revoke`: who may use the bot."""
+"""`tiendo invite` and `tiendo member revoke|absence`: who may use the bot."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
-from storage.models import Role
-from storage.people import PeopleError, create_invites, revoke, set_absence
+from bot.cli import values
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
 
-_DURATION = re.compile(r"^(\d+)\s*([dhw])$")
-
-
-def duration(text: str) -> timedelta:
-    """Parse `7d`, `48h` or `2w`."""
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise argparse.ArgumentTypeError(f"expected a duration like 7d, 48h or 2w, got {text!r}")
-    amount, unit = int(match.group(1)), match.group(2)
-    return {
-        "d": timedelta(days=amount),
-        "h": timedelta(hours=amount),
-        "w": timedelta(weeks=amount),
-    }[unit]
+# storage.models.Role, spelled out so that registering the command loads no SQLAlchemy;
+# create_invites refuses any other value.
+ROLES = ("reporter", "coordinator", "vice_chair", "admin")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     invite = subparsers.add_parser("invite", help="tạo mã mời / create one-time invite codes")
-    invite.add_argument("--agency", required=True, help="agency code, e.g. HN-GTVT")
-    invite.add_argument("--role", default=Role.REPORTER, choices=list(Role))
-    invite.add_argument("--count", type=int, default=1)
+    invite.add_argument("--agency", required=True, help="mã cơ quan / agency code, e.g. HN-GTVT")
+    invite.add_argument("--role", default="reporter", choices=ROLES)
+    invite.add_argument("--count", type=values.count, default=1)
     invite.add_argument(
         "--expires",
-        type=duration,
+        type=values.duration,
         default=timedelta(days=7),
-        help="how long the codes stay valid (7d, 48h, 2w)",
+        help="thời hạn của mã / how long the codes stay valid (7d, 48h, 2w)",
     )
-    invite.add_argument("--name", default="", help="the invited person's name (optional)")
+    invite.add_argument("--name", default="", help="tên người được mời / the invited person")
     invite.add_argument("--json", action="store_true")
     invite.set_defaults(func=run_invite)
 
@@ -60,11 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     away.add_argument("member", type=int, help="member id of the person away")
     away.add_argument("--stand-in", type=int, required=True, help="member id of the stand-in")
-    away.add_argument("--days", type=int, default=7)
+    away.add_argument("--days", type=values.count, default=7)
     away.set_defaults(func=run_absence)
 
 
 def run_invite(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from rich.table import Table
+
+    from storage.people import PeopleError, create_invites
+
+    tx = ctx.tx
     username = ctx.config.settings.telegram.bot_username
     now = ctx.clock.now()
     try:
@@ -89,59 +78,56 @@ def run_invite(args: argparse.Namespace, ctx: CommandContext) -> int:
                 }
                 for i in invites
             ]
+            expiries = [i.expires_at for i in invites]
     except PeopleError as exc:
-        ctx.err.print(str(exc), style="red", markup=False)
-        return 2
+        return ctx.fail(str(exc))
     if args.json:
-        ctx.console.print_json(json.dumps(rows, ensure_ascii=False))
+        ctx.json(rows)
         return 0
-    table = Table(title="Mã mời / Invite codes")
-    for column in (
-        "Mã / Code",
-        "Cơ quan / Agency",
-        "Vai trò / Role",
-        "Hết hạn / Expires",
-        "Link Telegram",
-    ):
+    table = Table(title=tx._("Mã mời"))
+    for column in (tx._("Mã"), tx._("Cơ quan"), tx._("Vai trò"), tx._("Hết hạn"), "Telegram"):
         table.add_column(column)
-    for row in rows:
+    for row, expires in zip(rows, expiries, strict=True):
         table.add_row(
             f"{row['code'][:4]}-{row['code'][4:]}",
             row["agency"],
-            row["role"],
-            row["expires_at"][:16].replace("T", " "),
+            tx.role(row["role"]),
+            tx.moment(expires),
             row["telegram_link"],
         )
     ctx.console.print(table)
-    ctx.console.print(
-        "Mỗi mã dùng một lần. Trên Zalo, gõ mã cho bot. / "
-        "Each code works once. On Zalo, type the code to the bot."
-    )
+    ctx.say(tx._("Mỗi mã dùng một lần. Trên Zalo, người được mời gõ mã cho bot."))
     return 0
 
 
 def run_revoke(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from storage.people import PeopleError, revoke
+
     try:
         with ctx.unit_of_work() as session:
             what = revoke(session, args.target, ctx.clock.now(), "cli")
     except PeopleError as exc:
-        ctx.err.print(str(exc), style="red", markup=False)
-        return 2
-    ctx.console.print(f"Đã thu hồi / revoked: {what}", markup=False)
+        return ctx.fail(str(exc))
+    ctx.say(ctx.tx._("Đã thu hồi: {what}", what=what))
     return 0
 
 
 def run_absence(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from storage.people import PeopleError, set_absence
+
     now = ctx.clock.now()
     try:
         with ctx.unit_of_work() as session:
             set_absence(session, args.member, args.stand_in, args.days, now, ctx.config.tz, "cli")
     except PeopleError as exc:
-        ctx.err.print(str(exc), style="red", markup=False)
-        return 2
-    ctx.console.print(
-        f"Đã đặt vắng mặt {args.days} ngày / absence set for {args.days} days: "
-        f"member {args.member} → stand-in {args.stand_in}",
-        markup=False,
+        return ctx.fail(str(exc))
+    ctx.say(
+        ctx.tx._(
+            "Đã đặt vắng mặt {days} ngày cho thành viên số {member}; người nhận thay: "
+            "thành viên số {stand_in}.",
+            days=args.days,
+            member=args.member,
+            stand_in=args.stand_in,
+        )
     )
     return 0

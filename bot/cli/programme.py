@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
-
-from storage.agencies import (
-    AgencyError,
-    AgencyRow,
-    ItemRow,
-    item_tree,
-    list_agencies,
-    merge_agencies,
-    rename_agency,
-)
-from storage.programme import (
-    ImportResult,
-    ProgrammeFileError,
-    import_programme,
-    load_programme_file,
-)
-
 if TYPE_CHECKING:
-    from bot.cli.context import CommandContext
+    from rich.text import Text
 
-ROLE_LABELS = {
-    "reporter": "chuyên viên",
-    "coordinator": "đầu mối",
-    "vice_chair": "Phó Chủ tịch",
-    "admin": "quản trị",
-}
+    from bot.cli.context import CommandContext
+    from storage.agencies import AgencyRow, ItemRow
+    from storage.programme import ImportResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,24 +52,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rename.set_defaults(func=run_rename)
 
 
-def _fail(ctx: CommandContext, message: str) -> int:
-    """Print one red line on stderr and return the usage-error code."""
-    ctx.err.print(Text(message, style="red"), soft_wrap=True)
-    return 2
-
-
-def _json(ctx: CommandContext, data: Any) -> None:
-    """Print JSON as it is: no markup, no wrapping."""
-    ctx.console.out(json.dumps(data, ensure_ascii=False, indent=2), highlight=False)
-
-
 def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Validate the file, import it in one transaction and print what changed."""
+    from storage.programme import ProgrammeFileError, import_programme, load_programme_file
+
     path = args.file or ctx.config.resolve(ctx.config.settings.app.programme)
     try:
         spec = load_programme_file(path)
     except ProgrammeFileError as exc:
-        return _fail(ctx, f"Lỗi tệp chương trình / programme file error: {exc}")
+        return ctx.fail(ctx.tx._("Lỗi tệp chương trình: {error}", error=str(exc)))
     with ctx.unit_of_work() as session:
         result = import_programme(session, spec, ctx.clock.now())
     print_result(ctx, result)
@@ -102,29 +69,27 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def print_result(ctx: CommandContext, result: ImportResult) -> None:
     """Print the counts table, unassigned commitments and the notice's warnings."""
+    from rich.table import Table
+
+    tx = ctx.tx
     table = Table(
-        title=f"Nhập chương trình / import: {result.programme_code}", title_justify="left"
+        title=tx._("Nhập chương trình {code}", code=result.programme_code), title_justify="left"
     )
     table.add_column("")
-    for head in (
-        "mới / created",
-        "cập nhật / updated",
-        "lưu trữ / archived",
-        "khôi phục / restored",
-    ):
+    for head in (tx._("mới"), tx._("cập nhật"), tx._("lưu trữ"), tx._("khôi phục")):
         table.add_column(head, justify="right")
     table.add_row(
-        "Nội dung / items",
+        tx._("Nội dung"),
         str(result.items_created),
         str(result.items_updated),
         str(result.items_archived),
         str(result.items_restored),
     )
     table.add_row(
-        "Cơ quan / agencies", str(result.agencies_created), str(result.agencies_updated), "–", "–"
+        tx._("Cơ quan"), str(result.agencies_created), str(result.agencies_updated), "–", "–"
     )
     table.add_row(
-        "Phân công / assignments",
+        tx._("Phân công"),
         str(result.assignments_created),
         str(result.assignments_updated),
         str(result.assignments_archived),
@@ -132,21 +97,21 @@ def print_result(ctx: CommandContext, result: ImportResult) -> None:
     )
     ctx.console.print(table)
     if not result.changed:
-        ctx.console.print("Không có thay đổi / nothing changed")
+        ctx.say(tx._("Không có thay đổi."))
     if result.unassigned_items:
-        ctx.console.print(
-            Text(
-                "Chưa có cơ quan chủ trì / no lead agency: " + ", ".join(result.unassigned_items),
-                style="yellow",
-            )
+        ctx.say(
+            tx._("Chưa có cơ quan chủ trì: {codes}", codes=", ".join(result.unassigned_items)),
+            "yellow",
         )
     for warning in result.notice_warnings:
-        ctx.console.print(
-            Text(
-                f"Thông báo, dòng {warning.line} / notice, line {warning.line}: "
-                f"{warning.text} ({warning.reason})",
-                style="yellow",
-            )
+        ctx.say(
+            tx._(
+                "Thông báo, dòng {line}: {text} ({reason})",
+                line=warning.line,
+                text=warning.text,
+                reason=warning.reason,
+            ),
+            "yellow",
         )
 
 
@@ -165,8 +130,11 @@ def _item_json(row: ItemRow) -> dict[str, Any]:
     }
 
 
-def _item_label(row: ItemRow) -> Text:
-    """Return 'code  title  [lead; support]  due', archived items dimmed and marked."""
+def _item_label(ctx: CommandContext, row: ItemRow) -> Text:
+    """Return 'code  title  [lead + support]  due', archived items dimmed and marked."""
+    from rich.text import Text
+
+    tx = ctx.tx
     style = "dim" if row.archived else ""
     label = Text()
     label.append(row.code, style="bold cyan" if row.kind == "section" else "cyan")
@@ -177,36 +145,40 @@ def _item_label(row: ItemRow) -> Text:
             owners += " + " + " ".join(row.support)
         label.append(f"  [{owners}]", style="green")
     if row.due:
-        label.append(f"  hạn / due {row.due:%d/%m/%Y}", style="magenta")
+        label.append("  " + tx._("hạn {due}", due=tx.date(row.due)), style="magenta")
     if row.archived:
-        label.append("  (đã lưu trữ / archived)", style="yellow")
+        label.append("  " + tx._("(đã lưu trữ)"), style="yellow")
     return label
 
 
 def run_items(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the item tree with owners and due dates."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from storage.agencies import AgencyError, item_tree
+
+    tx = ctx.tx
     try:
         with ctx.unit_of_work() as session:
             rows = item_tree(session, args.programme)
     except AgencyError as exc:
-        return _fail(ctx, str(exc))
+        return ctx.fail(str(exc))
     if args.json:
-        _json(ctx, [_item_json(r) for r in rows])
+        ctx.json([_item_json(r) for r in rows])
         return 0
     if not rows:
-        ctx.console.print(
-            "Chưa có nội dung; hãy chạy `tiendo import` / no items yet; run `tiendo import`"
-        )
+        ctx.say(tx._("Chưa có nội dung; hãy chạy tiendo import."))
         return 0
     roots: dict[str, Tree] = {}
     branches: dict[tuple[str, str], Tree] = {}
     for row in rows:
         root = roots.setdefault(row.programme, Tree(Text(row.programme, style="bold")))
         parent = branches.get((row.programme, row.parent_code or ""), root)
-        branches[(row.programme, row.code)] = parent.add(_item_label(row))
+        branches[(row.programme, row.code)] = parent.add(_item_label(ctx, row))
     for root in roots.values():
         ctx.console.print(root)
-    ctx.console.print("Chú thích / legend: [chủ trì + phối hợp / lead + support]", markup=False)
+    ctx.say(tx._("Chú thích: [chủ trì + phối hợp]"))
     return 0
 
 
@@ -228,31 +200,30 @@ def _agency_json(row: AgencyRow) -> dict[str, Any]:
 
 def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the agencies with locality, roles and members."""
+    from rich.table import Table
+
+    from storage.agencies import list_agencies
+
+    tx = ctx.tx
     with ctx.unit_of_work() as session:
         rows = list_agencies(session)
     if args.json:
-        _json(ctx, [_agency_json(r) for r in rows])
+        ctx.json([_agency_json(r) for r in rows])
         return 0
-    table = Table(title="Cơ quan / agencies", title_justify="left")
-    for head in (
-        "Mã / code",
-        "Tên / name",
-        "Địa phương / locality",
-        "Vai trò / role",
-        "Thành viên / members",
-    ):
+    table = Table(title=tx._("Cơ quan"), title_justify="left")
+    for head in (tx._("Mã"), tx._("Tên"), tx._("Địa phương"), tx._("Vai trò"), tx._("Thành viên")):
         table.add_column(head)
     for row in rows:
         roles = []
         if row.coordinates:
-            roles.append("thường trực / coordinating")
+            roles.append(tx._("thường trực"))
         if row.leadership:
-            roles.append("lãnh đạo / leadership")
+            roles.append(tx._("lãnh đạo"))
         if row.merged_into:
-            roles.append(f"đã hợp nhất vào / merged into {row.merged_into}")
+            roles.append(tx._("đã hợp nhất vào {code}", code=row.merged_into))
         members = (
             "\n".join(
-                f"{m.name} ({ROLE_LABELS.get(m.role, m.role)}"
+                f"{m.name} ({tx.role(m.role)}"
                 + (f"; {', '.join(m.platforms)}" if m.platforms else "")
                 + ")"
                 for m in row.members
@@ -273,44 +244,55 @@ def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Merge OLD into NEW and print what moved."""
+    from storage.agencies import AgencyError, merge_agencies
+
+    tx = ctx.tx
     try:
         with ctx.unit_of_work() as session:
             result = merge_agencies(session, args.old, args.new, ctx.clock.now(), "cli")
     except AgencyError as exc:
-        return _fail(ctx, str(exc))
-    ctx.console.print(
-        f"Đã hợp nhất {result.old_code} vào {result.new_code} / merged {result.old_code} into "
-        f"{result.new_code}: {result.assignments_moved} phân công chuyển / assignments moved, "
-        f"{result.assignments_archived} lưu trữ / archived (trùng mục / same item), "
-        f"{result.members_moved} thành viên / members, {result.invites_moved} mã mời / invites.",
-        markup=False,
+        return ctx.fail(str(exc))
+    ctx.say(
+        tx._(
+            "Đã hợp nhất {old} vào {new}: chuyển {moved} phân công, lưu trữ {archived} phân "
+            "công trùng nội dung, chuyển {members} thành viên và {invites} mã mời.",
+            old=result.old_code,
+            new=result.new_code,
+            moved=result.assignments_moved,
+            archived=result.assignments_archived,
+            members=result.members_moved,
+            invites=result.invites_moved,
+        )
     )
-    ctx.console.print(
-        f"Tệp chương trình vẫn nhập được; nên thay {result.old_code} bằng "
-        f"{result.new_code} trong tệp / the programme file still imports; replace "
-        f"{result.old_code} with {result.new_code} in it when convenient.",
-        markup=False,
+    ctx.say(
+        tx._(
+            "Tệp chương trình vẫn nhập được; khi thuận tiện, đề nghị thay {old} bằng {new} "
+            "trong tệp.",
+            old=result.old_code,
+            new=result.new_code,
+        )
     )
     return 0
 
 
 def run_rename(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Rename an agency and remind that the programme file must say the same."""
+    from storage.agencies import AgencyError, rename_agency
+
+    tx = ctx.tx
     try:
         with ctx.unit_of_work() as session:
             rename_agency(session, args.code, args.name, ctx.clock.now(), "cli")
     except AgencyError as exc:
-        return _fail(ctx, str(exc))
+        return ctx.fail(str(exc))
     code = args.code.strip().upper()
-    ctx.console.print(
-        f"Đã đổi tên {code} / renamed {code}: {' '.join(args.name.split())}", markup=False
-    )
-    ctx.console.print(
-        Text(
-            f"Hãy sửa cả name của {code} trong tệp chương trình, nếu không lần nhập sau sẽ đặt lại "
-            f"tên cũ / also change the name of {code} in the programme file, or the next import "
-            "puts the old name back.",
-            style="yellow",
-        )
+    ctx.say(tx._("Đã đổi tên {code}: {name}", code=code, name=" ".join(args.name.split())))
+    ctx.say(
+        tx._(
+            "Đề nghị sửa cả tên của {code} trong tệp chương trình; nếu không, lần nhập sau "
+            "sẽ đặt lại tên cũ.",
+            code=code,
+        ),
+        "yellow",
     )
     return 0

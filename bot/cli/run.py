@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.logs import configure_logging
-from storage.clock import SimulatedClock
+from bot.cli import values
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
-
-
-def local_moment(text: str) -> datetime:
-    """Parse "2019-12-30 08:00" as a time in Hà Nội (the app's zone is applied later)."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date and time like '2019-12-30 08:00', got {text!r}"
-        ) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("run", help="chạy bot / run the bots, dispatcher, scheduler")
     parser.add_argument(
         "--clock",
-        type=local_moment,
+        type=values.moment,
         default=None,
-        help="start a simulated clock at this local time (trials, training)",
+        help="đồng hồ mô phỏng từ thời điểm này / start a simulated clock at this local time "
+        "('30/12/2019 08:00'; a bare date means 09:00)",
     )
     parser.add_argument(
         "--speed",
-        type=float,
+        type=values.speed,
         default=1.0,
         help="with --clock: simulated seconds per real second (e.g. 3600)",
     )
@@ -42,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    import asyncio
+
     from bot.app.runner import serve
+    from bot.logs import configure_logging
+    from storage.clock import SimulatedClock
 
     config = ctx.config
     configure_logging(config.settings.app.log_level, config.secrets())

@@ -3,42 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
-import signal
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storage.clock import Clock, FixedClock, SimulatedClock
+from bot.cli import values
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
+    from handlers.texts import Texts
     from scheduler.jobs import SchedulerService
     from scheduler.reminders import PlannedMessage
-
-REASONS = {
-    "reminder": "nhắc việc / reminder",
-    "forwarded": "chuyển cơ quan đầu mối / forwarded to the office",
-    "escalation": "báo cáo vượt cấp / escalation",
-    "cycle_close": "đóng kỳ báo cáo / cycle closed",
-    "unreachable": "KHÔNG AI NHẬN ĐƯỢC / NOBODY REACHABLE",
-}
+    from storage.clock import Clock
 
 
-def moment(text: str) -> datetime:
-    """Parse "2020-01-27 09:00" (or a bare date, read as 09:00) on the local clock."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date and time like '2020-01-27 09:00', got {text!r}"
-        ) from None
-    if len(text.strip()) <= 10:
-        parsed = datetime.combine(parsed.date(), time(9, 0))
-    return parsed
+def reason_label(tx: Texts, reason: str) -> str:
+    """Why the scheduler writes to someone, as the office would say it."""
+    labels = {
+        "reminder": tx._("nhắc việc"),
+        "forwarded": tx._("chuyển cơ quan đầu mối"),
+        "escalation": tx._("báo cáo vượt cấp"),
+        "cycle_close": tx._("đóng kỳ báo cáo"),
+        "unreachable": tx._("KHÔNG AI NHẬN ĐƯỢC"),
+    }
+    return labels.get(reason, reason)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "reminders", help="xem trước nhắc việc / preview what the scheduler would send"
     )
     reminders.add_argument(
-        "--at", type=moment, default=None, help="local time, e.g. '2020-01-27 09:00' (default: now)"
+        "--at",
+        type=values.moment,
+        default=None,
+        help="giờ địa phương / local time, e.g. '27/01/2020 09:00' (default: now)",
     )
     reminders.add_argument("--json", action="store_true")
     reminders.set_defaults(func=run_reminders)
@@ -60,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="vice_chair | coordinator",
     )
     digest.add_argument("--locality", default=None, help="HN, HY … (default: both)")
-    digest.add_argument("--at", type=moment, default=None, help="the digest's day (default: today)")
+    digest.add_argument(
+        "--at", type=values.moment, default=None, help="the digest's day (default: today)"
+    )
     digest.add_argument(
         "--out", type=Path, default=None, help="chart PNG path (default: <data_dir>/charts/…)"
     )
@@ -72,11 +66,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     scheduler.add_argument("--once", action="store_true", help="one tick, then exit")
     scheduler.add_argument(
-        "--clock", type=moment, default=None, help="start a simulated clock at this local time"
+        "--clock",
+        type=values.moment,
+        default=None,
+        help="start a simulated clock at this local time ('30/12/2019 08:00')",
     )
     scheduler.add_argument(
         "--speed",
-        type=float,
+        type=values.speed,
         default=1.0,
         help="with --clock: simulated seconds per real second (e.g. 3600)",
     )
@@ -106,6 +103,7 @@ def _service(
 
 
 def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
+    tx = ctx.tx
     at = _local(ctx, args.at)
     service = _service(ctx)
     planned = service.preview(at)
@@ -115,114 +113,112 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
     holiday = (
         None
         if calendar.is_working_day(today)
-        else (calendar.holiday_name(today) or "cuối tuần / weekend")
+        else (calendar.holiday_name(today) or tx._("cuối tuần"))
     )
     unreachable = sorted({code for p in planned for code in p.unreachable_agencies})
     nobody = sorted(
         {code for p in planned if p.recipient_id is None for code in p.unreachable_agencies}
     )
     if args.json:
-        ctx.console.print_json(
-            json.dumps(
-                {
-                    "at": at.isoformat(),
-                    "non_working_day": holiday,
-                    "send_at": slot.astimezone(ctx.config.tz).isoformat(),
-                    "messages": [p.as_dict() for p in planned],
-                    "unreachable_agencies": unreachable,
-                    "nobody_reachable": nobody,
-                },
-                ensure_ascii=False,
-            )
+        ctx.json(
+            {
+                "at": at.isoformat(),
+                "non_working_day": holiday,
+                "send_at": slot.astimezone(ctx.config.tz).isoformat(),
+                "messages": [p.as_dict() for p in planned],
+                "unreachable_agencies": unreachable,
+                "nobody_reachable": nobody,
+            }
         )
         return 0
-    console = ctx.console
-    when = slot.astimezone(ctx.config.tz).strftime("%d/%m/%Y %H:%M")
+    when = tx.moment(slot)
     if holiday:
-        console.print(
-            f"{today:%d/%m/%Y} là ngày nghỉ ({holiday}): không gửi gì; nhắc việc dời "
-            f"sang {when}. / a day off: nothing is sent; reminders move to {when}.",
-            markup=False,
+        ctx.say(
+            tx._(
+                "{day} là ngày nghỉ ({holiday}): không gửi gì; nhắc việc dời sang {when}.",
+                day=tx.date(today),
+                holiday=holiday,
+                when=when,
+            )
         )
-    console.print(
-        f"Nhắc việc gửi lúc {when}: {len(planned)} tin nhắn (xem trước, chưa gửi gì) "
-        f"/ reminders at {when}: {len(planned)} messages (preview, nothing sent)",
-        style="bold",
-        markup=False,
+    ctx.say(
+        tx._(
+            "Nhắc việc gửi lúc {when}: {count} tin nhắn (xem trước, chưa gửi gì).",
+            when=when,
+            count=len(planned),
+        ),
+        "bold",
     )
     for message in planned:
         _print_planned(ctx, message)
     if unreachable:
-        console.print(
-            f"Cơ quan không ai nhận được nhắc việc / agencies nobody can be reached "
-            f"at: {', '.join(unreachable)}",
-            style="yellow",
-            markup=False,
+        ctx.say(
+            tx._("Cơ quan không ai nhận được nhắc việc: {codes}", codes=", ".join(unreachable)),
+            "yellow",
         )
     if nobody:
-        console.print(
-            f"… và cơ quan đầu mối cũng không nhận được / and no coordinating office "
-            f"either: {', '.join(nobody)}",
-            style="red",
-            markup=False,
+        ctx.say(
+            tx._("… và cơ quan đầu mối cũng không nhận được: {codes}", codes=", ".join(nobody)),
+            "red",
         )
     return 0
 
 
 def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
-    console = ctx.console
+    tx = ctx.tx
     who = (
         f"{message.recipient_name} (#{message.recipient_id}, {message.agency_code})"
         if message.recipient_id is not None
         else "—"
     )
-    console.print(
-        f"\n▶ {who} · {REASONS.get(message.reason, message.reason)}", style="bold", markup=False
-    )
+    ctx.say(f"\n▶ {who} · {reason_label(tx, message.reason)}", "bold")
     for label, items in (
-        ("nhắc / due", message.items),
-        ("chuyển / forwarded", message.forwarded),
-        ("vượt cấp / escalated", message.escalations),
+        (tx._("nhắc"), message.items),
+        (tx._("chuyển"), message.forwarded),
+        (tx._("vượt cấp"), message.escalations),
     ):
         if items:
-            console.print(
+            ctx.say(
                 f"  {label}: "
-                + ", ".join(f"{i.item_code} {i.agency_code} [{i.trigger}]" for i in items),
-                markup=False,
+                + ", ".join(f"{i.item_code} {i.agency_code} [{i.trigger}]" for i in items)
             )
     for close in message.closes:
-        console.print(
-            f"  kỳ / cycle {close.locality_code} → {close.cycle.end:%d/%m/%Y}: "
-            f"{close.reported}/{close.total}",
-            markup=False,
+        ctx.say(
+            "  "
+            + tx._(
+                "kỳ {locality} → {end}: {reported}/{total}",
+                locality=close.locality_code,
+                end=tx.date(close.cycle.end),
+                reported=close.reported,
+                total=close.total,
+            )
         )
-    console.print("  " + message.text.replace("\n", "\n  "), style="dim", markup=False)
+    ctx.say("  " + message.text.replace("\n", "\n  "), "dim")
 
 
 # digest --------------------------------------------------------------------------------------
 
 
 def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from scheduler.digest import build_digest
+    from sqlalchemy import select
 
-    config = ctx.config
+    from scheduler.digest import build_digest
+    from storage.models import Locality
+
+    config, tx = ctx.config, ctx.tx
     day: date = _local(ctx, args.at).date()
     locality = args.locality.upper() if args.locality else None
     language = args.lang or config.settings.app.language
     with ctx.unit_of_work() as session:
-        from sqlalchemy import select
-
-        from storage.models import Locality
-
         known = set(session.scalars(select(Locality.code)))
         if locality is not None and locality not in known:
-            ctx.err.print(
-                f"Không có địa phương {locality} / unknown locality; use one of "
-                f"{', '.join(sorted(known))}",
-                style="red",
-                markup=False,
+            return ctx.fail(
+                tx._(
+                    "Không có địa phương {code}; đề nghị chọn một trong: {known}",
+                    code=locality,
+                    known=", ".join(sorted(known)),
+                )
             )
-            return 2
         digest = build_digest(
             session,
             day,
@@ -242,12 +238,12 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
     out.write_bytes(digest.chart_png)
     for index, part in enumerate(digest.parts):
         if index:
-            ctx.console.print("\n— — —\n", style="dim")
-        ctx.console.print(part, markup=False, highlight=False)
+            ctx.say("\n— — —\n", "dim")
+        ctx.say(part)
     buttons = [label for row in digest.item_buttons for label, _ in row]
     if buttons:
-        ctx.console.print(f"\nNút / buttons: {' '.join(buttons)}", style="dim", markup=False)
-    ctx.console.print(f"\nBiểu đồ / chart: {out}", style="bold", markup=False)
+        ctx.say("\n" + tx._("Nút: {buttons}", buttons=" ".join(buttons)), "dim")
+    ctx.say("\n" + tx._("Biểu đồ: {path}", path=out), "bold")
     return 0
 
 
@@ -255,28 +251,36 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_scheduler(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from bot.logs import configure_logging
+    import asyncio
 
-    config = ctx.config
+    from bot.logs import configure_logging
+    from storage.clock import FixedClock, SimulatedClock
+
+    config, tx = ctx.config, ctx.tx
     configure_logging(config.settings.app.log_level, config.secrets())
     if args.clock is not None:
         start = _local(ctx, args.clock)
         ctx.clock = FixedClock(start) if args.once else SimulatedClock(start, args.speed)
     if args.once:
         result = _service(ctx).tick()
-        ctx.console.print(
-            f"{result.at.astimezone(config.tz):%d/%m/%Y %H:%M}: {result.enqueued} tin mới vào "
-            f"hàng đợi / new outbox rows ({result.planned} planned); "
-            f"slot {', '.join(d.isoformat() for d in result.reminder_slots) or '—'}; "
-            f"{result.digests} digests; {result.expired} conversations expired",
-            markup=False,
+        ctx.say(
+            tx._(
+                "{at}: {enqueued} tin mới vào hàng đợi ({planned} dự kiến); lượt nhắc {slots}; "
+                "{digests} bản tin; {expired} hội thoại hết hạn",
+                at=tx.moment(result.at),
+                enqueued=result.enqueued,
+                planned=result.planned,
+                slots=", ".join(tx.date(d) for d in result.reminder_slots) or "—",
+                digests=result.digests,
+                expired=result.expired,
+            )
         )
         if result.unreachable:
-            ctx.console.print(
-                f"Không ai nhận được / nobody reachable: "
-                f"{', '.join(sorted(set(result.unreachable)))}",
-                style="yellow",
-                markup=False,
+            ctx.say(
+                tx._(
+                    "Không ai nhận được: {codes}", codes=", ".join(sorted(set(result.unreachable)))
+                ),
+                "yellow",
             )
         return 0
     return asyncio.run(_serve(ctx))
@@ -284,10 +288,14 @@ def run_scheduler(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 async def _serve(ctx: CommandContext) -> int:
     """Tick on the clock and drain the outbox until SIGINT or SIGTERM."""
+    import asyncio
+    import contextlib
+    import signal
+
     from bot.app.runner import build_messengers, limits_for
     from scheduler.dispatcher import Dispatcher
 
-    config = ctx.config
+    config, tx = ctx.config, ctx.tx
     messengers = build_messengers(config)
     limits = limits_for(config)
     dispatcher = None
@@ -299,19 +307,20 @@ async def _serve(ctx: CommandContext) -> int:
             {name: limit for name, limit in limits.items() if name in messengers},
         )
         service = _service(ctx, on_enqueued=dispatcher.wake)
-        ctx.console.print(
-            f"Bộ lập lịch và bộ gửi tin đang chạy ({', '.join(messengers)}) / "
-            "scheduler and outbox dispatcher running; Ctrl-C stops.",
-            markup=False,
+        ctx.say(
+            tx._(
+                "Bộ lập lịch và bộ gửi tin đang chạy ({platforms}); Ctrl-C để dừng.",
+                platforms=", ".join(messengers),
+            )
         )
     else:
         service = _service(ctx)
-        ctx.console.print(
-            "Không có token bot nào: chỉ lập lịch, tin nhắn nằm chờ trong hàng "
-            "đợi / no bot token: the scheduler only fills the outbox; nothing is "
-            "sent. Ctrl-C stops.",
-            style="yellow",
-            markup=False,
+        ctx.say(
+            tx._(
+                "Không có token bot nào: bộ lập lịch chỉ xếp tin vào hàng đợi, chưa gửi gì. "
+                "Ctrl-C để dừng."
+            ),
+            "yellow",
         )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

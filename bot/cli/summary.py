@@ -3,51 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from datetime import date, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
-from storage.aggregate import (
-    CATEGORY_LABELS,
-    STATUS_LABELS,
-    AssignmentState,
-    Category,
-    GroupTally,
-    Summary,
-    summary,
-)
-from storage.export_xlsx import write_workbook
+from bot.cli import values
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from bot.cli.context import CommandContext
+    from handlers.texts import Texts
+    from storage.aggregate import AssignmentState, GroupTally, Summary
 
-SHORT_LABELS = {  # column headers; the overall table spells them out
-    Category.DONE_ON_TIME: "HT đúng hạn",
-    Category.DONE_LATE: "HT quá hạn",
-    Category.IN_PROGRESS_ON_TIME: "Đang TH trong hạn",
-    Category.IN_PROGRESS_OVERDUE: "Đang TH quá hạn",
-    Category.NOT_REPORTED: "Chưa BC",
+CATEGORY_STYLES = {  # by Category value
+    "done_on_time": "green",
+    "done_late": "yellow",
+    "in_progress_on_time": "blue",
+    "in_progress_overdue": "red",
+    "not_reported": "bright_black",
 }
-CATEGORY_STYLES = {
-    Category.DONE_ON_TIME: "green",
-    Category.DONE_LATE: "yellow",
-    Category.IN_PROGRESS_ON_TIME: "blue",
-    Category.IN_PROGRESS_OVERDUE: "red",
-    Category.NOT_REPORTED: "bright_black",
-}
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"ngày dạng YYYY-MM-DD / a date as YYYY-MM-DD, got {value!r}"
-        ) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,9 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--json", action="store_true", help="in JSON / print JSON")
     parser.add_argument(
         "--at",
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="tính hạn theo ngày này / judge deadlines on this day",
+        type=values.day,
+        metavar="DATE",
+        help="tính hạn theo ngày này / judge deadlines on this day (30/12/2019, 2019-12-30)",
     )
     parser.add_argument("--programme", metavar="CODE", help="chỉ một chương trình / one programme")
     parser.add_argument(
@@ -72,9 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("file", type=Path, metavar="FILE.xlsx")
     export.add_argument(
         "--at",
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="tính hạn theo ngày này / judge deadlines on this day",
+        type=values.day,
+        metavar="DATE",
+        help="tính hạn theo ngày này / judge deadlines on this day (30/12/2019, 2019-12-30)",
     )
     export.set_defaults(func=run_export)
 
@@ -87,16 +63,13 @@ def _today(args: argparse.Namespace, ctx: CommandContext) -> date:
 
 def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the summary as tables, or as JSON with --json."""
+    from storage.aggregate import summary
+
     today = _today(args, ctx)
     with ctx.unit_of_work() as session:
         result = summary(session, today, programme_code=args.programme, limit=args.limit or None)
     if args.json:
-        ctx.console.print(
-            json.dumps(result.as_dict(), ensure_ascii=False, indent=2),
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        ctx.json(result.as_dict())
         return 0
     _print_summary(ctx, result)
     return 0
@@ -104,15 +77,16 @@ def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Write the workbook and print where it went."""
+    from storage.export_xlsx import write_workbook
+
     today = _today(args, ctx)
     target: Path = args.file
     if target.suffix.lower() != ".xlsx":
-        ctx.err.print("Tên tệp phải kết thúc bằng .xlsx / the file name must end in .xlsx")
-        return 2
+        return ctx.fail(ctx.tx._("Tên tệp phải kết thúc bằng .xlsx."))
     target.parent.mkdir(parents=True, exist_ok=True)
     with ctx.unit_of_work() as session:
         write_workbook(session, today, target)
-    ctx.console.print(f"Đã ghi / written: {target.resolve()}", markup=False, highlight=False)
+    ctx.say(ctx.tx._("Đã ghi tệp {path}", path=target.resolve()))
     return 0
 
 
@@ -121,58 +95,62 @@ def _percent(share: float) -> str:
 
 
 def _print_summary(ctx: CommandContext, s: Summary) -> None:
-    console = ctx.console
+    from rich.table import Table
+    from rich.text import Text
+
+    from storage.aggregate import Category
+
+    console, tx = ctx.console, ctx.tx
     console.print(
-        f"[bold]Tổng hợp tiến độ ngày {s.today:%d/%m/%Y}[/bold] / progress summary; "
-        f"kỳ báo cáo / period {s.period[0]:%d/%m/%Y}–{s.period[1]:%d/%m/%Y}"
+        Text(tx._("Tổng hợp tiến độ ngày {day}", day=tx.date(s.today)), style="bold")
+        + Text(
+            "; "
+            + tx._("kỳ báo cáo {start}–{end}", start=tx.date(s.period[0]), end=tx.date(s.period[1]))
+        )
     )
-    overall = Table(title="Tổng quan / Overall", show_header=False)
+    overall = Table(title=tx._("Tổng quan"), show_header=False)
     overall.add_column("")
     overall.add_column("", justify="right")
     o = s.overall
-    overall.add_row("Số nhiệm vụ / assignments", str(o.count))
-    overall.add_row("Tiến độ bình quân / average progress", f"{o.avg_percent:.1f}%")
+    overall.add_row(tx._("Số nhiệm vụ"), str(o.count))
+    overall.add_row(tx._("Tiến độ bình quân"), f"{o.avg_percent:.1f}%")
     for category in Category:
-        vi, en = CATEGORY_LABELS[category]
-        overall.add_row(f"[{CATEGORY_STYLES[category]}]{vi} / {en}[/]", str(o.categories[category]))
-    overall.add_row("Tỷ lệ hoàn thành / done share", _percent(o.done_share))
-    overall.add_row("Quá hạn / overdue", str(o.overdue))
-    overall.add_row("Vướng mắc / blocked", str(o.blocked))
-    overall.add_row("Tỷ lệ báo cáo trong kỳ / response rate", _percent(s.response_rate))
+        label = Text(tx.category(category), style=CATEGORY_STYLES.get(category, ""))
+        overall.add_row(label, str(o.categories[category]))
+    overall.add_row(tx._("Tỷ lệ hoàn thành"), _percent(o.done_share))
+    overall.add_row(tx._("Quá hạn"), str(o.overdue))
+    overall.add_row(tx._("Vướng mắc"), str(o.blocked))
+    overall.add_row(tx._("Tỷ lệ báo cáo trong kỳ"), _percent(s.response_rate))
     console.print(overall)
-    console.print(_group_table("Theo lĩnh vực / By field", "Lĩnh vực / field", s.by_field))
-    console.print(
-        _group_table("Theo địa phương / By locality", "Địa phương / locality", s.by_locality)
-    )
-    console.print(_group_table("Theo cơ quan / By agency", "Cơ quan / agency", s.by_agency))
+    console.print(_group_table(tx, tx._("Theo lĩnh vực"), tx._("Lĩnh vực"), s.by_field))
+    console.print(_group_table(tx, tx._("Theo địa phương"), tx._("Địa phương"), s.by_locality))
+    console.print(_group_table(tx, tx._("Theo cơ quan"), tx._("Cơ quan"), s.by_agency))
     tz = ctx.config.tz
-    console.print(_state_table("Quá hạn / Overdue", s.overdue, o.overdue, s.today, tz))
-    console.print(_state_table("Vướng mắc / Blocked", s.blocked, o.blocked, s.today, tz))
+    console.print(_state_table(tx, tx._("Quá hạn"), s.overdue, o.overdue, s.today, tz))
+    console.print(_state_table(tx, tx._("Vướng mắc"), s.blocked, o.blocked, s.today, tz))
     console.print(
-        _state_table(
-            "Chưa báo cáo trong kỳ / Not reported in the period",
-            s.not_reported,
-            o.not_reported,
-            s.today,
-            tz,
-        )
+        _state_table(tx, tx._("Chưa báo cáo trong kỳ"), s.not_reported, o.not_reported, s.today, tz)
     )
 
 
-def _group_table(title: str, label: str, groups: Sequence[GroupTally]) -> Table:
+def _group_table(tx: Texts, title: str, label: str, groups: Sequence[GroupTally]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from storage.aggregate import Category
+
     table = Table(
         title=title,
-        caption="HT: hoàn thành / done; TH: thực hiện / in progress; BC: báo cáo / reported",
+        caption=tx._("HT: hoàn thành; TH: thực hiện; BC: báo cáo"),
     )
-    table.add_column("Mã / code", no_wrap=True)
+    table.add_column(tx._("Mã"), no_wrap=True)
     table.add_column(label, ratio=1, min_width=12)
-    table.add_column("Số NV / n", justify="right")
-    table.add_column("TB % / avg", justify="right")
+    table.add_column(tx._("Số NV"), justify="right")
+    table.add_column(tx._("TB %"), justify="right")
     for category in Category:
-        table.add_column(
-            f"[{CATEGORY_STYLES[category]}]{SHORT_LABELS[category]}[/]", justify="right"
-        )
-    table.add_column("BC trong kỳ / response", justify="right")
+        head = Text(tx.category(category, short=True), style=CATEGORY_STYLES.get(category, ""))
+        table.add_column(head, justify="right")
+    table.add_column(tx._("BC trong kỳ"), justify="right")
     for g in groups:
         t = g.tally
         table.add_row(
@@ -187,39 +165,40 @@ def _group_table(title: str, label: str, groups: Sequence[GroupTally]) -> Table:
 
 
 def _state_table(
-    title: str, states: Sequence[AssignmentState], total: int, today: date, tz: tzinfo
+    tx: Texts,
+    title: str,
+    states: Sequence[AssignmentState],
+    total: int,
+    today: date,
+    tz: tzinfo,
 ) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{title} ({total})")
     for column in (
-        "Mã / code",
-        "Nội dung / item",
-        "Cơ quan / agency",
-        "Hạn / due",
-        "Trạng thái / status",
-        "% ",
-        "Báo cáo gần nhất / last report",
+        tx._("Mã"),
+        tx._("Nội dung"),
+        tx._("Cơ quan"),
+        tx._("Hạn"),
+        tx._("Trạng thái"),
+        "%",
+        tx._("Báo cáo gần nhất"),
     ):
         table.add_column(column)
     for st in states:
-        status = (
-            STATUS_LABELS[st.status][0] if st.status else CATEGORY_LABELS[Category.NOT_REPORTED][0]
-        )
         left = st.days_left(today)
-        due = (
-            "—"
-            if st.due_date is None
-            else f"{st.due_date:%d/%m/%Y}"
-            + (f" ({-left} ngày / days late)" if left is not None and left < 0 else "")
-        )
+        due = "—" if st.due_date is None else tx.date(st.due_date)
+        if st.due_date is not None and left is not None and left < 0:
+            due += " " + tx._("(trễ {days} ngày)", days=-left)
         table.add_row(
             st.item_code,
             st.item_title,
             st.agency_name,
             due,
-            status,
+            tx.status(st.status),
             "" if st.percent is None else str(st.percent),
-            "—" if st.reported_at is None else f"{st.reported_at.astimezone(tz):%d/%m/%Y}",
+            "—" if st.reported_at is None else tx.date(st.reported_at.astimezone(tz).date()),
         )
     if total > len(states):
-        table.caption = f"… và {total - len(states)} mục khác / and {total - len(states)} more"
+        table.caption = tx._("… và {count} mục khác", count=total - len(states))
     return table

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 from typing import TYPE_CHECKING, Any
-
-from bot.config import ConfigError
-from bot.zalo.api import ZaloApiError, ZaloBotApi
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
@@ -27,14 +22,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    import asyncio
+
+    from bot.config import ConfigError
+
     config = ctx.config
     if not config.zalo_token:
-        raise ConfigError("TIENDO_ZALO_TOKEN is not set in the environment")
+        raise ConfigError(ctx.tx._("Chưa đặt biến môi trường TIENDO_ZALO_TOKEN."))
     return asyncio.run(_run(args, ctx))
 
 
 async def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from bot.config import ConfigError
+    from bot.logs import protect
+    from bot.zalo.api import ZaloApiError, ZaloBotApi
+
     config = ctx.config
+    protect(*config.secrets())
     assert config.zalo_token is not None
     async with ZaloBotApi(config.zalo_token, base_url=config.settings.zalo.base_url) as api:
         try:
@@ -42,16 +46,21 @@ async def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
             if args.zalo_action == "set":
                 url = args.url or config.settings.zalo.webhook.url
                 if not url:
-                    raise ConfigError("[zalo.webhook] url is empty; set it or pass --url")
+                    raise ConfigError(
+                        ctx.tx._("[zalo.webhook] url đang trống; đề nghị điền hoặc dùng --url.")
+                    )
                 if not config.zalo_webhook_secret:
-                    raise ConfigError("TIENDO_ZALO_WEBHOOK_SECRET is not set (8–256 characters)")
+                    raise ConfigError(
+                        ctx.tx._(
+                            "Chưa đặt biến môi trường TIENDO_ZALO_WEBHOOK_SECRET (8–256 ký tự)."
+                        )
+                    )
                 result = await api.set_webhook(url, config.zalo_webhook_secret)
             elif args.zalo_action == "delete":
                 result = await api.delete_webhook()
             else:
                 result = await api.get_webhook_info()
         except (ZaloApiError, ValueError) as exc:
-            ctx.err.print(str(exc), style="red", markup=False)
-            return 2
-    ctx.console.print_json(json.dumps(result, ensure_ascii=False))
+            return ctx.fail(str(exc))
+    ctx.json(result)
     return 0

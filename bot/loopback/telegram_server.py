@@ -214,11 +214,12 @@ class ServerStats:
 
 @dataclass
 class FaultPlan:
-    """A fault to answer the next `remaining` calls of one method with."""
+    """A fault to answer `remaining` calls of one method with, after `skip` calls pass."""
 
     kind: FaultKind
     remaining: int = 1
     retry_after: int = 1
+    skip: int = 0
 
 
 @dataclass
@@ -947,13 +948,20 @@ class FakeTelegramServer:
         return "\n".join(lines) or "  (nothing yet)"
 
     def inject_fault(
-        self, method: str, kind: FaultKind, count: int = 1, retry_after: int = 1
+        self,
+        method: str,
+        kind: FaultKind,
+        count: int = 1,
+        retry_after: int = 1,
+        *,
+        after: int = 0,
     ) -> None:
-        """Answer the next `count` calls of `method` with a fault instead of doing them."""
+        """Answer `count` calls of `method` with a fault instead of doing them, once `after`
+        calls have gone through (say, the second part of a long reply)."""
         if kind not in ("429", "500", "502", "timeout", "network"):
             raise ValueError(f"unknown fault kind {kind!r}")
         plans = self._faults.setdefault(method.lower(), deque())
-        plans.append(FaultPlan(kind, count, retry_after))
+        plans.append(FaultPlan(kind, count, retry_after, after))
 
     # ----------------------------------------------------------------- HTTP layer
 
@@ -1050,6 +1058,9 @@ class FakeTelegramServer:
         if not plans:
             return None
         plan = plans[0]
+        if plan.skip > 0:
+            plan.skip -= 1
+            return None
         plan.remaining -= 1
         if plan.remaining <= 0:
             plans.popleft()

@@ -324,6 +324,10 @@ class FakeZaloServer:
             raise ValueError(f"unknown method {method!r}")
         self._faults[method].extend([kind] * count)
 
+    def clear_faults(self) -> None:
+        """Forget every fault not served yet: the platform works again."""
+        self._faults.clear()
+
     # ----------------------------------------------------------------- events
 
     def _message(

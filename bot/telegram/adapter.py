@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
@@ -17,10 +17,18 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
-from bot.logs import protect
+from bot.health import Health, Refused, Unreachable
+from bot.logs import protect, redact
 from bot.telegram.request import AiohttpRequest
 from handlers.conversation import apology
 from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
@@ -31,6 +39,7 @@ from storage.textfit import split_text
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
+SEND_ATTEMPTS = 3  # per message of a reply; then it is dropped, loudly
 UNSUPPORTED = (
     ("sticker", "sticker"),
     ("voice", "voice"),
@@ -156,19 +165,38 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_reply(bot: Any, chat_id: int | str, reply: Reply) -> None:
-    """Send one neutral reply: long text split, the keyboard on the last part, then a file."""
+Call = Callable[[], Awaitable[object]]
+
+
+def reply_messages(bot: Any, chat_id: int | str, reply: Reply) -> list[Call]:
+    """The Bot API calls one neutral reply takes: long text split, the keyboard on the last
+    part, then a file. Each can be retried alone, so a retry never repeats an earlier part."""
     text = reply.text_with_details()
     parts = split_text(text, MAX_TEXT) if text else []
+    calls: list[Call] = []
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 and not reply.file else None
-        await bot.send_message(chat_id, part, reply_markup=markup)
+        calls.append(_message(bot, chat_id, part, markup))
     if reply.file is not None:
-        data = InputFile(reply.file.content, filename=reply.file.file_name)
-        if reply.file.photo:
-            await bot.send_photo(chat_id, data, reply_markup=keyboard(reply))
-        else:
-            await bot.send_document(chat_id, data, reply_markup=keyboard(reply))
+        calls.append(_file(bot, chat_id, reply.file, keyboard(reply)))
+    return calls
+
+
+def _message(bot: Any, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> Call:
+    return lambda: bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def _file(bot: Any, chat_id: int | str, file: OutFile, markup: InlineKeyboardMarkup | None) -> Call:
+    send = bot.send_photo if file.photo else bot.send_document
+    return lambda: send(
+        chat_id, InputFile(file.content, filename=file.file_name), reply_markup=markup
+    )
+
+
+async def send_reply(bot: Any, chat_id: int | str, reply: Reply) -> None:
+    """Send one neutral reply, its messages in order."""
+    for call in reply_messages(bot, chat_id, reply):
+        await call()
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
@@ -215,7 +243,7 @@ class TelegramMessenger:
 
 
 class TolerantBot(ExtBot):  # type: ignore[type-arg]
-    """An ExtBot whose polling survives an update it cannot parse.
+    """An ExtBot whose polling survives an update it cannot parse, and says when a poll works.
 
     python-telegram-bot parses a getUpdates batch as a whole: one malformed update makes
     every later poll fail on the same batch, and the bot stops answering anyone. Here the
@@ -223,7 +251,20 @@ class TolerantBot(ExtBot):  # type: ignore[type-arg]
     offset moves past it) and is logged.
     """
 
+    def __init__(
+        self, *args: Any, on_polled: Callable[[], None] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():
+            self.on_polled = on_polled
+
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await self._get_updates(*args, **kwargs)
+        if self.on_polled is not None:
+            self.on_polled()
+        return updates
+
+    async def _get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         try:
             return await super().get_updates(*args, **kwargs)
         except (TypeError, ValueError, KeyError, AttributeError):
@@ -266,12 +307,15 @@ class TelegramBot:
         self.bot_id = token.split(":", 1)[0]
         self.service = service
         self.on_handled = on_handled  # tests and benchmarks count finished updates
+        self.health = Health(service.db, service.clock, "telegram")
+        self._requests = (AiohttpRequest(concurrent + 4), AiohttpRequest(2))
         bot = TolerantBot(
             token,
             base_url=base_url,
             base_file_url=base_file_url,
-            request=AiohttpRequest(concurrent + 4),
-            get_updates_request=AiohttpRequest(2),
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
+            on_polled=self._polled,
         )
         builder: ApplicationBuilder = ApplicationBuilder().bot(bot)  # type: ignore[type-arg]
         builder = builder.concurrent_updates(concurrent)
@@ -316,19 +360,32 @@ class TelegramBot:
                 log.info("callback answer failed (probably too old)")
 
     async def _send(self, chat_id: str, reply: Reply) -> None:
-        for attempt in range(3):
-            try:
-                await send_reply(self.app.bot, chat_id, reply)
-                return
-            except RetryAfter as exc:
-                await asyncio.sleep(min(_retry_seconds(exc), 30))
-            except Forbidden:
-                log.info("reply not delivered: the user blocked the bot")
-                return
-            except NetworkError:
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(0.5 * (attempt + 1))
+        """Send a reply, each message retried on its own; one that Telegram keeps refusing
+        with 429 is dropped with an ERROR line and a mark that `tiendo status` shows."""
+        for call in reply_messages(self.app.bot, chat_id, reply):
+            for attempt in range(1, SEND_ATTEMPTS + 1):
+                try:
+                    await call()
+                    break
+                except RetryAfter as exc:
+                    if attempt == SEND_ATTEMPTS:
+                        log.error(
+                            "reply to chat %s dropped: Telegram answered 429 (too many "
+                            "requests, retry after %.0f s) %d times",
+                            chat_id,
+                            _retry_seconds(exc),
+                            SEND_ATTEMPTS,
+                        )
+                        self.health.dropped_reply()
+                        return
+                    await asyncio.sleep(min(_retry_seconds(exc), 30))
+                except Forbidden:
+                    log.info("reply not delivered: the user blocked the bot")
+                    return
+                except NetworkError:
+                    if attempt == SEND_ATTEMPTS:
+                        raise
+                    await asyncio.sleep(0.5 * attempt)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(
@@ -337,9 +394,38 @@ class TelegramBot:
             exc_info=context.error,
         )
         if isinstance(update, Update) and update.effective_chat is not None:
-            tx = Texts("vi")
+            user = update.effective_user
+            language = (
+                self.service.language_of("telegram", str(user.id))
+                if user is not None
+                else self.service.default_language
+            )
             with contextlib.suppress(TelegramError):
-                await self.app.bot.send_message(update.effective_chat.id, apology(tx))
+                await self.app.bot.send_message(update.effective_chat.id, apology(Texts(language)))
+
+    def _polled(self) -> None:
+        """A poll came back: if polling had failed, it works again."""
+        if self.health.state != "ok":
+            if self.health.state == "down":
+                log.info("Telegram polling works again")
+            self.health.up()
+
+    def _polling_failed(self, error: TelegramError) -> None:
+        """One line instead of PTB's traceback per failed poll; PTB retries by itself."""
+        detail = redact(f"{type(error).__name__}: {error}")
+        if self.health.state != "down":
+            log.error("Telegram polling failed (%s); retrying until it works", detail)
+        self.health.down(detail)
+
+    async def _initialize(self) -> None:
+        """Check the token and publish the commands; say plainly why that could not be done."""
+        try:
+            await self.app.initialize()
+            await self.register_commands()
+        except InvalidToken:  # its text quotes the token
+            raise Refused("Telegram") from None
+        except NetworkError as exc:  # TimedOut included
+            raise Unreachable("Telegram", redact(f"{type(exc).__name__}: {exc}")) from None
 
     async def register_commands(self) -> None:
         """Publish the command menu in Vietnamese (default) and English."""
@@ -350,8 +436,8 @@ class TelegramBot:
         await self.app.bot.set_my_commands(en, language_code="en")
 
     async def start_polling(self) -> None:
-        await self.app.initialize()
-        await self.register_commands()
+        """Start polling; raise Unreachable while the Bot API cannot be reached."""
+        await self._initialize()
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
@@ -359,12 +445,12 @@ class TelegramBot:
             timeout=10,
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
+            error_callback=self._polling_failed,
         )
 
     async def start_webhook(self, listen: str, port: int, path: str, url: str, secret: str) -> None:
         protect(secret)
-        await self.app.initialize()
-        await self.register_commands()
+        await self._initialize()
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_webhook(
@@ -382,3 +468,7 @@ class TelegramBot:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        for request in self._requests:  # opened even when the token check never got through
+            await request.shutdown()
+        if self.health.state is not None:
+            self.health.stopped()

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.health import Health, Refused, Unreachable
 from bot.logs import protect
 from bot.render import render_text
 from bot.zalo.api import ZaloApiError, ZaloBotApi
@@ -101,12 +102,15 @@ class ZaloBot:
         *,
         max_download_mb: int = 20,
         on_handled: Callable[[Inbound], None] | None = None,
+        backoff: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         self.service = service
         self.api = api
         self.messenger = ZaloMessenger(api)
         self.max_bytes = max_download_mb * 1024 * 1024
         self.on_handled = on_handled
+        self.backoff = backoff  # first and longest pause before polling again after a failure
+        self.health = Health(service.db, service.clock, "zalo")
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
@@ -128,15 +132,16 @@ class ZaloBot:
             if not inbound.for_the_bot:
                 return
             for reply in await self.service.handle(inbound, self._fetch):
-                await self.send(inbound.chat_id, reply)
+                await self.send(inbound.chat_id, reply, inbound.user_id)
         finally:
             if self.on_handled is not None:
                 self.on_handled(inbound)
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply, user_id: str | None = None) -> None:
+        """Send a reply as text; a file it carries is named in the reader's language."""
         text = render_text(reply)
         if reply.file is not None:
-            tx = Texts("vi")
+            tx = Texts(self._language(user_id or chat_id))
             text += "\n\n" + tx._(
                 "(Zalo chưa gửi được tệp {name}; vui lòng dùng Telegram hoặc "
                 "nhờ cơ quan đầu mối gửi.)",
@@ -144,24 +149,47 @@ class ZaloBot:
             )
         await self.api.send_message(chat_id, text)
 
+    def _language(self, user_id: str) -> str:
+        return self.service.language_of("zalo", user_id)
+
     async def _poll(self) -> None:
-        delay = 1.0
+        """Long-poll until stopped. A failure of any kind never ends polling: it is logged,
+        shown in `tiendo status`, and polling tries again after a pause that doubles up to
+        `backoff[1]` (a webhook set by mistake, a revoked token, a network outage)."""
+        delay = self.backoff[0]
         while not self._stop.is_set():
             try:
                 event = await self.api.get_updates()
-                delay = 1.0
             except MalformedEvent as exc:
                 log.warning("malformed Zalo event skipped: %s", exc)
                 continue
-            except ZaloApiError as exc:
-                if exc.error_code == 409 or not exc.transient:
-                    log.error("Zalo polling stopped: %s", exc)
-                    return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60.0)
+            except Exception as exc:  # noqa: BLE001 - polling must outlive any failure
+                self._poll_failed(exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, self.backoff[1])
                 continue
+            if self.health.state != "ok":
+                if self.health.state == "down":
+                    log.info("Zalo polling works again")
+                self.health.up()
+            delay = self.backoff[0]
             if event is not None:
                 await self.handle_safely(event)
+
+    def _poll_failed(self, exc: Exception, delay: float) -> None:
+        """Log a failed poll (ERROR when retrying cannot be enough) and mark Zalo down."""
+        if isinstance(exc, ZaloApiError):
+            detail = str(exc)
+            lasting = exc.error_code == 409 or not exc.transient
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
+            lasting = True
+        if lasting:
+            log.error("Zalo polling failed: %s; polling again in %.0f s", detail, delay)
+        else:
+            log.warning("Zalo polling failed: %s; polling again in %.0f s", detail, delay)
+        self.health.down(detail)
 
     async def handle_safely(self, event: ZaloEvent) -> None:
         """Handle an event; on an unexpected error, log it and ask the person to resend.
@@ -176,11 +204,20 @@ class ZaloBot:
         except Exception:  # noqa: BLE001 - one bad event must not stop the bot
             log.exception("error while handling a Zalo event")
             if event.chat_id:
+                tx = Texts(self._language(event.sender_id or event.chat_id))
                 with contextlib.suppress(ZaloApiError):
-                    await self.api.send_message(event.chat_id, apology(Texts("vi")))
+                    await self.api.send_message(event.chat_id, apology(tx))
 
     async def start_polling(self) -> None:
-        await self.api.get_me()
+        """Check the token, then poll; raise Unreachable while the Bot API cannot be reached."""
+        try:
+            await self.api.get_me()
+        except ZaloApiError as exc:
+            if exc.transient:
+                raise Unreachable("Zalo", str(exc)) from None
+            if exc.error_code in (401, 403, 404):
+                raise Refused("Zalo") from None
+            raise
         self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
 
     async def start_webhook(self, listen: str, port: int, path: str, secret: str) -> None:
@@ -196,6 +233,8 @@ class ZaloBot:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poller
+        if self.health.state is not None:
+            self.health.stopped()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.api.aclose()

@@ -7,8 +7,8 @@ Two layers keep it out:
   ``/bot***/<method>`` URLs; a transport wrapper swaps the real token in on the wire, for
   the configured API origin only. httpx's "HTTP Request: POST ..." line, its event hooks
   and its exceptions therefore carry no token.
-* A logging filter on the ``httpx`` and ``httpcore.*`` loggers redacts every registered
-  token, which also covers a caller-supplied client.
+* The token is registered with :func:`bot.logs.protect`, the one redaction every log record
+  goes through, which also covers a caller-supplied client's URLs.
 
 Every error is raised as :class:`ZaloApiError` with a redacted description and without the
 httpx exception chained, so a logged traceback cannot leak the URL either.
@@ -21,7 +21,6 @@ import hashlib
 import logging
 import random
 import re
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -29,6 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.logs import protect, redact
 from bot.proxies import LOOPBACK_HOSTS, env_proxy
 from bot.zalo.events import ZaloEvent, is_empty, json_kind, parse_event
 from storage.textfit import split_text, utf16_len
@@ -40,35 +40,15 @@ MAX_SECRET: Final = 256
 SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
 
 
-REDACTED: Final = "***"
-_PLACEHOLDER: Final = REDACTED
+_PLACEHOLDER: Final = "***"  # what httpx sees where the token goes
 _POLL_GRACE: Final = 5.0
 _MAX_DESCRIPTION: Final = 300
-_NOISY_LOGGERS: Final = (
-    "httpx",
-    "httpcore",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "httpcore.socks",
-)
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 # Indirection so tests can observe backoff delays without sleeping.
 _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
-def redact(text: str, token: str) -> str:
-    """Replace the token, raw or URL-encoded, with ***."""
-    if not token:
-        return text
-    forms = {token, quote(token, safe=":"), quote(token, safe="")}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
-    return text
 
 
 # --------------------------------------------------------------------------- errors
@@ -107,49 +87,7 @@ class _PollEnded(Exception):
     """A long poll ended without an event (timeout answer)."""
 
 
-# --------------------------------------------------------------------------- logging
-
-
-class _RedactingFilter(logging.Filter):
-    """Redact registered tokens from records of the HTTP libraries' loggers."""
-
-    def __init__(self) -> None:
-        super().__init__("zalo-token-redaction")
-        self.tokens: Counter[str] = Counter()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message when it contains a token; never drop it."""
-        if not self.tokens:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the handler's problem, not ours
-            return True
-        clean = message
-        for token in list(self.tokens):
-            clean = redact(clean, token)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-_LOG_FILTER = _RedactingFilter()
-
-
-def _register_token(token: str) -> None:
-    """Install the redacting filter on the HTTP loggers and remember the token."""
-    for name in _NOISY_LOGGERS:
-        log = logging.getLogger(name)
-        if _LOG_FILTER not in log.filters:
-            log.addFilter(_LOG_FILTER)
-    _LOG_FILTER.tokens[token] += 1
-
-
-def _unregister_token(token: str) -> None:
-    """Forget a token once its last client is closed."""
-    _LOG_FILTER.tokens[token] -= 1
-    if _LOG_FILTER.tokens[token] <= 0:
-        del _LOG_FILTER.tokens[token]
+# --------------------------------------------------------------------------- transport
 
 
 class _TokenTransport(httpx.AsyncBaseTransport):
@@ -239,7 +177,7 @@ class ZaloBotApi:
         else:
             self._client = client
             self._url_token = quote(token, safe=":")
-        _register_token(token)
+        protect(token)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -257,7 +195,6 @@ class ZaloBotApi:
         self._closed = True
         if self._owns_client:
             await self._client.aclose()
-        _unregister_token(self._token)
 
     async def __aenter__(self) -> Self:
         return self
@@ -410,7 +347,7 @@ class ZaloBotApi:
 
     def _error(self, method: str, description: str, **kwargs: Any) -> ZaloApiError:
         """Build an error whose description is redacted and bounded."""
-        text = redact(description, self._token)[:_MAX_DESCRIPTION]
+        text = redact(description)[:_MAX_DESCRIPTION]
         return ZaloApiError(method, text, **kwargs)
 
     async def _post(
