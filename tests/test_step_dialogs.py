@@ -494,7 +494,7 @@ COORDINATOR = [
     row(MAI, "/xuat", offers=(), effects=(SendExport(),)),
     row(MAI, "/trogiup", ("/tonghop", "/duyet"), never="/chidao"),
     row(LAN, "/tonghop", ("Lệnh này dành cho cơ quan đầu mối và lãnh đạo UBND",
-                          "(cán bộ báo cáo)", "/trogiup"), never="TỔNG HỢP"),
+                          "(chuyên viên)", "/trogiup"), never="TỔNG HỢP"),
     row(LAN, "/duyet", "dành cho cơ quan đầu mối", never="#11"),
     row(LAN, "/trogiup", ("/baocao", "/cuatoi"), never=("/tonghop", "/chidao")),
     row(VINH, "/duyet", "(Phó Chủ tịch UBND) không dùng được"),
