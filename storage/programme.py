@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from storage.audit import record
 from storage.models import Agency, Assignment, AssignmentRole, Item, Locality, Programme
-from storage.notice import NoticeReadError, NoticeWarning, ParsedNotice, read_notice
+from storage.notice.files import NoticeReadError, read_notice
+from storage.notice.model import NoticeWarning, ParsedNotice
 
 Cadence = Literal["monthly", "quarterly", "none"]
 CADENCES: tuple[str, ...] = ("monthly", "quarterly", "none")

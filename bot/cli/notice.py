@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from storage.notice import NoticeNode, NoticeReadError, ParsedNotice, read_notice
+from storage.notice.files import NoticeReadError, read_notice
+from storage.notice.model import NoticeNode, ParsedNotice
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
