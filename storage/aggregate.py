@@ -27,7 +27,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -46,7 +45,6 @@ from storage.models import (
     Status,
 )
 from storage.reports import LOCAL_TZ
-from storage.types import UTCDateTime
 
 
 class Category(StrEnum):
@@ -443,91 +441,6 @@ def _in_tree_order(
     return states
 
 
-def assignment_categories_sql(
-    session: Session, today: date, programme_code: str | None = None
-) -> dict[int, Category]:
-    """Return each active assignment's category as SQL computes it (for checks)."""
-    category = category_sql(
-        Assignment.current_status, Assignment.due_date, Assignment.completed_on, today
-    )
-    query = _active(
-        select(Assignment.id, category).join(Item, Item.id == Assignment.item_id),
-        programme_code is not None,
-    )
-    return {a: Category(c) for a, c in session.execute(query, {"programme_code": programme_code})}
-
-
-# --- roll-up: bullets → items → sections -------------------------------------------------
-
-
-@dataclass
-class NodeRollup:
-    """One item of the tree with what its assignments and sub-items add up to."""
-
-    item_id: int
-    code: str
-    title: str
-    depth: int
-    parent_id: int | None
-    assignments: int = 0
-    percent: float | None = None
-    done: bool = False
-    counts: dict[Category, int] = field(default_factory=lambda: dict.fromkeys(Category, 0))
-
-
-def rollup(states: Iterable[AssignmentState], items: Iterable[ItemLike]) -> list[NodeRollup]:
-    """Add up states over the item tree, in document order.
-
-    A node's percent is the mean of its parts: each child with assignments below it counts
-    once, and its own assignments (no report counts 0) count once together. A node is done
-    when every lead assignment in it and below it is done (all assignments when it has no
-    lead). Category counts add up every assignment below.
-    """
-    items = list(items)
-    by_id = {i.id: i for i in items}
-    order = tree_order(items)
-    own: dict[int, list[AssignmentState]] = {}
-    for state in states:
-        if state.item_id in by_id:
-            own.setdefault(state.item_id, []).append(state)
-    children: dict[int, list[int]] = {}
-    for item in items:
-        if item.parent_id in by_id:
-            children.setdefault(item.parent_id, []).append(item.id)
-    nodes: dict[int, NodeRollup] = {}
-    ordered = sorted(items, key=lambda i: order[i.id])
-    depth: dict[int, int] = {}
-    for item in ordered:
-        parent = item.parent_id if item.parent_id in by_id else None
-        depth[item.id] = depth[parent] + 1 if parent is not None else 0
-        nodes[item.id] = NodeRollup(item.id, item.code, item.title, depth[item.id], parent)
-    for item in reversed(ordered):  # children before parents
-        node = nodes[item.id]
-        mine = own.get(item.id, [])
-        parts: list[float] = []
-        leads_done: list[bool] = []
-        if mine:
-            parts.append(sum(s.percent or 0 for s in mine) / len(mine))
-            leads = [s for s in mine if s.role == AssignmentRole.LEAD] or mine
-            leads_done.append(all(s.done for s in leads))
-            for s in mine:
-                node.counts[s.category] += 1
-            node.assignments += len(mine)
-        for child_id in children.get(item.id, []):
-            child = nodes[child_id]
-            if child.assignments == 0:
-                continue
-            parts.append(child.percent or 0.0)
-            leads_done.append(child.done)
-            node.assignments += child.assignments
-            for category, count in child.counts.items():
-                node.counts[category] += count
-        if parts:
-            node.percent = sum(parts) / len(parts)
-            node.done = all(leads_done)
-    return [nodes[i.id] for i in ordered]
-
-
 # --- summary ---------------------------------------------------------------------------
 
 
@@ -625,14 +538,6 @@ class Summary:
     not_reported: list[AssignmentState]  # not done and silent in the period; document order
     response_rate: float
 
-    def figures(self) -> Figures:
-        """The totals, comparable with `summary_sql`."""
-        return Figures(
-            self.overall,
-            {g.code: g.tally for g in self.by_field},
-            {g.agency_id: g.tally for g in self.by_agency if g.agency_id is not None},
-        )
-
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (dates as ISO text)."""
         return {
@@ -659,7 +564,7 @@ def _state_dict(state: AssignmentState) -> dict[str, Any]:
     return out
 
 
-def _reported_in_period(start: datetime, end: datetime) -> ColumnElement[bool]:
+def _reported_inperiod_of(start: datetime, end: datetime) -> ColumnElement[bool]:
     """A condition, never NULL: the assignment has a report in [start, end)."""
     last = Assignment.last_reported_at
     in_period = select(Report.assignment_id).where(
@@ -672,7 +577,7 @@ def _reported_in_period(start: datetime, end: datetime) -> ColumnElement[bool]:
 _DONE_CATEGORIES = frozenset({Category.DONE_ON_TIME, Category.DONE_LATE})
 
 
-def _fold(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, Tally], dict[int, Tally]]:
+def fold_tallies(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, Tally], dict[int, Tally]]:
     """Fold (field, agency, category, count, percent, reported, past due, blocked) groups
     into tallies per field and per agency."""
     zero = dict.fromkeys(Category, 0)
@@ -704,7 +609,8 @@ def _fold(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, Tally], dict[int, Ta
     return ({k: tally(v) for k, v in fields.items()}, {k: tally(v) for k, v in agencies.items()})
 
 
-def _period(today: date, period_start: date | None, period_end: date | None) -> tuple[date, date]:
+def period_of(today: date, period_start: date | None, period_end: date | None) -> tuple[date, date]:
+    """The reporting period asked for; by default the calendar month containing `today`."""
     default_start, default_end = month_of(today)
     return period_start or default_start, period_end or default_end
 
@@ -723,8 +629,8 @@ def summary(
 
     The period (default: the calendar month containing `today`) decides who is silent.
     """
-    period = _period(today, period_start, period_end)
-    reported = _reported_in_period(*day_bounds(*period))
+    period = period_of(today, period_start, period_end)
+    reported = _reported_inperiod_of(*day_bounds(*period))
     status, due = Assignment.current_status, Assignment.due_date
     per = _active(
         select(
@@ -749,7 +655,7 @@ def summary(
         func.sum(per.c.blocked),
     ).group_by(per.c.field, per.c.agency_id, per.c.category)
     programme = {"programme_code": programme_code}
-    fields, agencies = _fold(session.execute(grouped, programme))
+    fields, agencies = fold_tallies(session.execute(grouped, programme))
     overall = sum(fields.values(), Tally())
     by_agency, by_locality = _agency_groups(session, agencies)
     open_ = or_(status.is_(None), status != DONE)
@@ -826,70 +732,3 @@ def _agency_groups(
         GroupTally(code, name, tally, code) for code, (name, tally) in sorted(localities.items())
     ]
     return by_agency, by_locality
-
-
-_SUMMARY_SQL = """
-SELECT field, agency_id, category, count(*), sum(percent), sum(reported), sum(past_due),
-       sum(blocked)
-FROM (
-  SELECT {field} AS field, a.agency_id AS agency_id,
-    CASE
-      WHEN a.current_status IS NULL THEN 'not_reported'
-      WHEN a.current_status = 'done' THEN
-        CASE WHEN a.due_date IS NULL OR a.completed_on IS NULL OR a.completed_on <= a.due_date
-             THEN 'done_on_time' ELSE 'done_late' END
-      WHEN a.due_date IS NOT NULL AND a.due_date < :today THEN 'in_progress_overdue'
-      ELSE 'in_progress_on_time'
-    END AS category,
-    coalesce(a.current_percent, 0) AS percent,
-    CASE WHEN a.last_reported_at >= :start AND (a.last_reported_at < :end OR a.id IN (
-           SELECT r.assignment_id FROM report r
-           WHERE r.created_at >= :start AND r.created_at < :end))
-         THEN 1 ELSE 0 END AS reported,
-    CASE WHEN a.due_date < :today THEN 1 ELSE 0 END AS past_due,
-    CASE WHEN a.current_status = 'blocked' THEN 1 ELSE 0 END AS blocked
-  FROM assignment a JOIN item i ON i.id = a.item_id
-  WHERE a.archived_at IS NULL AND i.archived_at IS NULL {programme}
-) per
-GROUP BY field, agency_id, category
-"""
-_FIELD_SQL = {"postgresql": _field_postgresql("i.code"), "sqlite": _field_sqlite("i.code")}
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The totals summary() and summary_sql() both compute: overall, per field (by code)
-    and per agency (by id)."""
-
-    overall: Tally
-    by_field: dict[str, Tally]
-    by_agency: dict[int, Tally]
-
-
-def summary_sql(
-    session: Session,
-    today: date,
-    *,
-    period_start: date | None = None,
-    period_end: date | None = None,
-    programme_code: str | None = None,
-) -> Figures:
-    """The same totals as summary() by one hand-written query (the benchmark's yardstick)."""
-    dialect = session.get_bind().dialect.name
-    sql = _SUMMARY_SQL.format(
-        field=_FIELD_SQL.get(dialect, _FIELD_SQL["sqlite"]),
-        programme=""
-        if programme_code is None
-        else "AND i.programme_id = (SELECT id FROM programme WHERE code = :programme)",
-    )
-    start, end = day_bounds(*_period(today, period_start, period_end))
-    params: dict[str, Any] = {"today": today, "start": start, "end": end}
-    statement = text(sql).bindparams(
-        bindparam("today", type_=Date()),
-        bindparam("start", type_=UTCDateTime()),
-        bindparam("end", type_=UTCDateTime()),
-    )
-    if programme_code is not None:
-        params["programme"] = programme_code
-    fields, agencies = _fold(session.execute(statement, params))
-    return Figures(sum(fields.values(), Tally()), fields, agencies)

@@ -1,4 +1,4 @@
-"""What coordinators and Vice-Chairs read: deadline categories, roll-ups and summaries."""
+"""What coordinators and Vice-Chairs read: deadline categories, assignment states, summaries."""
 
 from __future__ import annotations
 
@@ -14,21 +14,19 @@ import pytest
 from sqlalchemy import Date, String, literal, select
 from sqlalchemy.orm import Session
 
+from bench.summary_sql import figures_of, summary_sql
+from bench.synthetic import build_synthetic, rebuild_current_state
 from bot.cli.main import main
 from bot.config import load_config
 from storage.aggregate import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,
     Category,
-    assignment_categories_sql,
     assignment_states,
     categorize,
     category_sql,
     field_code,
-    load_items,
-    rollup,
     summary,
-    summary_sql,
 )
 from storage.clock import FixedClock
 from storage.db import Database
@@ -43,22 +41,55 @@ from storage.models import (
     Report,
     Status,
 )
-from storage.reports import (
-    ReportError,
-    append_report,
-    completed_on_from_history,
-    latest_report,
-    local_date,
-    rebuild_current_state,
-    report_history,
-)
-from storage.synthetic import build_synthetic
+from storage.reports import ReportError, append_report, local_date, next_completed_on
 from tests.conftest import hanoi
 from tests.harness import cli_context, write_config
 
 TODAY = date(2019, 12, 2)  # the clock fixture's day
 DUE = date(2019, 11, 30)
 C = Category
+
+
+# --- probes: plain queries and the reference rules the product is checked against -------
+
+
+def latest_report(s: Session, assignment_id: int) -> Report | None:
+    """The assignment's newest report (its current state), or None."""
+    return s.scalars(
+        select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
+    ).first()
+
+
+def report_history(s: Session, assignment_id: int) -> list[Report]:
+    """Every report of the assignment, newest first (corrections included)."""
+    return list(
+        s.scalars(
+            select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
+        )
+    )
+
+
+def completed_on_from_history(history: list[tuple[str, datetime]]) -> date | None:
+    """The completion date from (status, at) pairs, oldest first (the reference rule)."""
+    completed: date | None = None
+    previous: str | None = None
+    for status, at in history:
+        completed = next_completed_on(previous, completed, status, at)
+        previous = status
+    return completed
+
+
+def assignment_categories_sql(s: Session, today: date) -> dict[int, Category]:
+    """Each active assignment's category as the SQL rule (`category_sql`) computes it."""
+    category = category_sql(
+        Assignment.current_status, Assignment.due_date, Assignment.completed_on, today
+    )
+    query = (
+        select(Assignment.id, category)
+        .join(Item, Item.id == Assignment.item_id)
+        .where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))
+    )
+    return {a: Category(c) for a, c in s.execute(query)}
 
 
 # --- the rule ------------------------------------------------------------------------
@@ -278,7 +309,7 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
     assert [ids[x.assignment_id] for x in result.blocked] == ["A3"]
     assert result.blocked[0].note == "Vướng mặt bằng, đề nghị chỉ đạo"
     assert [ids[x.assignment_id] for x in result.not_reported] == ["A6", "A2", "A4"]
-    assert result.figures() == summary_sql(s, TODAY)
+    assert figures_of(result) == summary_sql(s, TODAY)
 
 
 def test_response_rate_and_silent_list_follow_the_period(db: Database) -> None:
@@ -290,7 +321,7 @@ def test_response_rate_and_silent_list_follow_the_period(db: Database) -> None:
         # A2 and A3 reported in November; A7 only on 1 December.
         assert november.overall.open_reported == 2
         assert [ids[x.assignment_id] for x in november.not_reported] == ["A6", "A7", "A4"]
-        assert november.figures() == summary_sql(
+        assert figures_of(november) == summary_sql(
             s, TODAY, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
         )
         # From 25/11 to 1/12 only A1 (already done, so not counted) and A7 reported.
@@ -512,28 +543,6 @@ def test_states_are_filtered_and_in_document_order(db: Database) -> None:
     assert a2.overdue and a2.days_left(TODAY) == -2 and a2.category is C.IN_PROGRESS_OVERDUE
 
 
-def test_rollup_counts_a_bullet_done_when_its_leads_are(db: Database) -> None:
-    with db.unit_of_work() as s:
-        build_store(s)
-        nodes = {n.code: n for n in rollup(assignment_states(s, TODAY), load_items(s))}
-    # 2.5.a: lead done (100), support still at 40 → done, 70 %.
-    assert nodes["2.5.a"].done and nodes["2.5.a"].percent == 70
-    assert not nodes["2.5.b"].done and nodes["2.5.b"].percent == 15  # (30 + 0) / 2
-    assert not nodes["2.5"].done and nodes["2.5"].percent == 42.5  # mean of its bullets
-    assert nodes["2.9"].done and nodes["2.9"].percent == 100
-    assert not nodes["2"].done and nodes["2"].percent == pytest.approx(71.25)
-    assert nodes["2"].assignments == 5 and nodes["2"].depth == 0 and nodes["2.5.a"].depth == 2
-    assert dict(nodes["2"].counts) == {
-        C.DONE_ON_TIME: 1,
-        C.DONE_LATE: 1,
-        C.IN_PROGRESS_ON_TIME: 1,
-        C.IN_PROGRESS_OVERDUE: 1,
-        C.NOT_REPORTED: 1,
-    }
-    assert nodes["1"].percent == 10 and not nodes["1"].done
-    assert "2.10" not in nodes  # archived
-
-
 def test_summary_lists_respect_the_limit_but_counts_do_not(db: Database) -> None:
     with db.unit_of_work() as s:
         build_store(s)
@@ -586,7 +595,7 @@ def test_sql_categories_match_python_on_random_histories(db: Database, seed: int
         assert seen == set(Category)  # every branch was exercised
         for start, end in ((None, None), (date(2020, 5, 1), date(2020, 5, 31))):
             result = summary(s, date(2020, 6, 26), period_start=start, period_end=end)
-            assert result.figures() == summary_sql(
+            assert figures_of(result) == summary_sql(
                 s, date(2020, 6, 26), period_start=start, period_end=end
             )
 
