@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.summary_sql import figures_of, summary_sql  # noqa: E402
 from bench.synthetic import build_synthetic  # noqa: E402
-from storage.aggregate import summary  # noqa: E402
+from storage.aggregate.summary import summary  # noqa: E402
 from storage.db import make_engine, private_schema, upgrade  # noqa: E402
 
 TODAY = date(2020, 6, 26)

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Date, bindparam, literal_column, text
 from sqlalchemy.orm import Session
 
-from storage.aggregate import Summary, Tally, day_bounds, field_code_sql, fold_tallies, period_of
+from storage.aggregate.codes import field_code_sql
+from storage.aggregate.summary import Summary, Tally, day_bounds, fold_tallies, period_of
 from storage.types import UTCDateTime
 
 _SUMMARY_SQL = """

@@ -8,7 +8,8 @@ from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, 
 from handlers.events import Reply
 from handlers.quick import QuickReport, normalize_code, parse_quick
 from handlers.texts import Texts
-from storage.aggregate import CATEGORY_LABELS, categorize
+from storage.aggregate.categories import categorize
+from storage.aggregate.labels import CATEGORY_LABELS
 from storage.textfit import short_text
 
 MAX_FILES = 5

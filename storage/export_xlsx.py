@@ -15,14 +15,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.aggregate import (
-    CATEGORY_COLOURS,
-    CATEGORY_LABELS,
-    ROLE_LABELS,
-    STATUS_LABELS,
-    AssignmentState,
-    assignment_states,
-)
+from storage.aggregate.labels import CATEGORY_COLOURS, CATEGORY_LABELS, ROLE_LABELS, STATUS_LABELS
+from storage.aggregate.states import AssignmentState, assignment_states
 from storage.models import Locality
 from storage.reports import local_date
 

@@ -18,16 +18,11 @@ from bench.summary_sql import figures_of, summary_sql
 from bench.synthetic import build_synthetic, rebuild_current_state
 from bot.cli.main import main
 from bot.config import load_config
-from storage.aggregate import (
-    CATEGORY_COLOURS,
-    CATEGORY_LABELS,
-    Category,
-    assignment_states,
-    categorize,
-    category_sql,
-    field_code,
-    summary,
-)
+from storage.aggregate.categories import Category, categorize, category_sql
+from storage.aggregate.codes import field_code
+from storage.aggregate.labels import CATEGORY_COLOURS, CATEGORY_LABELS
+from storage.aggregate.states import assignment_states
+from storage.aggregate.summary import summary
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import (

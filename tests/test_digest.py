@@ -12,7 +12,7 @@ from bot.cli.context import CommandContext
 from bot.cli.main import main
 from handlers.texts import Texts
 from scheduler.digest import build_digest, render_chart
-from storage.aggregate import field_code
+from storage.aggregate.codes import field_code
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import Assignment, Directive, Item

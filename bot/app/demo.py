@@ -22,7 +22,7 @@ from bot.loopback.stage import Person, Stage
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from scheduler.settings import SchedulerSettings
-from storage import aggregate
+from storage.aggregate.summary import summary
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import write_workbook
@@ -152,7 +152,7 @@ def inboxes(stage: Stage, people: dict[str, Person]) -> str:
 
 def print_summary(db: Database, today: date) -> None:
     with db.unit_of_work() as session:
-        data = aggregate.summary(session, today)
+        data = summary(session, today)
     table = Table(title=f"Tổng hợp / Summary — {today:%d/%m/%Y}")
     table.add_column("Lĩnh vực / Field", overflow="fold")
     for column in ("Nhiệm vụ", "Tiến độ TB", "Xong", "Quá hạn"):

@@ -11,15 +11,10 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from storage.aggregate import (
-    CATEGORY_LABELS,
-    STATUS_LABELS,
-    AssignmentState,
-    Category,
-    GroupTally,
-    Summary,
-    summary,
-)
+from storage.aggregate.categories import Category
+from storage.aggregate.labels import CATEGORY_LABELS, STATUS_LABELS
+from storage.aggregate.states import AssignmentState
+from storage.aggregate.summary import GroupTally, Summary, summary
 from storage.export_xlsx import write_workbook
 
 if TYPE_CHECKING:
