@@ -13,7 +13,8 @@ from sqlalchemy.orm import sessionmaker
 
 from storage.clock import FixedClock
 from storage.db import Database, make_engine, private_schema, upgrade
-from storage.programme import ProgrammeSpec, load_programme_file
+from storage.programme.file import load_programme_file
+from storage.programme.spec import ProgrammeSpec
 from tests.harness import HANOI, PROGRAMME, build_template
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")

@@ -29,7 +29,8 @@ from storage.models import (
     Outbox,
     SchedulerState,
 )
-from storage.programme import ProgrammeSpec, import_programme
+from storage.programme.importer import import_programme
+from storage.programme.spec import ProgrammeSpec
 from storage.reports import append_report
 from tests.conftest import hanoi
 from tests.harness import HANOI

@@ -27,7 +27,8 @@ from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import write_workbook
 from storage.models import Outbox, Report
-from storage.programme import import_programme, load_programme_file
+from storage.programme.file import load_programme_file
+from storage.programme.importer import import_programme
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "var" / "demo"

@@ -20,12 +20,8 @@ from storage.agencies import (
     merge_agencies,
     rename_agency,
 )
-from storage.programme import (
-    ImportResult,
-    ProgrammeFileError,
-    import_programme,
-    load_programme_file,
-)
+from storage.programme.file import ProgrammeFileError, load_programme_file
+from storage.programme.importer import ImportResult, import_programme
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
