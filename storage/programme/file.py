@@ -9,106 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from storage.notice.files import NoticeReadError, read_notice
-from storage.programme.schema import CADENCES, ProgrammeFile
+from storage.programme.schema import ProgrammeFile
 from storage.programme.spec import AgencySpec, AssignmentSpec, LocalitySpec, ProgrammeSpec
+from storage.tomlfile import TomlFile, TomlFileError
 
 AGENCY_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 
-Loc = tuple[str | int, ...]
 
-
-class ProgrammeFileError(Exception):
+class ProgrammeFileError(TomlFileError):
     """A programme file that cannot be imported: '<file>: <location>: <what to fix>'."""
 
 
-# ----------------------------------------------------------------------------- locations
-
-
-def _loc_text(loc: Loc) -> str:
-    """Render ('assignments', 2, 'lead', 0) as 'assignments[3].lead[1]' (counted from 1)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        else:
-            out += ("." if out else "") + part
-    return out or "(tệp / file)"
-
-
-def _line_of(text: str, loc: Loc) -> int | None:
-    """Find the line in the TOML text where the value at `loc` is written, if it can."""
-    lines = text.splitlines()
-    if not loc or not isinstance(loc[0], str):
-        return None
-    table = loc[0]
-    start: int | None = None
-    if len(loc) > 1 and isinstance(loc[1], int):
-        header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
-        seen = -1
-        for number, line in enumerate(lines):
-            if header.match(line):
-                seen += 1
-                if seen == loc[1]:
-                    start = number
-                    break
-        key = loc[2] if len(loc) > 2 and isinstance(loc[2], str) else None
-    else:
-        header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
-        start = next((n for n, line in enumerate(lines) if header.match(line)), None)
-        key = loc[1] if len(loc) > 1 and isinstance(loc[1], str) else None
-    if start is None:
-        return None
-    if key is not None:
-        assign = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for number in range(start + 1, len(lines)):
-            if re.match(r"^\s*\[", lines[number]):
-                break
-            if assign.match(lines[number]):
-                return number + 1
-    return start + 1
-
-
-class _Reporter:
-    """Build ProgrammeFileError messages that name the file, the place and the line."""
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.text = text
-
-    def error(self, loc: Loc, what: str) -> ProgrammeFileError:
-        line = _line_of(self.text, loc)
-        where = _loc_text(loc) + (f" (dòng / line {line})" if line else "")
-        return ProgrammeFileError(f"{self.path}: {where}: {what}")
-
-
-def _describe(error: Any) -> str:
-    """Turn one pydantic error into 'what is wrong and what to do'."""
+def _hint(error: ErrorDetails) -> str | None:
+    """The programme file's own words for a few mistakes; the rest are said generally."""
     kind = error["type"]
     loc = error["loc"]
     got = error.get("input")
-    if kind == "extra_forbidden":
-        return (
-            "khóa không được hỗ trợ / unknown key; remove it or check its spelling "
-            "(see docs/programme-file.md)"
-        )
     if kind in ("missing", "too_short") and loc and loc[-1] == "lead":
         return (
             "cần ít nhất một cơ quan chủ trì / needs at least one lead agency; "
             'write lead = ["HN-…"]'
         )
-    if kind == "too_short":
-        return "không được để trống / must not be empty"
-    if kind == "missing":
-        return "thiếu giá trị bắt buộc / is required; add it"
-    if kind == "literal_error":
-        return f"phải là một trong / must be one of {', '.join(CADENCES)} (got {got!r})"
     if kind == "string_pattern_mismatch" and loc and loc[0] == "localities":
         return f"mã địa phương là 2–8 chữ in hoa ASCII / expected a code like HN (got {got!r})"
     if kind == "string_pattern_mismatch":
@@ -116,66 +42,25 @@ def _describe(error: Any) -> str:
             f"mã chương trình gồm chữ thường, số và '-' / expected a code like "
             f"ha-noi-hung-yen-2019 (got {got!r})"
         )
-    if kind.startswith("bool"):
-        return f"phải là true hoặc false / expected true or false (got {got!r})"
     if kind == "list_type":
         return f'phải là danh sách / expected a list such as ["HN-KHDT"] (got {got!r})'
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-    return f"giá trị không hợp lệ / expected {msg[0].lower() + msg[1:]}{shown}"
-
-
-# ----------------------------------------------------------------------------- loading
-
-_DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
-
-
-def _line(text: str, number: int) -> str:
-    """Return line `number` (from 1) of the text, or ''."""
-    lines = text.splitlines()
-    return lines[number - 1] if 0 < number <= len(lines) else ""
+    return None
 
 
 def load_programme_file(path: Path) -> ProgrammeSpec:
     """Read and check a programme file and its notice; raise ProgrammeFileError on any flaw."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ProgrammeFileError(
-            f"{path}: không tìm thấy tệp / file not found; check the path or "
-            "[app] programme in config.toml"
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ProgrammeFileError(
-            f"{path}: không phải văn bản UTF-8 / not UTF-8 text; save it as UTF-8"
-        ) from exc
-    except OSError as exc:
-        raise ProgrammeFileError(f"{path}: không đọc được / cannot read: {exc.strerror}") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        where = f"dòng / line {found.group(1)}, column {found.group(2)}" if found else "TOML"
-        what = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
-        hint = "fix that line"
-        if found and _DATE_LIKE.search(_line(text, int(found.group(1)))):
-            hint = "ngày viết dạng năm-tháng-ngày có thật / write a real date as 2020-06-30"
-        raise ProgrammeFileError(
-            f"{path}: {where}: lỗi cú pháp TOML / TOML syntax error: {what}; {hint}"
-        ) from exc
-    report = _Reporter(path, text)
-    try:
-        parsed = ProgrammeFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise report.error(tuple(first["loc"]), _describe(first)) from exc
-    return _check(parsed, path, report)
+    source = TomlFile.read(
+        Path(path),
+        missing="check the path or [app] programme in config.toml",
+        error_type=ProgrammeFileError,
+    )
+    parsed = source.validate(ProgrammeFile, hint=_hint, docs="docs/programme-file.md")
+    return _check(parsed, source)
 
 
-def _check(parsed: ProgrammeFile, path: Path, report: _Reporter) -> ProgrammeSpec:
+def _check(parsed: ProgrammeFile, report: TomlFile) -> ProgrammeSpec:
     """Check what the schema cannot: dates, codes, references and the notice."""
+    path = report.path
     prog = parsed.programme
     if prog.phase_end < prog.phase_start:
         raise report.error(

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 Cadence = Literal["monthly", "quarterly", "none"]
-CADENCES: tuple[str, ...] = ("monthly", "quarterly", "none")
 
 
 def _as_date(value: Any) -> Any:
