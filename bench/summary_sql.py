@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from sqlalchemy import Date, bindparam, literal_column, text
@@ -64,6 +64,7 @@ def summary_sql(
     session: Session,
     today: date,
     *,
+    tz: tzinfo,
     period_start: date | None = None,
     period_end: date | None = None,
     programme_code: str | None = None,
@@ -77,7 +78,7 @@ def summary_sql(
         if programme_code is None
         else "AND i.programme_id = (SELECT id FROM programme WHERE code = :programme)",
     )
-    start, end = day_bounds(*period_of(today, period_start, period_end))
+    start, end = day_bounds(*period_of(today, period_start, period_end), tz)
     params: dict[str, Any] = {"today": today, "start": start, "end": end}
     statement = text(sql).bindparams(
         bindparam("today", type_=Date()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -66,6 +66,7 @@ class StoreReader:
         session: Session,
         today: date,
         now: datetime,
+        tz: tzinfo,
         platform: str,
         external_id: str,
         member: ActiveMember | None,
@@ -73,6 +74,7 @@ class StoreReader:
         self.session = session
         self.today = today
         self.now = now
+        self.tz = tz
         self.platform = platform
         self.external_id = external_id
         self.member = member
@@ -143,7 +145,7 @@ class StoreReader:
 
     def summary(self) -> Any:
         if self._summary is None:
-            self._summary = summary(self.session, self.today, limit=SUMMARY_ROWS)
+            self._summary = summary(self.session, self.today, tz=self.tz, limit=SUMMARY_ROWS)
         return self._summary
 
     def _report_views(self, where: Any, limit: int) -> list[ReportView]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -13,18 +12,11 @@ from sqlalchemy.orm.util import identity_key
 
 from storage.models import Agency, Assignment, Report, Status
 
-# Dates of completion are Hà Nội dates, whatever the reader's time zone.
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS_MAX = 16
 
 
 class ReportError(ValueError):
     """A report that cannot be stored; the message says what is wrong."""
-
-
-def local_date(moment: datetime) -> date:
-    """Return the Hà Nội calendar date of an aware moment."""
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def append_report(
@@ -37,13 +29,15 @@ def append_report(
     note: str,
     channel: str,
     at: datetime,
+    tz: tzinfo,
     corrects_id: int | None = None,
     agency_id: int | None = None,
 ) -> int:
     """Store a new report, move the assignment's current state to it; return its id.
 
-    `agency_id`, when given, is the reporter's agency: a report on another agency's
-    assignment is refused. Plain statements, not ORM objects: every report an official
+    `tz` is the deployment's time zone (`[app] timezone`): the day `at` falls on there is
+    the completion date. `agency_id`, when given, is the reporter's agency: a report on
+    another agency's assignment is refused. Plain statements, not ORM objects: every report an official
     sends runs this (bench/updates.py); an assignment already loaded in the session is
     given the new state too.
     """
@@ -87,7 +81,9 @@ def append_report(
         "current_status": status.value,
         "current_percent": percent,
         "last_reported_at": at if previous_at is None or at > previous_at else previous_at,
-        "completed_on": next_completed_on(current.current_status, current.completed_on, status, at),
+        "completed_on": next_completed_on(
+            current.current_status, current.completed_on, status, at, tz
+        ),
     }
     connection.execute(
         _MOVE,
@@ -135,14 +131,21 @@ _MOVE = (
 
 
 def next_completed_on(
-    previous_status: str | None, previous_completed_on: date | None, status: str, at: datetime
+    previous_status: str | None,
+    previous_completed_on: date | None,
+    status: str,
+    at: datetime,
+    tz: tzinfo,
 ) -> date | None:
-    """Return the completion date after a report: kept through a run of "done", else reset."""
+    """Return the completion date after a report: kept through a run of "done", else reset.
+
+    A new run starts on the day `at` falls on in the time zone `tz`.
+    """
     if status != Status.DONE:
         return None
     if previous_status == Status.DONE and previous_completed_on is not None:
         return previous_completed_on
-    return local_date(at)
+    return at.astimezone(tz).date()
 
 
 def _valid_status(status: Status | str) -> Status:

@@ -144,6 +144,7 @@ class World:
                 note=note,
                 channel="telegram",
                 at=at,
+                tz=HANOI,
             )
 
     def absence(self, member_id: int, stand_in_id: int, starts: date, ends: date) -> None:

@@ -302,6 +302,7 @@ def _monthly_reports(db: Database, day: date) -> None:
                 note="",
                 channel="telegram",
                 at=at,
+                tz=HANOI,
             )
 
 

@@ -153,7 +153,7 @@ def inboxes(stage: Stage, people: dict[str, Person]) -> str:
 
 def print_summary(db: Database, today: date) -> None:
     with db.unit_of_work() as session:
-        data = summary(session, today)
+        data = summary(session, today, tz=HANOI)
     table = Table(title=f"Tổng hợp / Summary — {today:%d/%m/%Y}")
     table.add_column("Lĩnh vực / Field", overflow="fold")
     for column in ("Nhiệm vụ", "Tiến độ TB", "Xong", "Quá hạn"):
@@ -203,7 +203,7 @@ async def main() -> int:
         (OUT / "inboxes.txt").write_text(inboxes(stage, people), encoding="utf-8")
     today = clock.now().astimezone(HANOI).date()
     with db.unit_of_work() as session:
-        write_workbook(session, today, OUT / "tong-hop.xlsx")
+        write_workbook(session, today, OUT / "tong-hop.xlsx", HANOI)
         sent = session.scalar(
             select(func.count()).select_from(Outbox).where(Outbox.status == "sent")
         )

@@ -84,7 +84,13 @@ def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the summary as tables, or as JSON with --json."""
     today = _today(args, ctx)
     with ctx.unit_of_work() as session:
-        result = summary(session, today, programme_code=args.programme, limit=args.limit or None)
+        result = summary(
+            session,
+            today,
+            tz=ctx.config.tz,
+            programme_code=args.programme,
+            limit=args.limit or None,
+        )
     if args.json:
         ctx.console.print(
             json.dumps(result.as_dict(), ensure_ascii=False, indent=2),
@@ -106,7 +112,7 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
         return 2
     target.parent.mkdir(parents=True, exist_ok=True)
     with ctx.unit_of_work() as session:
-        write_workbook(session, today, target)
+        write_workbook(session, today, target, ctx.config.tz)
     ctx.console.print(f"Đã ghi / written: {target.resolve()}", markup=False, highlight=False)
     return 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -16,7 +16,6 @@ from storage.aggregate.categories import BLOCKED, DONE, Category, category_sql
 from storage.aggregate.codes import field_code_sql, natural_key
 from storage.aggregate.states import AssignmentState, keep_active, state_from_row, state_query
 from storage.models import Agency, Assignment, Item, Locality, Programme, Report
-from storage.reports import LOCAL_TZ
 
 
 def month_of(day: date) -> tuple[date, date]:
@@ -24,11 +23,11 @@ def month_of(day: date) -> tuple[date, date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """Return the aware moments [start 00:00, day after end 00:00) on the Hà Nội clock."""
+def day_bounds(start: date, end: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """Return the aware moments [start 00:00, day after end 00:00) on the clock of `tz`."""
     return (
-        datetime.combine(start, time(0), LOCAL_TZ),
-        datetime.combine(end + timedelta(days=1), time(0), LOCAL_TZ),
+        datetime.combine(start, time(0), tz),
+        datetime.combine(end + timedelta(days=1), time(0), tz),
     )
 
 
@@ -207,6 +206,7 @@ def summary(
     session: Session,
     today: date,
     *,
+    tz: tzinfo,
     period_start: date | None = None,
     period_end: date | None = None,
     programme_code: str | None = None,
@@ -215,10 +215,11 @@ def summary(
     """Add up every active assignment on `today`: overall, per field, locality and agency,
     and list the overdue, blocked and silent ones (`limit` each, None for all).
 
-    The period (default: the calendar month containing `today`) decides who is silent.
+    The period (default: the calendar month containing `today`) decides who is silent; its
+    days run from midnight to midnight in `tz`, the deployment's time zone.
     """
     period = period_of(today, period_start, period_end)
-    reported = _reported_in_period(*day_bounds(*period))
+    reported = _reported_in_period(*day_bounds(*period, tz))
     status, due = Assignment.current_status, Assignment.due_date
     per = keep_active(
         select(
