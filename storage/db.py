@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_lock key: "migrate" in ASCII (the scheduler leader's is "tiendo").
+MIGRATION_LOCK_KEY = 0x6D696772617465
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -77,8 +79,9 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (head by default)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to `revision` (head by default), one process at a time."""
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def is_current(engine: Engine) -> bool:
@@ -89,9 +92,33 @@ def is_current(engine: Engine) -> bool:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Upgrade the database if it is behind (every command does this first)."""
-    if not is_current(engine):
-        upgrade(engine)
+    """Upgrade the database if it is behind (every command does this first).
+
+    Workers started together all find a fresh database behind: under the lock, the first
+    migrates it and the others find it current and go on.
+    """
+    if is_current(engine):
+        return
+    with migration_lock(engine):
+        if not is_current(engine):
+            command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the PostgreSQL advisory lock that serialises migrations across processes
+    (SQLite: none; a SQLite store serves one process)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
 
 
 class Database:
