@@ -36,10 +36,11 @@ from rich.table import Table  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.pgschema import private_schema  # noqa: E402
 from bench.summary_sql import figures_of, summary_sql  # noqa: E402
 from bench.synthetic import HANOI, build_synthetic  # noqa: E402
 from storage.aggregate.summary import summary  # noqa: E402
-from storage.db import make_engine, private_schema, upgrade  # noqa: E402
+from storage.db import make_engine, upgrade  # noqa: E402
 
 TODAY = date(2020, 6, 26)
 TARGET_MS = 200.0

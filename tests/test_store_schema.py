@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from storage.db import Database, is_current, private_schema
+from bench.pgschema import private_schema
+from storage.db import Database, is_current
 from storage.models import AuditLog, Locality
 from tests.conftest import NO_PG, PG_URL
 from tests.start_child import start_worker
