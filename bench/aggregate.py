@@ -36,9 +36,11 @@ from rich.table import Table  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from storage.aggregate import summary, summary_sql  # noqa: E402
-from storage.db import make_engine, private_schema, upgrade  # noqa: E402
-from storage.synthetic import build_synthetic  # noqa: E402
+from bench.pgschema import private_schema  # noqa: E402
+from bench.summary_sql import figures_of, summary_sql  # noqa: E402
+from bench.synthetic import HANOI, build_synthetic  # noqa: E402
+from storage.aggregate.summary import summary  # noqa: E402
+from storage.db import make_engine, upgrade  # noqa: E402
 
 TODAY = date(2020, 6, 26)
 TARGET_MS = 200.0
@@ -133,13 +135,19 @@ def measure(name: str, engine: Engine, args: argparse.Namespace, console: Consol
     with engine.begin() as conn:  # fresh statistics, as autovacuum / a DBA would give
         conn.execute(text("ANALYZE"))
     with Session(engine) as session:
-        summary_ms = median_ms(lambda: summary(session, TODAY, limit=args.limit), args.runs)
-        sql_ms = median_ms(lambda: summary_sql(session, TODAY), args.runs)
-        summary_all_ms = median_ms(lambda: summary(session, TODAY), max(1, args.runs // 3))
+        summary_ms = median_ms(
+            lambda: summary(session, TODAY, tz=HANOI, limit=args.limit), args.runs
+        )
+        sql_ms = median_ms(lambda: summary_sql(session, TODAY, tz=HANOI), args.runs)
+        summary_all_ms = median_ms(
+            lambda: summary(session, TODAY, tz=HANOI), max(1, args.runs // 3)
+        )
         no_cache_ms = median_ms(
             lambda: session.execute(text(NO_CACHE_SQL)).all(), max(1, args.runs // 3)
         )
-        equal = summary(session, TODAY, limit=args.limit).figures() == summary_sql(session, TODAY)
+        equal = figures_of(summary(session, TODAY, tz=HANOI, limit=args.limit)) == summary_sql(
+            session, TODAY, tz=HANOI
+        )
     return Figures(name, build_s, summary_ms, summary_all_ms, sql_ms, no_cache_ms, equal)
 
 

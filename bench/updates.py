@@ -51,7 +51,7 @@ from bot.loopback.telegram_server import (  # noqa: E402
     polling,
 )
 from handlers.events import Inbound  # noqa: E402
-from storage.aggregate import assignment_states  # noqa: E402
+from storage.aggregate.states import assignment_states  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Identity, Report  # noqa: E402

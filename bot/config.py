@@ -8,21 +8,21 @@ and hands every layer its part.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from handlers.settings import ConversationSettings
 from scheduler.settings import DigestSettings, ReminderSettings, SchedulerSettings
 from storage.settings import DatabaseSettings, Section
+from storage.tomlfile import TomlFile, TomlFileError
 
 DEFAULT_CONFIG = Path("config.toml")
 
 
-class ConfigError(Exception):
+class ConfigError(TomlFileError):
     """A config file that cannot be used; the message names file, key and what is expected."""
 
 
@@ -134,42 +134,9 @@ class Config:
         return url
 
 
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
-    loc = [str(p) for p in error["loc"]]
-    key = ("[" + ".".join(loc[:-1]) + "] " + loc[-1]) if len(loc) > 1 else loc[0] if loc else "?"
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        what = (
-            "unknown key; remove it or check its spelling"
-            if len(loc) > 1
-            else "unknown section; remove it or check its spelling"
-        )
-    elif kind == "missing":
-        what = "is required"
-    else:
-        got = error.get("input")
-        msg = str(error["msg"]).removeprefix("Value error, ")
-        what = f"expected {msg[0].lower() + msg[1:]}" if msg else "invalid value"
-        if not isinstance(got, dict | list):
-            what += f" (got {got!r})"
-    return key, what
-
-
 def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Load and validate a config file; raise ConfigError with one line on any problem."""
     env = dict(os.environ) if env is None else env
     path = path or Path(env.get("TIENDO_CONFIG", str(DEFAULT_CONFIG)))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found; pass --config PATH or create it") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        settings = Settings.model_validate(raw)
-    except ValidationError as exc:
-        key, what = _describe(dict(exc.errors()[0]))
-        raise ConfigError(f"{path}: {key}: {what}") from exc
-    return Config(settings, path, env)
+    source = TomlFile.read(path, missing="pass --config PATH or create it", error_type=ConfigError)
+    return Config(source.validate(Settings), path, env)

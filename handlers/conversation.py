@@ -10,7 +10,7 @@ from handlers.core import Conv, State, StepContext, Transition, split_choice
 from handlers.events import Reply
 from handlers.quick import parse_quick
 from handlers.texts import Texts
-from storage.people import normalize_code as invite_shape
+from storage.people import invite_code_of
 
 Command = Callable[[StepContext, str], Transition]
 
@@ -287,7 +287,7 @@ def _text(ctx: StepContext, text: str) -> Transition:
                 )
             )
         return report.quick(ctx, parsed)
-    if invite_shape(text):
+    if invite_code_of(text):
         return onboarding.try_join(ctx, text)
     return ctx.stay(
         Reply(

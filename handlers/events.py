@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-
-
-class Platform(StrEnum):
-    TELEGRAM = "telegram"
-    ZALO = "zalo"
-    CLI = "cli"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from handlers.core import (
 )
 from handlers.events import Reply
 from handlers.texts import Texts
-from storage.people import ActiveMember, normalize_code
+from storage.people import ActiveMember, invite_code_of
 
 
 def not_linked(ctx: StepContext) -> Transition:
@@ -48,7 +48,7 @@ def try_join(ctx: StepContext, typed: str) -> Transition:
                 )
             )
         )
-    code = normalize_code(typed)
+    code = invite_code_of(typed)
     problem = ctx.reader.invite_problem(code) if code else "unknown"
     if problem is None and code:
         return ctx.idle(effects=[Join(code)])
@@ -71,7 +71,7 @@ def try_join(ctx: StepContext, typed: str) -> Transition:
 def unlinked(ctx: StepContext) -> Transition:
     """Anything from an account not linked to a member: only a code is understood."""
     text = (ctx.event.text or "").strip()
-    if text and normalize_code(text):
+    if text and invite_code_of(text):
         return try_join(ctx, text)
     return not_linked(ctx)
 

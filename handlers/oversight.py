@@ -17,7 +17,7 @@ from handlers.core import (
     global_menu,
 )
 from handlers.events import Reply
-from handlers.quick import normalize_code
+from handlers.quick import item_code_of
 from handlers.report import state_line, unknown_code
 from storage.textfit import short_text
 
@@ -250,7 +250,7 @@ def directive(ctx: StepContext, args: str) -> Transition:
                 )
             )
         )
-    code = normalize_code(code_part)
+    code = item_code_of(code_part)
     if ctx.reader.item(code) is None:
         return unknown_code(ctx, code)
     if not text.strip():

@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.core import DIRECTIVE_ROLES, OVERSIGHT_ROLES, StepContext, Transition, global_menu
 from handlers.events import Reply
-from handlers.quick import normalize_code
+from handlers.quick import item_code_of
 from handlers.report import (
     own_states,
     state_line,
@@ -48,7 +48,7 @@ def item(ctx: StepContext, args: str) -> Transition:
     tx = ctx.tx
     if not args.strip():
         return ctx.stay(Reply(tx._("Gõ mã nội dung sau lệnh, ví dụ: /muc 2.5")))
-    code = normalize_code(args.split()[0])
+    code = item_code_of(args.split()[0])
     found = ctx.reader.item(code)
     if found is None:
         return unknown_code(ctx, code)

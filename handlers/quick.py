@@ -64,7 +64,7 @@ def looks_like_code(token: str) -> bool:
     return bool(ITEM_CODE.match(token.rstrip(".:,")))
 
 
-def normalize_code(token: str) -> str:
+def item_code_of(token: str) -> str:
     """Make a typed item code comparable to the stored one (`2.2.B.` → `2.2.b`)."""
     token = token.strip().rstrip(".:,")
     head, _, tail = token.rpartition(".")
@@ -97,7 +97,7 @@ def parse_quick(text: str) -> QuickReport | None:
     first, _, rest = text.partition(" ")
     if not looks_like_code(first) or not any(ch.isdigit() for ch in first):
         return None
-    code = normalize_code(first)
+    code = item_code_of(first)
     original = re.sub(r"\s+", " ", rest.strip())
     folded = fold(original)
     status: str | None = None

@@ -6,9 +6,9 @@ from typing import Any
 
 from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu
 from handlers.events import Reply
-from handlers.quick import QuickReport, normalize_code, parse_quick
+from handlers.quick import QuickReport, item_code_of, parse_quick
 from handlers.texts import Texts
-from storage.aggregate import categorize
+from storage.aggregate.categories import categorize
 from storage.textfit import short_text
 
 MAX_FILES = 5
@@ -107,14 +107,14 @@ def _not_yours(ctx: StepContext, code: str) -> Transition:
 
 
 def find_own(ctx: StepContext, code: str) -> Any | None:
-    """The agency's assignment on an item code, as normalize_code wrote it."""
+    """The agency's assignment on an item code, as item_code_of wrote it."""
     assert ctx.member is not None
     return ctx.reader.agency_state(ctx.member.agency_id, code)
 
 
 def pick_code(ctx: StepContext, typed: str, correct: bool = False) -> Transition:
     """Open the report (or its correction) for an item code the official typed."""
-    code = normalize_code(typed.split()[0])
+    code = item_code_of(typed.split()[0])
     state = find_own(ctx, code)
     if state is None:
         return not_own(ctx, code)

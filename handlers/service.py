@@ -171,7 +171,7 @@ class ConversationService:
                 conv_row.menu_token,
                 conv_row.updated_at,
             )
-            reader = StoreReader(session, today, now, event.platform, event.user_id, who)
+            reader = StoreReader(session, today, now, self.tz, event.platform, event.user_id, who)
             ctx = StepContext(
                 event,
                 conv,
@@ -299,6 +299,7 @@ class ConversationService:
             note=effect.note,
             channel=channel,
             at=now,
+            tz=self.tz,
             corrects_id=effect.corrects_id,
         )
         for file in effect.evidence:
@@ -438,7 +439,7 @@ class ConversationService:
 
     def _export(self, session: Session, ctx: StepContext) -> Reply:
         buffer = io.BytesIO()
-        write_workbook(session, ctx.today, buffer)
+        write_workbook(session, ctx.today, buffer, self.tz)
         name = f"tien-do-{ctx.today.isoformat()}.xlsx"
         return Reply(
             ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),

@@ -27,7 +27,7 @@ from scheduler.digest import Digest, Role, build_digest
 from scheduler.reminders import Person, PlannedMessage, plan_reminders
 from scheduler.settings import SchedulerSettings
 from scheduler.worktime import WorkCalendar, due_slots
-from storage import aggregate
+from storage.aggregate.states import assignment_states
 from storage.clock import Clock
 from storage.db import Database
 from storage.models import (
@@ -195,7 +195,7 @@ class SchedulerService:
     def _plan(self, session: Session, slot_day: date, since: date | None) -> list[PlannedMessage]:
         """Load what the policy needs for a slot and apply it."""
         window_start = since or self.calendar.previous_working_day(slot_day)
-        states = aggregate.assignment_states(session, slot_day)
+        states = assignment_states(session, slot_day)
         cadences = {
             assignment_id: cadence
             for assignment_id, cadence in session.execute(select(Assignment.id, Assignment.cadence))
@@ -255,7 +255,7 @@ class SchedulerService:
         groups: dict[tuple[str, str], list[Member]] = {}
         for member in digest_recipients(session, role):
             groups.setdefault((member.agency.locality.code, member.language), []).append(member)
-        everything = aggregate.assignment_states(session, slot_day) if groups else []
+        everything = assignment_states(session, slot_day) if groups else []
         for (locality, language), members in sorted(groups.items()):
             digest = build_digest(
                 session,

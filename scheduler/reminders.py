@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from handlers.texts import Texts
 from scheduler.settings import ReminderSettings
 from scheduler.worktime import WorkCalendar
-from storage.aggregate import natural_key
+from storage.aggregate.codes import natural_key
 from storage.outbox import Message
 from storage.textfit import short_text
 
@@ -45,7 +45,7 @@ RANK = {Trigger.CYCLE: 0, Trigger.BEFORE_DUE: 1, Trigger.DUE_TODAY: 2, Trigger.O
 
 
 class StateLike(Protocol):
-    """The fields of storage.aggregate.AssignmentState the policy reads."""
+    """The fields of storage.aggregate.states.AssignmentState the policy reads."""
 
     @property
     def assignment_id(self) -> int: ...

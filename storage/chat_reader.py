@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import aggregate
+from storage.aggregate.states import assignment_states
+from storage.aggregate.summary import summary
 from storage.models import Agency, Assignment, Directive, Evidence, Item, Member, Report, Review
 from storage.people import (
     ActiveMember,
@@ -65,6 +66,7 @@ class StoreReader:
         session: Session,
         today: date,
         now: datetime,
+        tz: tzinfo,
         platform: str,
         external_id: str,
         member: ActiveMember | None,
@@ -72,29 +74,26 @@ class StoreReader:
         self.session = session
         self.today = today
         self.now = now
+        self.tz = tz
         self.platform = platform
         self.external_id = external_id
         self.member = member
         self._summary: Any = None
 
     def agency_states(self, agency_id: int) -> Sequence[Any]:
-        return aggregate.assignment_states(self.session, self.today, agency_ids=[agency_id])
+        return assignment_states(self.session, self.today, agency_ids=[agency_id])
 
     def agency_state(self, agency_id: int, code: str) -> Any | None:
         """The agency's assignment on exactly this item, if it has one."""
-        states = aggregate.assignment_states(
-            self.session, self.today, agency_ids=[agency_id], item_code=code
-        )
+        states = assignment_states(self.session, self.today, agency_ids=[agency_id], item_code=code)
         return states[0] if states else None
 
     def item_states(self, code: str) -> Sequence[Any]:
         """Every agency's state on an item and on everything under it."""
-        return aggregate.assignment_states(self.session, self.today, item_codes=[code])
+        return assignment_states(self.session, self.today, item_codes=[code])
 
     def assignment_state(self, assignment_id: int) -> Any | None:
-        states = aggregate.assignment_states(
-            self.session, self.today, assignment_ids=[assignment_id]
-        )
+        states = assignment_states(self.session, self.today, assignment_ids=[assignment_id])
         return states[0] if states else None
 
     def item(self, code: str) -> Item | None:
@@ -146,7 +145,7 @@ class StoreReader:
 
     def summary(self) -> Any:
         if self._summary is None:
-            self._summary = aggregate.summary(self.session, self.today, limit=SUMMARY_ROWS)
+            self._summary = summary(self.session, self.today, tz=self.tz, limit=SUMMARY_ROWS)
         return self._summary
 
     def _report_views(self, where: Any, limit: int) -> list[ReportView]:

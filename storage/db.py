@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # How every revision file here names itself and its parent (see script.py.mako).
 _REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*["\']?(\w+|None)', re.MULTILINE)
+# pg_advisory_lock key: "migrate" in ASCII (the scheduler leader's is "tiendo").
+MIGRATION_LOCK_KEY = 0x6D696772617465
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -53,24 +54,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
-@contextmanager
-def private_schema(url: str, prefix: str) -> Iterator[Engine]:
-    """An engine on a PostgreSQL schema of its own, dropped afterwards (tests, benchmarks),
-    so runs never touch each other's tables or a real deployment's."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def alembic_config(engine: Engine) -> AlembicConfig:
     """An Alembic config that migrates this engine (Alembic is loaded only to migrate)."""
     from alembic.config import Config as AlembicConfig
@@ -82,7 +65,13 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (head by default)."""
+    """Bring the schema to `revision` (head by default), one process at a time."""
+    with migration_lock(engine):
+        _migrate(engine, revision)
+
+
+def _migrate(engine: Engine, revision: str) -> None:
+    """Run Alembic's upgrade (the caller holds the migration lock)."""
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
@@ -115,9 +104,33 @@ def is_current(engine: Engine) -> bool:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Upgrade the database if it is behind (every command does this first)."""
-    if not is_current(engine):
-        upgrade(engine)
+    """Upgrade the database if it is behind (every command does this first).
+
+    Workers started together all find a fresh database behind: under the lock, the first
+    migrates it and the others find it current and go on.
+    """
+    if is_current(engine):
+        return
+    with migration_lock(engine):
+        if not is_current(engine):
+            _migrate(engine, "head")
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the PostgreSQL advisory lock that serialises migrations across processes
+    (SQLite: none; a SQLite store serves one process)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
 
 
 class Database:

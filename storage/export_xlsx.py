@@ -4,7 +4,8 @@ and what is overdue or blocked."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,16 +16,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.aggregate import (
-    CATEGORY_COLOURS,
-    CATEGORY_LABELS,
-    ROLE_LABELS,
-    STATUS_LABELS,
-    AssignmentState,
-    assignment_states,
-)
+from storage.aggregate.labels import CATEGORY_COLOURS, CATEGORY_LABELS, ROLE_LABELS, STATUS_LABELS
+from storage.aggregate.states import AssignmentState, assignment_states
 from storage.models import Locality
-from storage.reports import local_date
 
 SUMMARY_SHEET = "Tổng hợp"
 ISSUES_SHEET = "Quá hạn – Vướng mắc"
@@ -50,8 +44,9 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
-def write_workbook(session: Session, today: date, target: Path | BinaryIO) -> None:
-    """Write the consolidated workbook for `today` to a path or a binary file."""
+def write_workbook(session: Session, today: date, target: Path | BinaryIO, tz: tzinfo) -> None:
+    """Write the consolidated workbook for `today` to a path or a binary file; report dates
+    are calendar days in `tz`, the deployment's time zone."""
     states = assignment_states(session, today)
     localities = {
         code: name
@@ -59,33 +54,38 @@ def write_workbook(session: Session, today: date, target: Path | BinaryIO) -> No
             select(Locality.code, Locality.name).order_by(Locality.code)
         )
     }
+    on = _Day(today, tz, localities)
     book = Workbook()
     first = book.active
     assert first is not None
     first.title = SUMMARY_SHEET
-    _fill_sheet(
-        first, "BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC", states, today, localities
-    )
+    _fill_sheet(first, "BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC", states, on)
     used = {SUMMARY_SHEET, ISSUES_SHEET}
     for code, name in localities.items():
         mine = [s for s in states if s.locality_code == code]
         if not mine:
             continue
         title = _sheet_title(name, used)
-        _fill_sheet(
-            book.create_sheet(title), f"TIẾN ĐỘ THỰC HIỆN — {name.upper()}", mine, today, localities
-        )
+        _fill_sheet(book.create_sheet(title), f"TIẾN ĐỘ THỰC HIỆN — {name.upper()}", mine, on)
     issues = [s for s in states if s.overdue or s.status == "blocked"]
     issues.sort(key=lambda s: (s.due_date or date.max, s.item_code, s.agency_code))
     _fill_sheet(
         book.create_sheet(ISSUES_SHEET),
         "NHIỆM VỤ QUÁ HẠN VÀ VƯỚNG MẮC",
         issues,
-        today,
-        localities,
+        on,
         overdue_days=True,
     )
     book.save(target)
+
+
+@dataclass(frozen=True)
+class _Day:
+    """What every sheet is written for: the day, the time zone and the localities' names."""
+
+    today: date
+    tz: tzinfo
+    localities: dict[str, str]
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
@@ -103,13 +103,12 @@ def _fill_sheet(
     sheet: Worksheet,
     heading: str,
     states: Sequence[AssignmentState],
-    today: date,
-    localities: dict[str, str],
+    on: _Day,
     overdue_days: bool = False,
 ) -> None:
     headers = HEADERS + (ISSUE_HEADERS if overdue_days else ())
     width = len(headers)
-    sheet.cell(row=1, column=1, value=f"{heading} — NGÀY {today:%d/%m/%Y}").font = Font(
+    sheet.cell(row=1, column=1, value=f"{heading} — NGÀY {on.today:%d/%m/%Y}").font = Font(
         bold=True, size=14
     )
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
@@ -131,7 +130,7 @@ def _fill_sheet(
         sheet.column_dimensions[get_column_letter(column)].width = column_width
     sheet.row_dimensions[HEADER_ROW].height = 32
     for offset, state in enumerate(states, 1):
-        _write_row(sheet, HEADER_ROW + offset, state, today, localities, overdue_days)
+        _write_row(sheet, HEADER_ROW + offset, state, on, overdue_days)
     sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)
     last = HEADER_ROW + max(len(states), 1)
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{last}"
@@ -141,17 +140,16 @@ def _write_row(
     sheet: Worksheet,
     row: int,
     state: AssignmentState,
-    today: date,
-    localities: dict[str, str],
+    on: _Day,
     overdue_days: bool,
 ) -> None:
     status = STATUS_LABELS[state.status][0] if state.status else "Chưa báo cáo"
-    reported = local_date(state.reported_at) if state.reported_at else None
+    reported = state.reported_at.astimezone(on.tz).date() if state.reported_at else None
     values: list[object] = [
         state.item_code,
         state.item_title,
         state.agency_name,
-        localities.get(state.locality_code, state.locality_code),
+        on.localities.get(state.locality_code, state.locality_code),
         ROLE_LABELS.get(state.role, (state.role,))[0],
         status,
         state.percent,
@@ -161,7 +159,7 @@ def _write_row(
         CATEGORY_LABELS[state.category][0],
     ]
     if overdue_days:
-        left = state.days_left(today)
+        left = state.days_left(on.today)
         values.append(-left if state.overdue and left is not None else None)
     for column, value in enumerate(values, 1):
         cell = sheet.cell(row=row, column=column, value=value)

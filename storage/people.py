@@ -38,7 +38,7 @@ class Redeemed:
     identity: Identity
 
 
-def normalize_code(text: str) -> str | None:
+def invite_code_of(text: str) -> str | None:
     """Turn what someone typed into a stored invite code, or None if it cannot be one."""
     text = text.strip()
     if not _CODE_SHAPE.match(text):
@@ -314,7 +314,7 @@ def revoke(session: Session, member_or_code: str, at: datetime, actor: str) -> s
         member.revoked_at = at
         record(session, at, actor, "member.revoke", "member", member.id)
         return f"member {member.id} ({member.name})"
-    code = normalize_code(member_or_code)
+    code = invite_code_of(member_or_code)
     invite = find_invite(session, code) if code else None
     if invite is None:
         raise PeopleError(f"không có mã mời {member_or_code!r} / no such invite code")

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import cast
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from storage.models import Agency, Assignment, Report, Status
 
-# Dates of completion are Hà Nội dates, whatever the reader's time zone.
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS_MAX = 16
 
 
 class ReportError(ValueError):
     """A report that cannot be stored; the message says what is wrong."""
-
-
-def local_date(moment: datetime) -> date:
-    """Return the Hà Nội calendar date of an aware moment."""
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def append_report(
@@ -38,13 +29,15 @@ def append_report(
     note: str,
     channel: str,
     at: datetime,
+    tz: tzinfo,
     corrects_id: int | None = None,
     agency_id: int | None = None,
 ) -> int:
     """Store a new report, move the assignment's current state to it; return its id.
 
-    `agency_id`, when given, is the reporter's agency: a report on another agency's
-    assignment is refused. Plain statements, not ORM objects: every report an official
+    `tz` is the deployment's time zone (`[app] timezone`): the day `at` falls on there is
+    the completion date. `agency_id`, when given, is the reporter's agency: a report on
+    another agency's assignment is refused. Plain statements, not ORM objects: every report an official
     sends runs this (bench/updates.py); an assignment already loaded in the session is
     given the new state too.
     """
@@ -88,7 +81,9 @@ def append_report(
         "current_status": status.value,
         "current_percent": percent,
         "last_reported_at": at if previous_at is None or at > previous_at else previous_at,
-        "completed_on": next_completed_on(current.current_status, current.completed_on, status, at),
+        "completed_on": next_completed_on(
+            current.current_status, current.completed_on, status, at, tz
+        ),
     }
     connection.execute(
         _MOVE,
@@ -136,109 +131,21 @@ _MOVE = (
 
 
 def next_completed_on(
-    previous_status: str | None, previous_completed_on: date | None, status: str, at: datetime
+    previous_status: str | None,
+    previous_completed_on: date | None,
+    status: str,
+    at: datetime,
+    tz: tzinfo,
 ) -> date | None:
-    """Return the completion date after a report: kept through a run of "done", else reset."""
+    """Return the completion date after a report: kept through a run of "done", else reset.
+
+    A new run starts on the day `at` falls on in the time zone `tz`.
+    """
     if status != Status.DONE:
         return None
     if previous_status == Status.DONE and previous_completed_on is not None:
         return previous_completed_on
-    return local_date(at)
-
-
-def completed_on_from_history(history: Sequence[tuple[str, datetime]]) -> date | None:
-    """Return the completion date from (status, at) pairs, oldest first (the reference rule)."""
-    completed: date | None = None
-    previous: str | None = None
-    for status, at in history:
-        completed = next_completed_on(previous, completed, status, at)
-        previous = status
-    return completed
-
-
-def latest_report(session: Session, assignment_id: int) -> Report | None:
-    """Return the assignment's newest report (its current state), or None."""
-    return session.scalars(
-        select(Report)
-        .where(Report.assignment_id == assignment_id)
-        .order_by(Report.id.desc())
-        .limit(1)
-    ).first()
-
-
-def report_history(session: Session, assignment_id: int) -> list[Report]:
-    """Return every report of the assignment, newest first (corrections included)."""
-    return list(
-        session.scalars(
-            select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
-        )
-    )
-
-
-def rebuild_current_state(session: Session, assignment_ids: Collection[int] | None = None) -> int:
-    """Recompute the cached current state from the reports, for loads that bypassed
-    append_report; return how many assignments have reports."""
-    done = Status.DONE.value
-    wanted = list(assignment_ids) if assignment_ids is not None else None
-    per = select(
-        Report.assignment_id,
-        func.max(Report.id).label("latest"),
-        func.max(Report.created_at).label("last_at"),
-        func.coalesce(func.max(case((Report.status != done, Report.id))), 0).label("last_open"),
-    ).group_by(Report.assignment_id)
-    if wanted is not None:
-        per = per.where(Report.assignment_id.in_(wanted))
-    agg = per.subquery()
-    # The first "done" after the last report that was not "done" starts the final run.
-    run_report = aliased(Report)
-    run = (
-        select(run_report.assignment_id, func.min(run_report.id).label("start"))
-        .join(agg, agg.c.assignment_id == run_report.assignment_id)
-        .where(run_report.status == done, run_report.id > agg.c.last_open)
-        .group_by(run_report.assignment_id)
-        .subquery()
-    )
-    latest, first = aliased(Report), aliased(Report)
-    rows = session.execute(
-        select(
-            agg.c.assignment_id,
-            agg.c.latest,
-            latest.status,
-            latest.percent,
-            agg.c.last_at,
-            first.created_at,
-        )
-        .join(latest, latest.id == agg.c.latest)
-        .outerjoin(run, run.c.assignment_id == agg.c.assignment_id)
-        .outerjoin(first, first.id == run.c.start)
-    ).all()
-    reset = update(Assignment).values(
-        latest_report_id=None,
-        current_status=None,
-        current_percent=None,
-        last_reported_at=None,
-        completed_on=None,
-    )
-    if wanted is not None:
-        reset = reset.where(Assignment.id.in_(wanted))
-    session.execute(reset.execution_options(synchronize_session=False))
-    if rows:
-        session.execute(
-            update(Assignment),
-            [
-                {
-                    "id": a,
-                    "latest_report_id": r,
-                    "current_status": status,
-                    "current_percent": pct,
-                    "last_reported_at": last_at,
-                    "completed_on": local_date(done_at) if status == done and done_at else None,
-                }
-                for a, r, status, pct, last_at, done_at in rows
-            ],
-        )
-    session.expire_all()
-    return len(rows)
+    return at.astimezone(tz).date()
 
 
 def _valid_status(status: Status | str) -> Status:

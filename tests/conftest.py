@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bench.pgschema import private_schema
 from storage.clock import FixedClock
-from storage.db import Database, make_engine, private_schema, upgrade
-from storage.programme import ProgrammeSpec, load_programme_file
+from storage.db import Database, make_engine, upgrade
+from storage.programme.file import load_programme_file
+from storage.programme.spec import ProgrammeSpec
 from tests.harness import HANOI, PROGRAMME, build_template
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")

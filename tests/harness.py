@@ -24,7 +24,8 @@ from handlers.service import ConversationService
 from storage.clock import Clock, FixedClock
 from storage.db import Database, make_engine, upgrade
 from storage.models import Report
-from storage.programme import import_programme, load_programme_file
+from storage.programme.file import load_programme_file
+from storage.programme.importer import import_programme
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMME = REPO / "programmes" / "ha-noi-hung-yen-2019.toml"

@@ -13,20 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
 
-from storage.aggregate import (
-    BLOCKED,
-    AssignmentState,
-    Category,
-    GroupTally,
-    Summary,
-    Tally,
-    categorize,
-    day_bounds,
-    field_code,
-    month_of,
-)
+from storage.aggregate.categories import BLOCKED, Category, categorize
+from storage.aggregate.codes import field_code
+from storage.aggregate.states import AssignmentState
+from storage.aggregate.summary import GroupTally, Summary, Tally, day_bounds, month_of
 from storage.chat_reader import DirectiveView, HistoryEntry, ReportView
 from storage.people import ActiveMember
+from tests.harness import HANOI
 
 
 @dataclass(frozen=True)
@@ -115,7 +108,7 @@ class Programme:
     def summary(self) -> Summary:
         """The consolidated picture of `states` in the month of `today`, as the store adds it up."""
         period = month_of(self.today)
-        since, until = day_bounds(*period)
+        since, until = day_bounds(*period, HANOI)
 
         def one(s: AssignmentState) -> Tally:
             reported = s.reported_at is not None and since <= s.reported_at < until

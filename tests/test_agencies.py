@@ -31,7 +31,8 @@ from storage.models import (
     Member,
     Report,
 )
-from storage.programme import ProgrammeSpec, import_programme
+from storage.programme.importer import import_programme
+from storage.programme.spec import ProgrammeSpec
 from tests.harness import cli_context, write_config
 
 AT = datetime(2019, 7, 5, 2, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""What coordinators and Vice-Chairs read: deadline categories, roll-ups and summaries."""
+"""What coordinators and Vice-Chairs read: deadline categories, assignment states, summaries."""
 
 from __future__ import annotations
 
@@ -14,22 +14,15 @@ import pytest
 from sqlalchemy import Date, String, literal, select
 from sqlalchemy.orm import Session
 
+from bench.summary_sql import figures_of, summary_sql
+from bench.synthetic import build_synthetic, rebuild_current_state
 from bot.cli.main import main
 from bot.config import load_config
-from storage.aggregate import (
-    CATEGORY_COLOURS,
-    CATEGORY_LABELS,
-    Category,
-    assignment_categories_sql,
-    assignment_states,
-    categorize,
-    category_sql,
-    field_code,
-    load_items,
-    rollup,
-    summary,
-    summary_sql,
-)
+from storage.aggregate.categories import Category, categorize, category_sql
+from storage.aggregate.codes import field_code
+from storage.aggregate.labels import CATEGORY_COLOURS, CATEGORY_LABELS
+from storage.aggregate.states import assignment_states
+from storage.aggregate.summary import summary
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import (
@@ -43,22 +36,55 @@ from storage.models import (
     Report,
     Status,
 )
-from storage.reports import (
-    ReportError,
-    append_report,
-    completed_on_from_history,
-    latest_report,
-    local_date,
-    rebuild_current_state,
-    report_history,
-)
-from storage.synthetic import build_synthetic
+from storage.reports import ReportError, append_report, next_completed_on
 from tests.conftest import hanoi
-from tests.harness import cli_context, write_config
+from tests.harness import HANOI, cli_context, write_config
 
 TODAY = date(2019, 12, 2)  # the clock fixture's day
 DUE = date(2019, 11, 30)
 C = Category
+
+
+# --- probes: plain queries and the reference rules the product is checked against -------
+
+
+def latest_report(s: Session, assignment_id: int) -> Report | None:
+    """The assignment's newest report (its current state), or None."""
+    return s.scalars(
+        select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
+    ).first()
+
+
+def report_history(s: Session, assignment_id: int) -> list[Report]:
+    """Every report of the assignment, newest first (corrections included)."""
+    return list(
+        s.scalars(
+            select(Report).where(Report.assignment_id == assignment_id).order_by(Report.id.desc())
+        )
+    )
+
+
+def completed_on_from_history(history: list[tuple[str, datetime]]) -> date | None:
+    """The completion date from (status, at) pairs, oldest first (the reference rule)."""
+    completed: date | None = None
+    previous: str | None = None
+    for status, at in history:
+        completed = next_completed_on(previous, completed, status, at, HANOI)
+        previous = status
+    return completed
+
+
+def assignment_categories_sql(s: Session, today: date) -> dict[int, Category]:
+    """Each active assignment's category as the SQL rule (`category_sql`) computes it."""
+    category = category_sql(
+        Assignment.current_status, Assignment.due_date, Assignment.completed_on, today
+    )
+    query = (
+        select(Assignment.id, category)
+        .join(Item, Item.id == Assignment.item_id)
+        .where(Assignment.archived_at.is_(None), Item.archived_at.is_(None))
+    )
+    return {a: Category(c) for a, c in s.execute(query)}
 
 
 # --- the rule ------------------------------------------------------------------------
@@ -236,6 +262,7 @@ def build_store(s: Session) -> Store:
             note=note,
             channel="telegram",
             at=at,
+            tz=HANOI,
         )
     return Store(a, members, programme)
 
@@ -243,7 +270,7 @@ def build_store(s: Session) -> Store:
 def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) -> None:
     with db.unit_of_work() as s:
         store = build_store(s)
-        result = summary(s, TODAY)
+        result = summary(s, TODAY, tz=HANOI)
     o = result.overall
     assert result.period == (date(2019, 12, 1), date(2019, 12, 31))
     assert o.count == 7  # the archived item and the archived assignment are left out
@@ -278,23 +305,27 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
     assert [ids[x.assignment_id] for x in result.blocked] == ["A3"]
     assert result.blocked[0].note == "Vướng mặt bằng, đề nghị chỉ đạo"
     assert [ids[x.assignment_id] for x in result.not_reported] == ["A6", "A2", "A4"]
-    assert result.figures() == summary_sql(s, TODAY)
+    assert figures_of(result) == summary_sql(s, TODAY, tz=HANOI)
 
 
 def test_response_rate_and_silent_list_follow_the_period(db: Database) -> None:
     with db.unit_of_work() as s:
         store = build_store(s)
-        november = summary(s, TODAY, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30))
+        november = summary(
+            s, TODAY, tz=HANOI, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
+        )
         ids = {v.id: k for k, v in store.a.items()}
         assert november.period == (date(2019, 11, 1), date(2019, 11, 30))
         # A2 and A3 reported in November; A7 only on 1 December.
         assert november.overall.open_reported == 2
         assert [ids[x.assignment_id] for x in november.not_reported] == ["A6", "A7", "A4"]
-        assert november.figures() == summary_sql(
-            s, TODAY, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
+        assert figures_of(november) == summary_sql(
+            s, TODAY, tz=HANOI, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
         )
         # From 25/11 to 1/12 only A1 (already done, so not counted) and A7 reported.
-        week = summary(s, TODAY, period_start=date(2019, 11, 25), period_end=date(2019, 12, 1))
+        week = summary(
+            s, TODAY, tz=HANOI, period_start=date(2019, 11, 25), period_end=date(2019, 12, 1)
+        )
         assert week.overall.open_reported == 1
         assert week.response_rate == pytest.approx(1 / 5)
 
@@ -314,6 +345,7 @@ def test_a_correction_is_a_new_row_that_becomes_the_state(db: Database, clock: F
             note="Sửa: 35 %, không phải 20 %",
             channel="zalo",
             at=clock.now(),
+            tz=HANOI,
             corrects_id=first.id,
         )
         history = report_history(s, a7.id)
@@ -342,6 +374,7 @@ def test_completion_date_is_the_start_of_the_last_run_of_done(db: Database) -> N
             note="Bổ sung ảnh",
             channel="telegram",
             at=hanoi(2019, 12, 3, 9),
+            tz=HANOI,
             corrects_id=first_done.id,
         )
         assert a1.completed_on == date(2019, 11, 30)
@@ -359,6 +392,7 @@ def test_completion_date_is_the_start_of_the_last_run_of_done(db: Database) -> N
             note="Điều chỉnh lộ trình",
             channel="telegram",
             at=hanoi(2019, 12, 4, 9),
+            tz=HANOI,
         )
         assert a1.completed_on is None
         append_report(
@@ -370,6 +404,7 @@ def test_completion_date_is_the_start_of_the_last_run_of_done(db: Database) -> N
             note="Chạy lại",
             channel="telegram",
             at=hanoi(2019, 12, 6, 9),
+            tz=HANOI,
         )
         state = [
             x
@@ -394,6 +429,7 @@ def test_done_late_on_new_year_night_is_judged_on_the_hanoi_clock(db: Database) 
             note="",
             channel="cli",
             at=hanoi(2019, 12, 31, 23, 30),
+            tz=HANOI,
         )
         late = hanoi(2020, 1, 1, 0, 30)
         assert late.astimezone(UTC).date() == date(2019, 12, 31)
@@ -406,6 +442,7 @@ def test_done_late_on_new_year_night_is_judged_on_the_hanoi_clock(db: Database) 
             note="",
             channel="cli",
             at=late,
+            tz=HANOI,
         )
         states = {x.assignment_id: x for x in assignment_states(s, date(2020, 1, 6))}
         assert states[a3.id].category is C.DONE_ON_TIME
@@ -434,6 +471,7 @@ def test_a_report_out_of_range_is_refused_and_nothing_is_stored(
             "note": "",
             "channel": "telegram",
             "at": hanoi(2019, 12, 2, 9),
+            "tz": HANOI,
         } | change
         with pytest.raises(ReportError, match=message):
             append_report(s, assignment_id=a6.id, member_id=None, **fields)  # type: ignore[arg-type]
@@ -455,6 +493,7 @@ def test_a_correction_must_point_at_a_report_of_the_same_assignment(db: Database
                 note="",
                 channel="cli",
                 at=hanoi(2019, 12, 2, 9),
+                tz=HANOI,
                 corrects_id=other.id,
             )
 
@@ -470,6 +509,7 @@ def test_a_report_on_another_agencys_or_a_missing_assignment_is_refused(db: Data
             "note": "",
             "channel": "telegram",
             "at": hanoi(2019, 12, 2, 9),
+            "tz": HANOI,
         }
         with pytest.raises(PermissionError, match="another agency"):
             append_report(
@@ -512,32 +552,10 @@ def test_states_are_filtered_and_in_document_order(db: Database) -> None:
     assert a2.overdue and a2.days_left(TODAY) == -2 and a2.category is C.IN_PROGRESS_OVERDUE
 
 
-def test_rollup_counts_a_bullet_done_when_its_leads_are(db: Database) -> None:
-    with db.unit_of_work() as s:
-        build_store(s)
-        nodes = {n.code: n for n in rollup(assignment_states(s, TODAY), load_items(s))}
-    # 2.5.a: lead done (100), support still at 40 → done, 70 %.
-    assert nodes["2.5.a"].done and nodes["2.5.a"].percent == 70
-    assert not nodes["2.5.b"].done and nodes["2.5.b"].percent == 15  # (30 + 0) / 2
-    assert not nodes["2.5"].done and nodes["2.5"].percent == 42.5  # mean of its bullets
-    assert nodes["2.9"].done and nodes["2.9"].percent == 100
-    assert not nodes["2"].done and nodes["2"].percent == pytest.approx(71.25)
-    assert nodes["2"].assignments == 5 and nodes["2"].depth == 0 and nodes["2.5.a"].depth == 2
-    assert dict(nodes["2"].counts) == {
-        C.DONE_ON_TIME: 1,
-        C.DONE_LATE: 1,
-        C.IN_PROGRESS_ON_TIME: 1,
-        C.IN_PROGRESS_OVERDUE: 1,
-        C.NOT_REPORTED: 1,
-    }
-    assert nodes["1"].percent == 10 and not nodes["1"].done
-    assert "2.10" not in nodes  # archived
-
-
 def test_summary_lists_respect_the_limit_but_counts_do_not(db: Database) -> None:
     with db.unit_of_work() as s:
         build_store(s)
-        capped = summary(s, TODAY, limit=1)
+        capped = summary(s, TODAY, tz=HANOI, limit=1)
     assert len(capped.not_reported) == 1 and capped.overall.not_reported == 3
     assert capped.overdue[0].item_code == "1.1"  # the most overdue one
 
@@ -585,9 +603,9 @@ def test_sql_categories_match_python_on_random_histories(db: Database, seed: int
             seen |= set(expected.values())
         assert seen == set(Category)  # every branch was exercised
         for start, end in ((None, None), (date(2020, 5, 1), date(2020, 5, 31))):
-            result = summary(s, date(2020, 6, 26), period_start=start, period_end=end)
-            assert result.figures() == summary_sql(
-                s, date(2020, 6, 26), period_start=start, period_end=end
+            result = summary(s, date(2020, 6, 26), tz=HANOI, period_start=start, period_end=end)
+            assert figures_of(result) == summary_sql(
+                s, date(2020, 6, 26), tz=HANOI, period_start=start, period_end=end
             )
 
 
@@ -609,7 +627,7 @@ def test_the_cached_state_matches_the_history(db: Database) -> None:
         done = next(row for row in built if row.completed_on)
         last = latest_report(s, done.id)
         assert last is not None and last.status == "done"
-        assert local_date(last.created_at) >= done.completed_on
+        assert last.created_at.astimezone(HANOI).date() >= done.completed_on
 
 
 # --- the command ---------------------------------------------------------------------
@@ -620,7 +638,7 @@ def test_summary_json_through_the_cli(tmp_path: Path) -> None:
     database = Database.open(load_config(config).database_url)
     with database.unit_of_work() as s:
         build_synthetic(s, assignments=250, reports=1500, seed=5, today=TODAY)
-        expected = summary(s, TODAY, limit=5)
+        expected = summary(s, TODAY, tz=HANOI, limit=5)
     database.dispose()
     out = io.StringIO()
     ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), file=out)

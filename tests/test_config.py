@@ -28,14 +28,35 @@ def test_shipped_config_loads_with_defaults() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("[app]\ntimezone = 'Mars/Olympus'\n", "[app] timezone: expected an IANA time zone"),
-        ("[reminders]\ndays_before = 'seven'\n", "[reminders] days_before: expected"),
-        ("[reminders]\nescalate_after_days = 0\n", "[reminders] escalate_after_days: expected"),
-        ("[telegram]\nmode = 'push'\n", "[telegram] mode: expected input should be 'polling' or"),
-        ("[telegram]\ntokn = 'x'\n", "[telegram] tokn: unknown key"),
-        ("[telegrm]\nmode = 'polling'\n", "telegrm: unknown section"),
-        ("[app\n", "not valid TOML"),
-        ("[telegram.webhook]\nport = 70000\n", "[telegram.webhook] port: expected"),
+        (
+            "[app]\ntimezone = 'Mars/Olympus'\n",
+            "app.timezone (dòng / line 2): giá trị không hợp lệ / expected an IANA time zone",
+        ),
+        (
+            "[reminders]\ndays_before = 'seven'\n",
+            "reminders.days_before (dòng / line 2): phải là danh sách / expected a list",
+        ),
+        (
+            "[reminders]\nescalate_after_days = 0\n",
+            "reminders.escalate_after_days (dòng / line 2): giá trị không hợp lệ / expected",
+        ),
+        (
+            "[telegram]\nmode = 'push'\n",
+            "telegram.mode (dòng / line 2): phải là một trong / must be one of polling, webhook",
+        ),
+        (
+            "[telegram]\ntokn = 'x'\n",
+            "telegram.tokn (dòng / line 2): khóa không được hỗ trợ / unknown key",
+        ),
+        (
+            "[telegrm]\nmode = 'polling'\n",
+            "telegrm (dòng / line 1): mục không được hỗ trợ / unknown section",
+        ),
+        ("[app\n", "dòng / line 1, column 5: lỗi cú pháp TOML / TOML syntax error"),
+        (
+            "[telegram.webhook]\nport = 70000\n",
+            "telegram.webhook.port (dòng / line 2): giá trị không hợp lệ / expected",
+        ),
     ],
 )
 def test_config_errors_name_file_key_and_expectation(
@@ -72,4 +93,7 @@ def test_cli_prints_one_line_and_exits_2(
     code = main(["--config", str(path), "db", "upgrade"])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"{path}: [reminders] work_start: expected" in " ".join(err.split())
+    assert (
+        f"{path}: reminders.work_start (dòng / line 2): giá trị không hợp lệ / expected"
+        in " ".join(err.split())
+    )

@@ -12,11 +12,11 @@ from bot.cli.context import CommandContext
 from bot.cli.main import main
 from handlers.texts import Texts
 from scheduler.digest import build_digest, render_chart
-from storage.aggregate import field_code
+from storage.aggregate.codes import field_code
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import Assignment, Directive, Item
-from storage.programme import ProgrammeSpec
+from storage.programme.spec import ProgrammeSpec
 from tests.conftest import hanoi
 from tests.harness import cli_context, write_config
 from tests.test_reminders import World

@@ -15,7 +15,7 @@ from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import HEADER_ROW, HEADERS, write_workbook
 from tests.conftest import hanoi
-from tests.harness import cli_context, write_config
+from tests.harness import HANOI, cli_context, write_config
 from tests.test_aggregate import TODAY, build_store, config_with_store
 
 EXPECTED_HEADERS = [
@@ -48,7 +48,7 @@ def test_workbook_has_the_consolidated_table_by_locality_and_the_issues(db: Data
     buffer = io.BytesIO()
     with db.unit_of_work() as s:
         build_store(s)
-        write_workbook(s, TODAY, buffer)
+        write_workbook(s, TODAY, buffer, HANOI)
     book = load_workbook(io.BytesIO(buffer.getvalue()))
     assert book.sheetnames == [
         "Tổng hợp",

@@ -17,13 +17,10 @@ from rich.console import Console
 from bot.cli import notice as notice_command
 from bot.cli.context import CommandContext
 from handlers.texts import Texts
-from storage.notice import (
-    NoticeReadError,
-    ParsedNotice,
-    lead_phrase,
-    parse_notice,
-    read_notice,
-)
+from storage.notice.files import NoticeReadError, read_notice
+from storage.notice.model import ParsedNotice
+from storage.notice.parser import parse_notice
+from storage.notice.titles import lead_phrase
 
 SEED_NAME = "ha-noi-hung-yen-2019-notice.txt"
 SEED = Path(__file__).resolve().parents[1] / "programmes" / SEED_NAME  # the repo copy, if any

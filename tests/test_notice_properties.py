@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.notice import INTERNAL_ERROR, ParsedNotice, parse_notice
+from storage.notice.model import ParsedNotice
+from storage.notice.parser import INTERNAL_ERROR, parse_notice
 
 FRAGMENTS = [
     "I.",

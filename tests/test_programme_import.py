@@ -31,12 +31,9 @@ from storage.models import (
     Programme,
     Report,
 )
-from storage.programme import (
-    ProgrammeFileError,
-    ProgrammeSpec,
-    import_programme,
-    load_programme_file,
-)
+from storage.programme.file import ProgrammeFileError, load_programme_file
+from storage.programme.importer import import_programme
+from storage.programme.spec import ProgrammeSpec
 from tests.harness import PROGRAMME, REPO, cli_context, write_config
 
 NOTICE = REPO / "programmes" / "ha-noi-hung-yen-2019-notice.txt"

@@ -29,7 +29,8 @@ from storage.models import (
     Outbox,
     SchedulerState,
 )
-from storage.programme import ProgrammeSpec, import_programme
+from storage.programme.importer import import_programme
+from storage.programme.spec import ProgrammeSpec
 from storage.reports import append_report
 from tests.conftest import hanoi
 from tests.harness import HANOI
@@ -143,6 +144,7 @@ class World:
                 note=note,
                 channel="telegram",
                 at=at,
+                tz=HANOI,
             )
 
     def absence(self, member_id: int, stand_in_id: int, starts: date, ends: date) -> None:

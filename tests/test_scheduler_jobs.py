@@ -29,7 +29,7 @@ from storage.models import (
     Outbox,
     SchedulerState,
 )
-from storage.programme import ProgrammeSpec
+from storage.programme.spec import ProgrammeSpec
 from storage.reports import append_report
 from tests.conftest import NO_PG, PG_URL, hanoi
 from tests.harness import HANOI, cli_context, copy_database, write_config
@@ -302,6 +302,7 @@ def _monthly_reports(db: Database, day: date) -> None:
                 note="",
                 channel="telegram",
                 at=at,
+                tz=HANOI,
             )
 
 

@@ -17,7 +17,8 @@ from storage.db import Database
 from storage.models import Member, Outbox, Report
 from storage.outbox import Message, enqueue
 from storage.people import create_invites
-from storage.programme import ProgrammeSpec, import_programme
+from storage.programme.importer import import_programme
+from storage.programme.spec import ProgrammeSpec
 from tests.conftest import HANOI
 
 

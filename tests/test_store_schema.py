@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.engine import make_url
 
+from bench.pgschema import private_schema
 from storage.db import Database, is_current
 from storage.models import AuditLog, Locality
+from tests.conftest import NO_PG, PG_URL
+from tests.start_child import start_worker
 
 
 def test_migrations_create_every_table(engine: Engine) -> None:
@@ -61,3 +66,36 @@ def test_the_schema_check_knows_the_heads_alembic_knows(engine: Engine) -> None:
     script = ScriptDirectory.from_config(alembic_config(engine))
     assert head_revisions() == frozenset(script.get_heads())
     assert {"component_state", "scheduler_state"} <= set(inspect(engine).get_table_names())
+
+
+WORKERS = 8
+
+
+def test_workers_starting_together_on_a_fresh_database_all_start() -> None:
+    """Several PostgreSQL workers opening a fresh database at the same moment each find it
+    behind and migrate it; none of them fails and the schema ends at the newest revision."""
+    if not PG_URL:
+        pytest.skip(NO_PG)
+    spawn = multiprocessing.get_context("spawn")
+    with private_schema(PG_URL, "tiendo_race") as fresh:
+        with fresh.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        start = spawn.Barrier(WORKERS)
+        failures = spawn.Queue()
+        workers = [
+            spawn.Process(
+                target=start_worker,
+                args=(url.render_as_string(hide_password=False), start, failures),
+            )
+            for _ in range(WORKERS)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        reasons = [failures.get() for _ in range(failures.qsize())]
+        assert reasons == [] and [w.exitcode for w in workers] == [0] * WORKERS
+        assert is_current(fresh)
+        with fresh.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1

@@ -258,7 +258,7 @@ def test_long_titles_and_notes_are_cut_at_a_word_with_an_ellipsis() -> None:
 
 
 def test_deadline_categories_are_named_as_government_tracking_names_them() -> None:
-    from storage.aggregate import Category
+    from storage.aggregate.categories import Category
 
     vi, en = Texts("vi"), Texts("en")
     assert [vi.category(c) for c in Category] == [

@@ -22,12 +22,13 @@ from bot.loopback.stage import Person, Stage
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from scheduler.settings import SchedulerSettings
-from storage import aggregate
+from storage.aggregate.summary import summary
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.export_xlsx import write_workbook
 from storage.models import Outbox, Report
-from storage.programme import import_programme, load_programme_file
+from storage.programme.file import load_programme_file
+from storage.programme.importer import import_programme
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "var" / "demo"
@@ -152,7 +153,7 @@ def inboxes(stage: Stage, people: dict[str, Person]) -> str:
 
 def print_summary(db: Database, today: date) -> None:
     with db.unit_of_work() as session:
-        data = aggregate.summary(session, today)
+        data = summary(session, today, tz=HANOI)
     table = Table(title=f"Tổng hợp / Summary — {today:%d/%m/%Y}")
     table.add_column("Lĩnh vực / Field", overflow="fold")
     for column in ("Nhiệm vụ", "Tiến độ TB", "Xong", "Quá hạn"):
@@ -202,7 +203,7 @@ async def main() -> int:
         (OUT / "inboxes.txt").write_text(inboxes(stage, people), encoding="utf-8")
     today = clock.now().astimezone(HANOI).date()
     with db.unit_of_work() as session:
-        write_workbook(session, today, OUT / "tong-hop.xlsx")
+        write_workbook(session, today, OUT / "tong-hop.xlsx", HANOI)
         sent = session.scalar(
             select(func.count()).select_from(Outbox).where(Outbox.status == "sent")
         )

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from bot.cli.context import CommandContext
     from handlers.texts import Texts
-    from storage.notice import NoticeNode, ParsedNotice
+    from storage.notice.model import NoticeNode, ParsedNotice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Parse the notice and print it as a tree (or JSON); 2 when the file cannot be read."""
-    from storage.notice import NoticeReadError, read_notice
+    from storage.notice.files import NoticeReadError, read_notice
 
     try:
         notice = read_notice(pathlib.Path(args.file))

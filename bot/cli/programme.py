@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from bot.cli.context import CommandContext
     from storage.agencies import AgencyRow, ItemRow
-    from storage.programme import ImportResult
+    from storage.programme.importer import ImportResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Validate the file, import it in one transaction and print what changed."""
-    from storage.programme import ProgrammeFileError, import_programme, load_programme_file
+    from storage.programme.file import ProgrammeFileError, load_programme_file
+    from storage.programme.importer import import_programme
 
     path = args.file or ctx.config.resolve(ctx.config.settings.app.programme)
     try:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
     from bot.cli.context import CommandContext
     from handlers.texts import Texts
-    from storage.aggregate import AssignmentState, GroupTally, Summary
+    from storage.aggregate.states import AssignmentState
+    from storage.aggregate.summary import GroupTally, Summary
 
 CATEGORY_STYLES = {  # by Category value
     "done_on_time": "green",
@@ -63,11 +64,17 @@ def _today(args: argparse.Namespace, ctx: CommandContext) -> date:
 
 def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the summary as tables, or as JSON with --json."""
-    from storage.aggregate import summary
+    from storage.aggregate.summary import summary
 
     today = _today(args, ctx)
     with ctx.unit_of_work() as session:
-        result = summary(session, today, programme_code=args.programme, limit=args.limit or None)
+        result = summary(
+            session,
+            today,
+            tz=ctx.config.tz,
+            programme_code=args.programme,
+            limit=args.limit or None,
+        )
     if args.json:
         ctx.json(result.as_dict())
         return 0
@@ -85,7 +92,7 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
         return ctx.fail(ctx.tx._("Tên tệp phải kết thúc bằng .xlsx."))
     target.parent.mkdir(parents=True, exist_ok=True)
     with ctx.unit_of_work() as session:
-        write_workbook(session, today, target)
+        write_workbook(session, today, target, ctx.config.tz)
     ctx.say(ctx.tx._("Đã ghi tệp {path}", path=target.resolve()))
     return 0
 
@@ -98,7 +105,7 @@ def _print_summary(ctx: CommandContext, s: Summary) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from storage.aggregate import Category
+    from storage.aggregate.categories import Category
 
     console, tx = ctx.console, ctx.tx
     console.print(
@@ -137,7 +144,7 @@ def _group_table(tx: Texts, title: str, label: str, groups: Sequence[GroupTally]
     from rich.table import Table
     from rich.text import Text
 
-    from storage.aggregate import Category
+    from storage.aggregate.categories import Category
 
     table = Table(
         title=title,

@@ -1,4 +1,4 @@
-"""Build a synthetic programme store (tests, benchmarks, demos) from a seed, fast.
+"""Build a synthetic programme store (benchmarks, and the tests that check SQL against Python).
 
 Localities HN/HY, their departments and districts, a 3-level item tree ("2" → "2.5" →
 "2.5.a"), lead/support assignments with due dates, and reports over time with the
@@ -10,17 +10,26 @@ from __future__ import annotations
 import gc
 import math
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, insert, select, text, update
+from sqlalchemy.orm import Session, aliased
 
-from storage.models import Agency, AssignmentRole, Locality, Member, Programme, Status
-from storage.reports import LOCAL_TZ
+from storage.models import (
+    Agency,
+    Assignment,
+    AssignmentRole,
+    Locality,
+    Member,
+    Programme,
+    Report,
+    Status,
+)
 
 Progress = Callable[[str, int, int], None]
 Row = tuple[Any, ...]
@@ -193,6 +202,7 @@ ITEM_COLUMNS = (
     "text",
     "archived_at",
 )
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")  # the synthetic programme is a Hà Nội one
 UTC_OFFSET_S = 7 * 3600  # Viet Nam keeps UTC+7 all year
 
 
@@ -270,7 +280,7 @@ def _build(
         notice_date=start,
         phase_start=start,
         phase_end=start + timedelta(days=540),
-        imported_at=datetime.combine(start, time(8), LOCAL_TZ),
+        imported_at=datetime.combine(start, time(8), HANOI),
     )
     session.add(programme)
     session.flush()
@@ -375,7 +385,7 @@ def _members(
             "is_head": False,
             "language": "vi",
             "preferred_channel": "telegram",
-            "created_at": datetime.combine(start, time(8), LOCAL_TZ),
+            "created_at": datetime.combine(start, time(8), HANOI),
         }
         for a in agencies
         for _ in range(rng.randint(1, 2))
@@ -727,3 +737,71 @@ class _BulkWriter:
                     f" (SELECT coalesce(max(id), 1) FROM {table}))"
                 )
             )
+
+
+def rebuild_current_state(session: Session, assignment_ids: Collection[int] | None = None) -> int:
+    """Recompute the cached current state from the reports, the yardstick for a load that
+    bypassed append_report (as build_synthetic does); return how many assignments have reports."""
+    done = Status.DONE.value
+    wanted = list(assignment_ids) if assignment_ids is not None else None
+    per = select(
+        Report.assignment_id,
+        func.max(Report.id).label("latest"),
+        func.max(Report.created_at).label("last_at"),
+        func.coalesce(func.max(case((Report.status != done, Report.id))), 0).label("last_open"),
+    ).group_by(Report.assignment_id)
+    if wanted is not None:
+        per = per.where(Report.assignment_id.in_(wanted))
+    agg = per.subquery()
+    # The first "done" after the last report that was not "done" starts the final run.
+    run_report = aliased(Report)
+    run = (
+        select(run_report.assignment_id, func.min(run_report.id).label("start"))
+        .join(agg, agg.c.assignment_id == run_report.assignment_id)
+        .where(run_report.status == done, run_report.id > agg.c.last_open)
+        .group_by(run_report.assignment_id)
+        .subquery()
+    )
+    latest, first = aliased(Report), aliased(Report)
+    rows = session.execute(
+        select(
+            agg.c.assignment_id,
+            agg.c.latest,
+            latest.status,
+            latest.percent,
+            agg.c.last_at,
+            first.created_at,
+        )
+        .join(latest, latest.id == agg.c.latest)
+        .outerjoin(run, run.c.assignment_id == agg.c.assignment_id)
+        .outerjoin(first, first.id == run.c.start)
+    ).all()
+    reset = update(Assignment).values(
+        latest_report_id=None,
+        current_status=None,
+        current_percent=None,
+        last_reported_at=None,
+        completed_on=None,
+    )
+    if wanted is not None:
+        reset = reset.where(Assignment.id.in_(wanted))
+    session.execute(reset.execution_options(synchronize_session=False))
+    if rows:
+        session.execute(
+            update(Assignment),
+            [
+                {
+                    "id": a,
+                    "latest_report_id": r,
+                    "current_status": status,
+                    "current_percent": pct,
+                    "last_reported_at": last_at,
+                    "completed_on": done_at.astimezone(HANOI).date()
+                    if status == done and done_at
+                    else None,
+                }
+                for a, r, status, pct, last_at, done_at in rows
+            ],
+        )
+    session.expire_all()
+    return len(rows)

@@ -1,0 +1,1 @@
+"""What coordinators and Vice-Chairs read: deadline categories, assignment states, summaries."""

@@ -1,0 +1,1 @@
+"""Cooperation notices: clean the lines, classify them, parse the tree, read the files."""

@@ -1,0 +1,1 @@
+"""A cooperation programme: its file checked whole (schema, spec, file), then imported."""

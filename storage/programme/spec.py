@@ -1,0 +1,54 @@
+"""A programme file once checked whole: plain values the import writes into the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from storage.notice.model import ParsedNotice
+
+
+@dataclass(frozen=True)
+class LocalitySpec:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    code: str
+    locality: str
+    name: str
+    coordinates: bool = False
+    leadership: bool = False
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    """One agency on one item: the file's lead/support lists flattened."""
+
+    item: str
+    agency: str
+    role: str
+    due: date
+    cadence: str
+
+
+@dataclass(frozen=True)
+class ProgrammeSpec:
+    """A validated programme file with its parsed notice, ready to import."""
+
+    path: Path
+    code: str
+    title: str
+    notice_source: str
+    notice_sha256: str
+    notice: ParsedNotice
+    phase_start: date
+    phase_end: date
+    default_due: date
+    cadence: str
+    localities: tuple[LocalitySpec, ...]
+    agencies: tuple[AgencySpec, ...]
+    assignments: tuple[AssignmentSpec, ...]
