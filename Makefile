@@ -35,7 +35,7 @@ bench: setup  ## print the figures quoted in docs/figures.md
 	$(PY) bench/cli_startup.py
 
 messages: setup  ## extract the Vietnamese texts and merge them into the English catalog
-	$(VENV)/bin/pybabel extract --no-default-keywords -k _ --no-location --sort-output --width=100 \
+	$(VENV)/bin/pybabel extract --no-default-keywords -k _ -k N_ --no-location --sort-output --width=100 \
 		--project=tiendo --version=0.1.0 -o handlers/locale/messages.pot handlers scheduler bot storage
 	$(VENV)/bin/pybabel update -i handlers/locale/messages.pot -d handlers/locale -D messages -l en \
 		--width=100 --ignore-obsolete --previous --init-missing

@@ -38,6 +38,7 @@ from handlers.core import (
     new_token,
     remember_menu,
 )
+from handlers.documents.workbook import write_workbook
 from handlers.events import Inbound, InboundFile, OutFile, Reply
 from handlers.settings import ConversationSettings
 from handlers.texts import Texts
@@ -47,7 +48,6 @@ from storage.chat_reader import StoreReader
 from storage.clock import Clock
 from storage.conversations import ConversationRow
 from storage.db import Database
-from storage.export_xlsx import write_workbook
 from storage.models import (
     Assignment,
     Conversation,
@@ -439,7 +439,7 @@ class ConversationService:
 
     def _export(self, session: Session, ctx: StepContext) -> Reply:
         buffer = io.BytesIO()
-        write_workbook(session, ctx.today, buffer, self.tz)
+        write_workbook(session, ctx.today, buffer, self.tz, ctx.tx)
         name = f"tien-do-{ctx.today.isoformat()}.xlsx"
         return Reply(
             ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),

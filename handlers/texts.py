@@ -30,6 +30,11 @@ def catalog(language: str) -> dict[str, str]:
     }
 
 
+def N_(message: str) -> str:
+    """Mark a text for the catalog where it is defined, to be translated where it is shown."""
+    return message
+
+
 class Texts:
     """Translate and format texts for one reader's language."""
 
@@ -85,6 +90,11 @@ class Texts:
                 "not_reported": self._("Chưa báo cáo"),
             }
         return labels.get(str(category), str(category))
+
+    def assignment_role(self, role: str) -> str:
+        """Name an agency's part in an assignment: it leads (chủ trì) or supports (phối hợp)."""
+        labels = {"lead": self._("Chủ trì"), "support": self._("Phối hợp")}
+        return labels.get(role, role)
 
     def role(self, role: str) -> str:
         """Name a member's role; an official of a department is a chuyên viên everywhere."""

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.documents.colours import CATEGORY_COLOURS
 from handlers.texts import Texts
 from storage.aggregate.categories import Category
 from storage.aggregate.codes import natural_key
-from storage.aggregate.labels import CATEGORY_COLOURS
 from storage.aggregate.states import AssignmentState, assignment_states
 from storage.models import Directive, Item, Locality, Member
 from storage.textfit import short_text, split_text

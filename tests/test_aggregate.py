@@ -18,9 +18,10 @@ from bench.summary_sql import figures_of, summary_sql
 from bench.synthetic import build_synthetic, rebuild_current_state
 from bot.cli.main import main
 from bot.config import load_config
+from handlers.documents.colours import CATEGORY_COLOURS
+from handlers.texts import Texts
 from storage.aggregate.categories import Category, categorize, category_sql
 from storage.aggregate.codes import field_code
-from storage.aggregate.labels import CATEGORY_COLOURS, CATEGORY_LABELS
 from storage.aggregate.states import assignment_states
 from storage.aggregate.summary import summary
 from storage.clock import FixedClock
@@ -124,8 +125,9 @@ def test_categorize_and_its_sql_agree_on_every_branch(
 
 
 def test_every_category_has_a_vietnamese_label_and_a_colour() -> None:
-    assert CATEGORY_LABELS[C.DONE_ON_TIME] == ("Hoàn thành đúng hạn", "Done on time")
-    assert CATEGORY_LABELS[C.IN_PROGRESS_OVERDUE][0] == "Đang thực hiện quá hạn"
+    assert Texts("vi").category(C.DONE_ON_TIME) == "Hoàn thành đúng hạn"
+    assert Texts("en").category(C.DONE_ON_TIME) == "Done on time"
+    assert Texts("vi").category(C.IN_PROGRESS_OVERDUE) == "Đang thực hiện quá hạn"
     assert set(CATEGORY_COLOURS) == set(Category)
     assert len(set(CATEGORY_COLOURS.values())) == len(Category)
 

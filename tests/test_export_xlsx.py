@@ -11,9 +11,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rich.console import Console
 
 from bot.cli.main import main
+from handlers.documents.workbook import HEADER_ROW, HEADERS, write_workbook
 from storage.clock import FixedClock
 from storage.db import Database
-from storage.export_xlsx import HEADER_ROW, HEADERS, write_workbook
 from tests.conftest import hanoi
 from tests.harness import HANOI, cli_context, write_config
 from tests.test_aggregate import TODAY, build_store, config_with_store

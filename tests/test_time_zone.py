@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from handlers.documents.workbook import HEADER_ROW, HEADERS
 from handlers.events import Inbound
 from handlers.service import ConversationService
 from handlers.settings import ConversationSettings
@@ -19,7 +20,6 @@ from storage.aggregate.categories import Category
 from storage.aggregate.states import assignment_states
 from storage.clock import FixedClock
 from storage.db import Database
-from storage.export_xlsx import HEADER_ROW, HEADERS
 from storage.models import Agency, Assignment, Item
 from storage.people import create_invites
 from tests.harness import copy_database, run_cli, write_config

@@ -19,13 +19,13 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from bot.loopback.stage import Person, Stage
+from handlers.documents.workbook import write_workbook
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from scheduler.settings import SchedulerSettings
 from storage.aggregate.summary import summary
 from storage.clock import FixedClock
 from storage.db import Database
-from storage.export_xlsx import write_workbook
 from storage.models import Outbox, Report
 from storage.programme.file import load_programme_file
 from storage.programme.importer import import_programme

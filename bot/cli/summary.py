@@ -84,7 +84,7 @@ def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Write the workbook and print where it went."""
-    from storage.export_xlsx import write_workbook
+    from handlers.documents.workbook import write_workbook
 
     today = _today(args, ctx)
     target: Path = args.file
@@ -92,7 +92,7 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
         return ctx.fail(ctx.tx._("Tên tệp phải kết thúc bằng .xlsx."))
     target.parent.mkdir(parents=True, exist_ok=True)
     with ctx.unit_of_work() as session:
-        write_workbook(session, today, target, ctx.config.tz)
+        write_workbook(session, today, target, ctx.config.tz, ctx.tx)
     ctx.say(ctx.tx._("Đã ghi tệp {path}", path=target.resolve()))
     return 0
 

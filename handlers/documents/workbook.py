@@ -16,37 +16,40 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.aggregate.labels import CATEGORY_COLOURS, CATEGORY_LABELS, ROLE_LABELS, STATUS_LABELS
+from handlers.documents.colours import CATEGORY_COLOURS, DARK
+from handlers.texts import N_, Texts
 from storage.aggregate.states import AssignmentState, assignment_states
 from storage.models import Locality
 
-SUMMARY_SHEET = "Tổng hợp"
-ISSUES_SHEET = "Quá hạn – Vướng mắc"
+SUMMARY_SHEET = N_("Tổng hợp")
+ISSUES_SHEET = N_("Quá hạn – Vướng mắc")
 HEADERS: tuple[tuple[str, int], ...] = (  # (Vietnamese header, column width)
-    ("Mã nội dung", 11),
-    ("Nội dung", 48),
-    ("Cơ quan", 36),
-    ("Địa phương", 16),
-    ("Vai trò", 10),
-    ("Trạng thái", 16),
-    ("Tiến độ (%)", 11),
-    ("Ghi chú gần nhất", 48),
-    ("Ngày báo cáo gần nhất", 14),
-    ("Hạn hoàn thành", 14),
-    ("Phân loại", 26),
+    (N_("Mã nội dung"), 11),
+    (N_("Nội dung"), 48),
+    (N_("Cơ quan"), 36),
+    (N_("Địa phương"), 16),
+    (N_("Vai trò"), 10),
+    (N_("Trạng thái"), 16),
+    (N_("Tiến độ (%)"), 11),
+    (N_("Ghi chú gần nhất"), 48),
+    (N_("Ngày báo cáo gần nhất"), 14),
+    (N_("Hạn hoàn thành"), 14),
+    (N_("Phân loại"), 26),
 )
-ISSUE_HEADERS: tuple[tuple[str, int], ...] = (("Số ngày quá hạn", 12),)
+ISSUE_HEADERS: tuple[tuple[str, int], ...] = ((N_("Số ngày quá hạn"), 12),)
 DATE_FORMAT = "DD/MM/YYYY"
 HEADER_ROW = 3  # title, subtitle, then the header
-WHITE_TEXT = {"2E7D32", "1E88E5", "E53935", "9E9D24"}
 _THIN = Side(style="thin", color="FFBDBDBD")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
-def write_workbook(session: Session, today: date, target: Path | BinaryIO, tz: tzinfo) -> None:
+def write_workbook(
+    session: Session, today: date, target: Path | BinaryIO, tz: tzinfo, tx: Texts | None = None
+) -> None:
     """Write the consolidated workbook for `today` to a path or a binary file; report dates
-    are calendar days in `tz`, the deployment's time zone."""
+    are calendar days in `tz`, the deployment's time zone; labels in `tx`'s language."""
+    tx = tx or Texts("vi")
     states = assignment_states(session, today)
     localities = {
         code: name
@@ -54,24 +57,26 @@ def write_workbook(session: Session, today: date, target: Path | BinaryIO, tz: t
             select(Locality.code, Locality.name).order_by(Locality.code)
         )
     }
-    on = _Day(today, tz, localities)
+    on = _Day(today, tz, localities, tx)
     book = Workbook()
     first = book.active
     assert first is not None
-    first.title = SUMMARY_SHEET
-    _fill_sheet(first, "BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC", states, on)
-    used = {SUMMARY_SHEET, ISSUES_SHEET}
+    summary_sheet, issues_sheet = tx._(SUMMARY_SHEET), tx._(ISSUES_SHEET)
+    first.title = summary_sheet
+    _fill_sheet(first, tx._("BẢNG TỔNG HỢP TIẾN ĐỘ THỰC HIỆN CHƯƠNG TRÌNH HỢP TÁC"), states, on)
+    used = {summary_sheet, issues_sheet}
     for code, name in localities.items():
         mine = [s for s in states if s.locality_code == code]
         if not mine:
             continue
         title = _sheet_title(name, used)
-        _fill_sheet(book.create_sheet(title), f"TIẾN ĐỘ THỰC HIỆN — {name.upper()}", mine, on)
+        heading = tx._("TIẾN ĐỘ THỰC HIỆN — {name}", name=name.upper())
+        _fill_sheet(book.create_sheet(title), heading, mine, on)
     issues = [s for s in states if s.overdue or s.status == "blocked"]
     issues.sort(key=lambda s: (s.due_date or date.max, s.item_code, s.agency_code))
     _fill_sheet(
-        book.create_sheet(ISSUES_SHEET),
-        "NHIỆM VỤ QUÁ HẠN VÀ VƯỚNG MẮC",
+        book.create_sheet(issues_sheet),
+        tx._("NHIỆM VỤ QUÁ HẠN VÀ VƯỚNG MẮC"),
         issues,
         on,
         overdue_days=True,
@@ -86,11 +91,12 @@ class _Day:
     today: date
     tz: tzinfo
     localities: dict[str, str]
+    tx: Texts
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
     """A unique sheet title Excel accepts (31 characters, no []:*?/\\)."""
-    base = name.translate(_FORBIDDEN).strip()[:31] or "Địa phương"
+    base = name.translate(_FORBIDDEN).strip()[:31] or "—"
     title, n = base, 2
     while title in used:
         suffix = f" ({n})"
@@ -108,21 +114,25 @@ def _fill_sheet(
 ) -> None:
     headers = HEADERS + (ISSUE_HEADERS if overdue_days else ())
     width = len(headers)
-    sheet.cell(row=1, column=1, value=f"{heading} — NGÀY {on.today:%d/%m/%Y}").font = Font(
-        bold=True, size=14
-    )
+    title = on.tx._("{heading} — NGÀY {day}", heading=heading, day=on.tx.date(on.today))
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     done = sum(1 for s in states if s.done)
     late = sum(1 for s in states if s.overdue)
     sheet.cell(
         row=2,
         column=1,
-        value=(f"Tổng số: {len(states)} nhiệm vụ; hoàn thành: {done}; quá hạn: {late}"),
+        value=on.tx._(
+            "Tổng số: {count} nhiệm vụ; hoàn thành: {done}; quá hạn: {late}",
+            count=len(states),
+            done=done,
+            late=late,
+        ),
     ).font = Font(italic=True)
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     header_fill = PatternFill("solid", fgColor="FF1F3864")
     for column, (header, column_width) in enumerate(headers, 1):
-        cell = sheet.cell(row=HEADER_ROW, column=column, value=header)
+        cell = sheet.cell(row=HEADER_ROW, column=column, value=on.tx._(header))
         cell.font = Font(bold=True, color="FFFFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -143,20 +153,20 @@ def _write_row(
     on: _Day,
     overdue_days: bool,
 ) -> None:
-    status = STATUS_LABELS[state.status][0] if state.status else "Chưa báo cáo"
+    tx = on.tx
     reported = state.reported_at.astimezone(on.tz).date() if state.reported_at else None
     values: list[object] = [
         state.item_code,
         state.item_title,
         state.agency_name,
         on.localities.get(state.locality_code, state.locality_code),
-        ROLE_LABELS.get(state.role, (state.role,))[0],
-        status,
+        tx.assignment_role(state.role),
+        tx.status(state.status),
         state.percent,
         state.note,
         reported,
         state.due_date,
-        CATEGORY_LABELS[state.category][0],
+        tx.category(state.category),
     ]
     if overdue_days:
         left = state.days_left(on.today)
@@ -170,4 +180,4 @@ def _write_row(
     colour = CATEGORY_COLOURS[state.category]
     category = sheet.cell(row=row, column=11)
     category.fill = PatternFill("solid", fgColor="FF" + colour)
-    category.font = Font(bold=True, color="FFFFFFFF" if colour in WHITE_TEXT else "FF000000")
+    category.font = Font(bold=True, color="FFFFFFFF" if colour in DARK else "FF000000")

@@ -1,0 +1,1 @@
+"""The files offices open: the Excel workbook, the charts, the periodic report."""
