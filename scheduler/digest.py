@@ -1,7 +1,8 @@
 """The digest (bản tin): where things stand, for a Vice-Chair or a coordinating office.
 
-`build_digest` reads the store for one day and returns the text (split to fit Telegram),
-a chart of progress per field by deadline category, and a button per listed item.
+`build_digest` reads the store for one day and returns the text (the outbox cuts it into
+what each channel takes), a chart of progress per field by deadline category, and a button
+per listed item.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from storage.aggregate import (
     natural_key,
 )
 from storage.models import Directive, Item, Locality, Member
-from storage.textfit import short_text, split_text
+from storage.textfit import short_text
 
-MAX_PART = 4000
 MAX_BUTTONS = 100
 BUTTONS_PER_ROW = 8
 LIST_LIMIT = 15  # items per list in the text; the rest are counted
@@ -62,9 +62,9 @@ class OpenDirective:
 
 @dataclass
 class Digest:
-    """A digest ready to send: text parts (each ≤ 4000 chars), chart PNG, item buttons."""
+    """A digest ready to send: its text, chart PNG and item buttons."""
 
-    parts: list[str]
+    text: str
     chart_png: bytes
     item_buttons: list[list[tuple[str, str]]] = field(default_factory=list)
     fields: list[FieldRow] = field(default_factory=list)
@@ -73,10 +73,6 @@ class Digest:
     blocked: list[AssignmentState] = field(default_factory=list)
     silent_agencies: list[tuple[str, int]] = field(default_factory=list)
     directives: list[OpenDirective] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.parts)
 
 
 def cycle_start(today: date, cycle_day: int) -> date:
@@ -213,7 +209,7 @@ def build_digest(
         *(s.item_code for s in completed),
     ]
     digest = Digest(
-        parts=split_text("\n".join(lines), MAX_PART),
+        text="\n".join(lines),
         chart_png=render_chart(fields, tx, _chart_title(tx, today, locality_name))
         if chart
         else b"",

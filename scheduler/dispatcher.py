@@ -2,7 +2,9 @@
 
 Each message is marked `sending` (committed) before the Bot API call and `sent` (committed)
 right after it. A crash between the two can repeat only that one message on restart: the
-dispatcher sends one message at a time, so at most one is ever in flight.
+dispatcher sends one message at a time, so at most one is ever in flight. A row is one Bot
+API call (the outbox writes a long message as one row per part), and a row that must be
+retried holds back the rows queued behind it for the same chat, so parts arrive in order.
 """
 
 from __future__ import annotations
@@ -146,7 +148,11 @@ class Dispatcher:
         with self.db.unit_of_work() as session:
             row = session.scalar(
                 select(Outbox)
-                .where(Outbox.id == row_id, Outbox.status == "pending")
+                .where(
+                    Outbox.id == row_id,
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= self.clock.now(),  # not held back meanwhile
+                )
                 .with_for_update(skip_locked=True)
             )
             if row is None:
@@ -186,6 +192,7 @@ class Dispatcher:
                     self.stats.transient_failures += 1
                     delay = min(BACKOFF_MAX, self.backoff_base**attempts)
                 row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
+                _hold_back_behind(session, row)
                 return
             self.stats.permanent_failures += 1
             row.status = "failed"
@@ -230,3 +237,19 @@ class Dispatcher:
                 due_at=now,
                 now=now,
             )
+
+
+def _hold_back_behind(session: Session, row: Outbox) -> None:
+    """Make the rows already queued for the row's chat wait for its retry, so a person gets
+    their messages (the parts of a long one above all) in the order they were written."""
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.channel == row.channel,
+            Outbox.chat_id == row.chat_id,
+            Outbox.status == "pending",
+            Outbox.id > row.id,
+            Outbox.next_attempt_at < row.next_attempt_at,
+        )
+        .values(next_attempt_at=row.next_attempt_at)
+    )

@@ -273,11 +273,11 @@ class SchedulerService:
             for member in members:
                 target = target_for(session, member)
                 photo = chart if target is not None and target.platform == "telegram" else None
-                for part, message in enumerate(digest_messages(digest, photo)):
-                    key = f"digest:{role}:{member.id}:{slot_day.isoformat()}:{part}"
+                key = f"digest:{role}:{member.id}:{slot_day.isoformat()}"
+                for suffix, message in digest_messages(digest, photo):
                     added = enqueue(
                         session,
-                        key=key,
+                        key=key + suffix,
                         member=member,
                         reason="digest",
                         message=message,
@@ -511,17 +511,13 @@ def digest_recipients(session: Session, role: str) -> list[Member]:
     return list(session.scalars(query))
 
 
-def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
-    """The outbox rows of a digest: the chart photo first, then the text parts (buttons last)."""
-    messages: list[Message] = []
+def digest_messages(digest: Digest, chart: Path | None) -> list[tuple[str, Message]]:
+    """A digest's messages with their key suffixes: the chart photo first, then the text with
+    the item buttons (enqueue cuts it into the parts the channel takes)."""
+    messages: list[tuple[str, Message]] = []
     if chart is not None:
-        messages.append(Message("", None, str(chart), chart.name, photo=True))
-    parts = digest.parts or [""]
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        messages.append(
-            Message(part, digest.item_buttons if last and digest.item_buttons else None)
-        )
+        messages.append((":chart", Message("", None, str(chart), chart.name, photo=True)))
+    messages.append(("", Message(digest.text, digest.item_buttons or None)))
     return messages
 
 

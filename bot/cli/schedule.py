@@ -240,10 +240,7 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(digest.chart_png)
-    for index, part in enumerate(digest.parts):
-        if index:
-            ctx.console.print("\n— — —\n", style="dim")
-        ctx.console.print(part, markup=False, highlight=False)
+    ctx.console.print(digest.text, markup=False, highlight=False)
     buttons = [label for row in digest.item_buttons for label, _ in row]
     if buttons:
         ctx.console.print(f"\nNút / buttons: {' '.join(buttons)}", style="dim", markup=False)
