@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ class DispatchStats:
     rate_limited: int = 0
     permanent_failures: int = 0
     by_platform: dict[str, int] = field(default_factory=dict)
+    backoffs: Counter[float] = field(default_factory=Counter)  # seconds waited: how often
 
 
 class Dispatcher:
@@ -191,6 +193,7 @@ class Dispatcher:
                 else:
                     self.stats.transient_failures += 1
                     delay = min(BACKOFF_MAX, self.backoff_base**attempts)
+                    self.stats.backoffs[delay] += 1
                 row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
                 _hold_back_behind(session, row)
                 return
