@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from bot.config import TelegramSettings  # noqa: E402
@@ -104,8 +104,13 @@ def reminder(n: int) -> Message:
 
 
 def build_store(path: Path, members: int, now: datetime) -> Database:
-    """A fresh store with `members` linked Telegram members, each with one due reminder."""
-    engine = make_engine(f"sqlite:///{path}")
+    """A fresh SQLite store with `members` linked Telegram members, each with one due
+    reminder."""
+    return fill_store(make_engine(f"sqlite:///{path}"), members, now)
+
+
+def fill_store(engine: Engine, members: int, now: datetime) -> Database:
+    """Migrate an empty database and give it `members` members, each with a due reminder."""
     upgrade(engine)
     db = Database(engine)
     with db.unit_of_work() as session:

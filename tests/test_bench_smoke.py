@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bench import fanout, updates
+from bench import dispatch_lag, fanout, updates
 
 
 def test_updates_bench_prints_its_figures_and_keeps_every_report(
@@ -61,3 +61,13 @@ async def test_fanout_under_faults_still_delivers_exactly_once(
     assert figures.transient_failures == 4  # 500, 502, timeout, dropped connection
     assert figures.backoffs == {1.1: 4}  # each retried after 1.1 s (the default would wait 2)
     assert (figures.received, figures.duplicates, figures.lost, figures.not_marked) == (40, 0, 0, 0)
+
+
+def test_dispatch_lag_bench_drains_every_row_and_prints_the_loop_lag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert dispatch_lag.main(["--rows", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "delivered 30 in" in out and "on sqlite" in out, out
+    for figure in ("loop lag p50", "p99", "max", "wake-ups asked every 1 ms"):
+        assert figure in out, out
