@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from handlers.texts import Texts
 from scheduler.digest import Digest, Role, build_digest
+from scheduler.reminder_texts import render_reminder
 from scheduler.reminders import Person, PlannedMessage, plan_reminders
 from scheduler.settings import SchedulerSettings
 from scheduler.worktime import WorkCalendar, due_slots
@@ -185,7 +186,7 @@ class SchedulerService:
                 key=planned.key,
                 member=member,
                 reason=planned.reason,
-                message=planned.message(),
+                message=render_reminder(planned, self.settings.tz),
                 due_at=now,
                 now=now,
             )

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.cli.context import CommandContext
 from bot.cli.main import main
 from scheduler.jobs import SchedulerService
+from scheduler.reminder_texts import render_reminder
 from storage.clock import FixedClock
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
@@ -93,12 +94,13 @@ def test_preview_writes_nothing_and_names_the_unreachable(world: World, db: Data
     assert (count(db, Outbox), count(db, SchedulerState)) == before
     to_office = next(p for p in planned if p.recipient_id == office)
     assert "HN-GTVT" in to_office.unreachable_agencies
-    assert "chưa có ai nhận được tin nhắn" in to_office.text
+    shown = render_reminder(to_office, HANOI).text
+    assert "chưa có ai nhận được tin nhắn" in shown
     nobody = next(p for p in planned if p.recipient_id is None)
     assert "HY-GTVT" in nobody.unreachable_agencies and nobody.reason == "unreachable"
     # what tick then enqueues is what the preview showed
     world.tick(2020, 3, 16, 9, 0)
-    assert world.rows(office)[0].payload["text"] == to_office.text
+    assert world.rows(office)[0].payload["text"] == shown
 
 
 def test_preview_on_a_tet_day_shows_the_next_working_slot(world: World) -> None:
@@ -107,7 +109,7 @@ def test_preview_on_a_tet_day_shows_the_next_working_slot(world: World) -> None:
     planned = world.service.preview(hanoi(2020, 1, 27, 9, 0))
     mine = [p for p in planned if p.agency_code == "HN-GTVT"]
     assert [p.send_at for p in mine] == [hanoi(2020, 1, 30, 8, 30).astimezone(UTC)]
-    assert "còn 1 ngày" in mine[0].text
+    assert "còn 1 ngày" in render_reminder(mine[0], HANOI).text
 
 
 # conversations left half-way -------------------------------------------------------------------

@@ -128,7 +128,7 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
                     "at": at.isoformat(),
                     "non_working_day": holiday,
                     "send_at": slot.astimezone(ctx.config.tz).isoformat(),
-                    "messages": [p.as_dict() for p in planned],
+                    "messages": [_described(p, ctx) for p in planned],
                     "unreachable_agencies": unreachable,
                     "nobody_reachable": nobody,
                 },
@@ -169,6 +169,15 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+def _described(planned: PlannedMessage, ctx: CommandContext) -> dict[str, object]:
+    """The planned message with the text and buttons it would be sent with."""
+    from scheduler.reminder_texts import render_reminder
+
+    message = render_reminder(planned, ctx.config.tz)
+    buttons = [list(map(list, row)) for row in message.choices or []]
+    return {**planned.as_dict(), "text": message.text, "buttons": buttons}
+
+
 def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
     console = ctx.console
     who = (
@@ -196,7 +205,10 @@ def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
             f"{close.reported}/{close.total}",
             markup=False,
         )
-    console.print("  " + message.text.replace("\n", "\n  "), style="dim", markup=False)
+    from scheduler.reminder_texts import render_reminder
+
+    text = render_reminder(message, ctx.config.tz).text
+    console.print("  " + text.replace("\n", "\n  "), style="dim", markup=False)
 
 
 # digest --------------------------------------------------------------------------------------
