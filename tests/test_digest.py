@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.cli.context import CommandContext
 from bot.cli.main import main
 from handlers.texts import Texts
-from scheduler.digest import build_digest, render_chart
+from scheduler.digest import build_digest
+from scheduler.digest_texts import render_chart
 from storage.aggregate import field_code
 from storage.clock import FixedClock
 from storage.db import Database
