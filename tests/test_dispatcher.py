@@ -297,11 +297,24 @@ async def zalo() -> AsyncIterator[FakeZaloServer]:
         yield running
 
 
+def zalo_member(db: Database, zalo: FakeZaloServer) -> str:
+    """One official on Zalo; return their chat id."""
+    [chat] = members(db, 1, platform="zalo")
+    zalo.add_user(str(chat), "Cán bộ")
+    return str(chat)
+
+
+def zalo_dispatcher(db: Database, clock: FixedClock, api: ZaloBotApi) -> Dispatcher:
+    """A dispatcher whose own limits never hold a message back."""
+    return Dispatcher(
+        db, clock, {"zalo": ZaloMessenger(api)}, {"zalo": Limits(100, 100)}, backoff_base=1.0
+    )
+
+
 async def test_a_long_zalo_message_whose_second_part_fails_reaches_the_person_once(
     db: Database, zalo: FakeZaloServer
 ) -> None:
-    [chat] = members(db, 1, platform="zalo")
-    zalo.add_user(str(chat), "Cán bộ")
+    chat = zalo_member(db, zalo)
     text = long_text(50)
     assert ZALO_MAX_TEXT < len(text) <= 2 * ZALO_MAX_TEXT - 200
     clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
@@ -310,16 +323,14 @@ async def test_a_long_zalo_message_whose_second_part_fails_reaches_the_person_on
     # the client gives up at once, leaving the retry to the outbox.
     zalo.rate_limit_per_second = 1
     async with ZaloBotApi(zalo.token, base_url=zalo.base_url, max_retries=0) as api:
-        dispatcher = Dispatcher(
-            db, clock, {"zalo": ZaloMessenger(api)}, {"zalo": Limits(100, 100)}, backoff_base=1.0
-        )
+        dispatcher = zalo_dispatcher(db, clock, api)
         for _ in range(4):
             await dispatcher.drain(10)
             if statuses(db) == Counter({"sent": 2}):
                 break
             clock.advance(minutes=1)
     assert dispatcher.stats.rate_limited >= 1
-    received = [m.text or "" for m in zalo.messages_to(str(chat))]
+    received = [m.text or "" for m in zalo.messages_to(chat)]
     assert len(received) == 2  # each part once, in order
     assert received[0] + "\n" + received[1].split("\n\nGõ mã nội dung")[0] == text
     assert statuses(db) == Counter({"sent": 2})
@@ -328,8 +339,7 @@ async def test_a_long_zalo_message_whose_second_part_fails_reaches_the_person_on
 async def test_a_part_that_must_be_retried_holds_back_the_parts_behind_it(
     db: Database, zalo: FakeZaloServer
 ) -> None:
-    [chat] = members(db, 1, platform="zalo")
-    zalo.add_user(str(chat), "Cán bộ")
+    chat = zalo_member(db, zalo)
     text = long_text(80)
     clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
     enqueue_one(db, clock, Message(text))
@@ -337,13 +347,11 @@ async def test_a_part_that_must_be_retried_holds_back_the_parts_behind_it(
     assert parts == 3
     zalo.inject_fault("sendMessage", "ok_false_500")  # the first part fails once
     async with ZaloBotApi(zalo.token, base_url=zalo.base_url, max_retries=0) as api:
-        dispatcher = Dispatcher(
-            db, clock, {"zalo": ZaloMessenger(api)}, {"zalo": Limits(100, 100)}, backoff_base=1.0
-        )
+        dispatcher = zalo_dispatcher(db, clock, api)
         await dispatcher.drain(10)
-        assert zalo.messages_to(str(chat)) == []  # parts 2 and 3 wait for part 1
+        assert zalo.messages_to(chat) == []  # parts 2 and 3 wait for part 1
         clock.advance(minutes=1)
         await dispatcher.drain(10)
-    received = [m.text or "" for m in zalo.messages_to(str(chat))]
+    received = [m.text or "" for m in zalo.messages_to(chat)]
     assert "\n".join(received) == text
     assert statuses(db) == Counter({"sent": 3})

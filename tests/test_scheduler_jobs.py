@@ -200,26 +200,49 @@ def test_sqlite_always_leads(tmp_path: Path) -> None:
     db.dispose()
 
 
-async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
-    template: Path, tmp_path: Path
-) -> None:
-    db = copy_database(template, tmp_path)
+def _linked_official(db: Database, at: datetime, chat: str = "42", agency: str = "HN-GTVT") -> None:
+    """An official of the agency (made up in an empty store), linked on Telegram since `at`."""
     with db.unit_of_work() as session:
-        agency = session.scalars(select(Agency).where(Agency.code == "HN-GTVT")).one()
-        member = Member(
-            agency_id=agency.id, name="Nguyễn Văn An", created_at=hanoi(2019, 7, 1, 8, 0)
-        )
+        found = session.scalars(select(Agency).where(Agency.code == agency)).first()
+        if found is None:
+            locality = Locality(code="HN", name="Thành phố Hà Nội")
+            found = Agency(code=agency, name="Sở Giao thông vận tải Hà Nội", locality=locality)
+            session.add(found)
+            session.flush()
+        member = Member(agency_id=found.id, name="Nguyễn Văn An", created_at=at)
         session.add(member)
         session.flush()
         session.add(
             Identity(
                 member_id=member.id,
                 platform="telegram",
-                external_id="42",
-                chat_id="42",
-                linked_at=hanoi(2019, 7, 1, 8, 0),
+                external_id=chat,
+                chat_id=chat,
+                linked_at=at,
             )
         )
+
+
+def _official_left_halfway(db: Database, at: datetime, chat: str = "42") -> None:
+    """A linked official whose conversation has stood half-way since `at`."""
+    _linked_official(db, at, chat)
+    with db.unit_of_work() as session:
+        session.add(
+            Conversation(
+                platform="telegram",
+                external_id=chat,
+                state="report_percent",
+                draft={"assignment_id": 1},
+                updated_at=at,
+            )
+        )
+
+
+async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
+    template: Path, tmp_path: Path
+) -> None:
+    db = copy_database(template, tmp_path)
+    _linked_official(db, hanoi(2019, 7, 1, 8, 0))
     woken = asyncio.Event()
     service = SchedulerService(
         db,
@@ -238,40 +261,6 @@ async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
 
 
 # on the real clock: APScheduler's triggers -----------------------------------------------------
-
-
-def _official_left_halfway(db: Database, at: datetime, chat: str = "42") -> None:
-    """A linked official whose conversation has stood half-way since `at`."""
-    with db.unit_of_work() as session:
-        agency = session.scalars(select(Agency).order_by(Agency.id)).first()
-        if agency is None:
-            locality = Locality(code="HY", name="Hưng Yên")
-            agency = Agency(
-                code="HY-GTVT", name="Sở Giao thông vận tải Hưng Yên", locality=locality
-            )
-            session.add(agency)
-            session.flush()
-        member = Member(agency_id=agency.id, name="Nguyễn Văn An", created_at=at)
-        session.add(member)
-        session.flush()
-        session.add(
-            Identity(
-                member_id=member.id,
-                platform="telegram",
-                external_id=chat,
-                chat_id=chat,
-                linked_at=at,
-            )
-        )
-        session.add(
-            Conversation(
-                platform="telegram",
-                external_id=chat,
-                state="report_percent",
-                draft={"assignment_id": 1},
-                updated_at=at,
-            )
-        )
 
 
 def _expired(db: Database) -> int:
