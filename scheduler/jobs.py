@@ -136,8 +136,8 @@ class SchedulerService:
     def tick(self, now: datetime | None = None) -> TickResult:
         """Run every job for `now` (the clock's time by default); safe to repeat.
 
-        Tests, the demo, `tiendo scheduler --once` and the clock-driven loop call this; on
-        the real clock a new leader calls it once to catch up.
+        Tests, the demo and `tiendo scheduler --once` call it; the clock-driven loop, and a
+        new leader on the real clock catching up, run the same jobs in a worker thread.
         """
         result = self._run_all(now or self.clock.now())
         if result.enqueued:
