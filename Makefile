@@ -33,6 +33,7 @@ bench: setup  ## print the figures quoted in docs/figures.md
 	$(PY) bench/updates.py
 	$(PY) bench/fanout.py
 	$(PY) bench/cli_startup.py
+	$(PY) bench/dispatch_lag.py
 
 messages: setup  ## extract the Vietnamese texts and merge them into the English catalog
 	$(VENV)/bin/pybabel extract --no-default-keywords -k _ -k N_ --no-location --sort-output --width=100 \

@@ -30,14 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from bot.config import TelegramSettings  # noqa: E402
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits  # noqa: E402
 from bot.telegram.adapter import TelegramMessenger  # noqa: E402
 from bot.telegram.request import AiohttpRequest  # noqa: E402
-from scheduler.dispatcher import Dispatcher  # noqa: E402
+from scheduler.dispatcher import BACKOFF_BASE, Dispatcher  # noqa: E402
 from scheduler.ratelimit import Limits  # noqa: E402
 from storage.clock import SystemClock  # noqa: E402
 from storage.db import Database, make_engine, upgrade  # noqa: E402
@@ -78,6 +78,7 @@ class FanoutFigures:
     not_marked: int = 0  # rows whose status is not `sent`
     statuses: Counter[str] = field(default_factory=Counter)
     transient_failures: int = 0
+    backoffs: Counter[float] = field(default_factory=Counter)  # retry delays chosen, seconds
     faults: bool = False
     injected: list[str] = field(default_factory=list)
     build_seconds: float = 0.0
@@ -103,8 +104,13 @@ def reminder(n: int) -> Message:
 
 
 def build_store(path: Path, members: int, now: datetime) -> Database:
-    """A fresh store with `members` linked Telegram members, each with one due reminder."""
-    engine = make_engine(f"sqlite:///{path}")
+    """A fresh SQLite store with `members` linked Telegram members, each with one due
+    reminder."""
+    return fill_store(make_engine(f"sqlite:///{path}"), members, now)
+
+
+def fill_store(engine: Engine, members: int, now: datetime) -> Database:
+    """Migrate an empty database and give it `members` members, each with a due reminder."""
     upgrade(engine)
     db = Database(engine)
     with db.unit_of_work() as session:
@@ -201,6 +207,7 @@ async def measure(
     faults: bool = False,
     plan: Sequence[Fault] = FAULTS,
     read_timeout: float = 5.0,
+    backoff_base: float = BACKOFF_BASE,
     folder: Path | None = None,
 ) -> FanoutFigures:
     """Fill the outbox, drain it through the limited loopback Bot API, count the outcome."""
@@ -244,7 +251,11 @@ async def measure(
                 request=request,
             ) as bot:
                 dispatcher = Dispatcher(
-                    db, SystemClock(), {"telegram": TelegramMessenger(bot)}, {"telegram": limits}
+                    db,
+                    SystemClock(),
+                    {"telegram": TelegramMessenger(bot)},
+                    {"telegram": limits},
+                    backoff_base=backoff_base,
                 )
                 await _drain(server, dispatcher, figures, rows, plan)
             _count(server, db, figures)
@@ -283,6 +294,7 @@ async def _drain(
         span = sent[-1].at - sent[0].at
         figures.sustained = (len(sent) - 1) / span if span > 0 else 0.0
     figures.transient_failures = dispatcher.stats.transient_failures
+    figures.backoffs = dispatcher.stats.backoffs
 
 
 def _count(server: FakeTelegramServer, db: Database, figures: FanoutFigures) -> None:
@@ -319,7 +331,14 @@ def render(figures: FanoutFigures) -> str:
         + f" · elapsed {figures.elapsed:.1f} s"
         f" · store built in {figures.build_seconds:.1f} s",
         f"429s received {figures.rate_limited} · 5xx {figures.server_errors} · "
-        f"transient failures retried {figures.transient_failures}",
+        f"transient failures retried {figures.transient_failures}"
+        + (
+            " (after "
+            + ", ".join(f"{delay:g} s ×{n}" for delay, n in sorted(figures.backoffs.items()))
+            + ")"
+            if figures.backoffs
+            else ""
+        ),
         f"received {figures.received} · duplicates {figures.duplicates} · lost {figures.lost} · "
         f"not marked sent {figures.not_marked} · statuses "
         + ", ".join(f"{k} {v}" for k, v in sorted(figures.statuses.items())),

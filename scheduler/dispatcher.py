@@ -2,7 +2,9 @@
 
 Each message is marked `sending` (committed) before the Bot API call and `sent` (committed)
 right after it. A crash between the two can repeat only that one message on restart: the
-dispatcher sends one message at a time, so at most one is ever in flight.
+dispatcher sends one message at a time, so at most one is ever in flight. A row is one Bot
+API call (the outbox writes a long message as one row per part), and a row that must be
+retried holds back the rows queued behind it for the same chat, so parts arrive in order.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -39,6 +43,7 @@ class DispatchStats:
     rate_limited: int = 0
     permanent_failures: int = 0
     by_platform: dict[str, int] = field(default_factory=dict)
+    backoffs: Counter[float] = field(default_factory=Counter)  # seconds waited: how often
 
 
 class Dispatcher:
@@ -92,7 +97,7 @@ class Dispatcher:
                 await asyncio.sleep(idle_seconds)
                 continue
             if not recovered:
-                self.recover()
+                await asyncio.to_thread(self.recover)
                 recovered = True
             delay = await self.drain_once()
             self._wake.clear()
@@ -108,24 +113,13 @@ class Dispatcher:
                 return
             await asyncio.sleep(min(delay, 0.05))
 
-    def _due(self) -> list[tuple[int, str, str]]:
-        now = self.clock.now()
-        with self.db.unit_of_work() as session:
-            rows = session.execute(
-                select(Outbox.id, Outbox.channel, Outbox.chat_id)
-                .where(
-                    Outbox.status == "pending",
-                    Outbox.next_attempt_at <= now,
-                    Outbox.channel.in_(list(self.messengers)),
-                )
-                .order_by(Outbox.next_attempt_at, Outbox.id)
-                .limit(self.batch)
-            )
-            return [(r.id, r.channel, r.chat_id) for r in rows]
-
     async def drain_once(self) -> float:
-        """Send what the limits allow now; return seconds until something may be sendable."""
-        due = self._due()
+        """Send what the limits allow now; return seconds until something may be sendable.
+
+        The store is read and written in a worker thread, one call at a time: the event loop
+        that answers officials never waits for the database here (bench/dispatch_lag.py).
+        """
+        due = await asyncio.to_thread(self._due)
         if not due:
             return 1e9
         soonest = 1e9
@@ -143,51 +137,101 @@ class Dispatcher:
         return 0.0 if soonest == 1e9 else soonest
 
     async def _send_one(self, row_id: int, channel: str) -> None:
-        with self.db.unit_of_work() as session:
-            row = session.scalar(
-                select(Outbox)
-                .where(Outbox.id == row_id, Outbox.status == "pending")
-                .with_for_update(skip_locked=True)
-            )
-            if row is None:
-                return
-            row.status, row.attempts = "sending", row.attempts + 1
-            chat_id, payload, attempts = row.chat_id, dict(row.payload), row.attempts
+        """Claim the row, call the Bot API, record the outcome: one message in flight."""
+        claimed = await asyncio.to_thread(self._claim, row_id)
+        if claimed is None:
+            return
+        chat_id, payload, attempts = claimed
         try:
             await self.messengers[channel].deliver(chat_id, payload)
         except SendError as error:
-            self._failed(row_id, channel, error, attempts)
+            await self._retry_or_fail(row_id, channel, error, attempts)
             return
         except Exception as error:  # noqa: BLE001 - an unexpected failure is retried
             log.exception("unexpected error sending outbox %s", row_id)
-            self._failed(row_id, channel, SendError(type(error).__name__, transient=True), attempts)
+            failure = SendError(type(error).__name__, transient=True)
+            await self._retry_or_fail(row_id, channel, failure, attempts)
             return
+        await asyncio.to_thread(self._mark_sent, row_id)
+        self.stats.sent += 1
+        self.stats.by_platform[channel] = self.stats.by_platform.get(channel, 0) + 1
+
+    async def _retry_or_fail(
+        self, row_id: int, channel: str, error: SendError, attempts: int
+    ) -> None:
+        """Retry a transient failure later (pausing the platform on a 429), else give up."""
+        if error.transient and attempts < MAX_ATTEMPTS:
+            if error.retry_after is not None:
+                self.stats.rate_limited += 1
+                self.limiters[channel].pause(error.retry_after, time.monotonic())
+                delay = error.retry_after
+            else:
+                self.stats.transient_failures += 1
+                delay = min(BACKOFF_MAX, self.backoff_base**attempts)
+                self.stats.backoffs[delay] += 1
+            await asyncio.to_thread(self._retry_later, row_id, str(error), delay)
+            return
+        self.stats.permanent_failures += 1
+        await asyncio.to_thread(self._give_up, row_id, str(error))
+
+    # the store (each in a worker thread) ------------------------------------------------------
+
+    def _due(self) -> list[tuple[int, str, str]]:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            rows = session.execute(
+                select(Outbox.id, Outbox.channel, Outbox.chat_id)
+                .where(
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= now,
+                    Outbox.channel.in_(list(self.messengers)),
+                )
+                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .limit(self.batch)
+            )
+            return [(r.id, r.channel, r.chat_id) for r in rows]
+
+    def _claim(self, row_id: int) -> tuple[str, dict[str, Any], int] | None:
+        """Mark the row `sending` and count the attempt; None if it is no longer due."""
+        with self.db.unit_of_work() as session:
+            row = session.scalar(
+                select(Outbox)
+                .where(
+                    Outbox.id == row_id,
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= self.clock.now(),  # not held back meanwhile
+                )
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return None
+            row.status, row.attempts = "sending", row.attempts + 1
+            return row.chat_id, dict(row.payload), row.attempts
+
+    def _mark_sent(self, row_id: int) -> None:
         with self.db.unit_of_work() as session:
             session.execute(
                 update(Outbox)
                 .where(Outbox.id == row_id)
                 .values(status="sent", sent_at=self.clock.now(), last_error="")
             )
-        self.stats.sent += 1
-        self.stats.by_platform[channel] = self.stats.by_platform.get(channel, 0) + 1
 
-    def _failed(self, row_id: int, channel: str, error: SendError, attempts: int) -> None:
+    def _retry_later(self, row_id: int, why: str, delay: float) -> None:
+        with self.db.unit_of_work() as session:
+            row = session.get(Outbox, row_id)
+            assert row is not None
+            row.last_error = why[:500]
+            row.status = "pending"
+            row.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
+            _hold_back_behind(session, row)
+
+    def _give_up(self, row_id: int, why: str) -> None:
+        """Mark the row failed and its member unreachable (a blocked bot, a chat not found)."""
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             row = session.get(Outbox, row_id)
             assert row is not None
-            row.last_error = str(error)[:500]
-            if error.transient and attempts < MAX_ATTEMPTS:
-                if error.retry_after is not None:
-                    self.stats.rate_limited += 1
-                    self.limiters[channel].pause(error.retry_after, time.monotonic())
-                    delay = error.retry_after
-                else:
-                    self.stats.transient_failures += 1
-                    delay = min(BACKOFF_MAX, self.backoff_base**attempts)
-                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
-                return
-            self.stats.permanent_failures += 1
+            row.last_error = why[:500]
             row.status = "failed"
             if row.member_id is not None:
                 self._unreachable(session, row.member_id, row.channel, row.last_error, now)
@@ -230,3 +274,19 @@ class Dispatcher:
                 due_at=now,
                 now=now,
             )
+
+
+def _hold_back_behind(session: Session, row: Outbox) -> None:
+    """Make the rows already queued for the row's chat wait for its retry, so a person gets
+    their messages (the parts of a long one above all) in the order they were written."""
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.channel == row.channel,
+            Outbox.chat_id == row.chat_id,
+            Outbox.status == "pending",
+            Outbox.id > row.id,
+            Outbox.next_attempt_at < row.next_attempt_at,
+        )
+        .values(next_attempt_at=row.next_attempt_at)
+    )

@@ -1,19 +1,28 @@
-"""The scheduler service: each tick plans what is due and writes it to the outbox.
+"""The scheduler service: one job per kind of work, each writing what is due to the outbox.
 
-Ticks are idempotent. Every job keeps the last slot it processed in `scheduler_state`,
-updated in the same transaction as the outbox rows it wrote, and every row carries an
-idempotency key; a re-run, a restart or a second worker adds nothing. APScheduler only
-decides how often to look (every few real seconds); the injected clock decides what is
-due, so a simulated clock running 3600× faster works the same way.
+The jobs: the daily reminder slot (reminders, escalations and closed reporting cycles, all
+in one message per person), the Vice-Chairs' digest, the coordinating offices' digest, the
+expiry of idle conversations and the pruning of old update ids. Every job is idempotent: it
+keeps the last slot it processed in `scheduler_state`, updated in the same transaction as
+the outbox rows it wrote, and every row carries an idempotency key; a re-run, a restart or a
+second worker adds nothing, and slots missed while the process was down are caught up.
+
+Two drivers call the same jobs. On the real clock APScheduler fires each one on its own
+trigger (cron at the configured time of day in the configured zone; intervals for expiry,
+pruning and the leader check) in one worker thread, off the event loop that answers
+officials; a new leader first runs every job once, to catch up. A simulated or fixed clock
+(`--clock … --speed 3600`, the demo, tests) cannot be followed by real-time triggers, so
+then a loop runs every job on the clock's time every few real seconds (`tick`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +33,12 @@ from sqlalchemy.orm import Session
 
 from handlers.texts import Texts
 from scheduler.digest import Digest, Role, build_digest
+from scheduler.reminder_texts import render_reminder
 from scheduler.reminders import Person, PlannedMessage, plan_reminders
 from scheduler.settings import SchedulerSettings
 from scheduler.worktime import WorkCalendar, due_slots
 from storage.aggregate.states import assignment_states
-from storage.clock import Clock
+from storage.clock import Clock, SystemClock
 from storage.db import Database
 from storage.models import (
     Absence,
@@ -57,6 +67,10 @@ REMINDERS_JOB = "reminders"
 DIGEST_ROLES: tuple[Role, ...] = ("vice_chair", "coordinator")
 OFFICE_ROLES = ("coordinator", "admin")
 PUSH_PLATFORMS = ("telegram", "zalo")  # a terminal-only account (`tiendo chat`) gets no pushes
+EXPIRY_EVERY = timedelta(minutes=1)
+LEADER_CHECK_SECONDS = 10.0
+SEEN_KEPT = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -90,13 +104,15 @@ class SchedulerService:
         on_enqueued: Callable[[], None] = lambda: None,
         *,
         interval_seconds: float = 1.0,
+        leader_check_seconds: float = LEADER_CHECK_SECONDS,
         lock_key: int = LEADER_LOCK_KEY,
     ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.on_enqueued = on_enqueued
-        self.interval_seconds = interval_seconds
+        self.interval_seconds = interval_seconds  # the clock-driven loop's pace, real seconds
+        self.leader_check_seconds = leader_check_seconds
         self.lock_key = lock_key
         self.reminders = settings.reminders
         self.digests = settings.digests
@@ -108,35 +124,78 @@ class SchedulerService:
             self.reminders.extra_workdays,
         )
         self._lock_conn: Connection | None = None
-        self._scheduler: Any = None
-        self._tick_lock = asyncio.Lock()
         self._pruned_at: datetime | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduler: Any = None  # APScheduler's BackgroundScheduler, on the real clock
+        self._leading = False  # what the last leader check found (real clock)
+        self._follower: asyncio.Task[None] | None = None  # the clock-driven loop otherwise
+        self._stopping = asyncio.Event()
 
-    # the tick --------------------------------------------------------------------------------
+    # the jobs --------------------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> TickResult:
-        """Enqueue everything due up to `now` (the clock's time by default); safe to repeat."""
-        now = now or self.clock.now()
-        result = TickResult(at=now)
-        with self.db.unit_of_work() as session:
-            self._expire_conversations(session, now, result)
-            # Ticks come every second; the month-old rows need clearing only now and then.
-            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
-                prune_seen(session, now)
-                self._pruned_at = now
-            done = {row.job: row.last_slot for row in session.scalars(select(SchedulerState))}
-        # Each due job runs in its own transaction and checks again under the row lock.
-        if due_slots(self.calendar, done.get(REMINDERS_JOB), now, self.reminders.send_at):
-            with self.db.unit_of_work() as session:
-                self._reminders(session, now, result)
-        for role in DIGEST_ROLES:
-            at, weekday = self._digest_at(role)
-            if due_slots(self.calendar, done.get(f"digest:{role}"), now, at, weekday=weekday):
-                with self.db.unit_of_work() as session:
-                    self._digest(session, now, role, result)
+        """Run every job for `now` (the clock's time by default); safe to repeat.
+
+        Tests, the demo and `tiendo scheduler --once` call it; the clock-driven loop, and a
+        new leader on the real clock catching up, run the same jobs in a worker thread.
+        """
+        result = self._run_all(now or self.clock.now())
         if result.enqueued:
             self.on_enqueued()
         return result
+
+    def _run_all(self, now: datetime) -> TickResult:
+        result = TickResult(at=now)
+        self.expire_conversations(now, result)
+        # The month-old rows need clearing only now and then, not on every tick.
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self.prune(now, result)
+        done = self._last_slots()
+        self.send_reminders(now, result, done)
+        for role in DIGEST_ROLES:
+            self.send_digest(role, now, result, done)
+        return result
+
+    def expire_conversations(self, now: datetime, result: TickResult) -> None:
+        """Reset conversations left half-way, telling the person nothing was saved."""
+        with self.db.unit_of_work() as session:
+            self._expire_conversations(session, now, result)
+
+    def prune(self, now: datetime, result: TickResult) -> None:
+        """Forget month-old update ids and failed join attempts."""
+        with self.db.unit_of_work() as session:
+            prune_seen(session, now)
+        self._pruned_at = now
+
+    def send_reminders(
+        self, now: datetime, result: TickResult, done: Mapping[str, date | None] | None = None
+    ) -> None:
+        """The daily slot: reminders, escalations and closed cycles, one message a person."""
+        last = (self._last_slots() if done is None else done).get(REMINDERS_JOB)
+        if due_slots(self.calendar, last, now, self.reminders.send_at):
+            # Checked again under the job's row lock, in the transaction that writes the rows.
+            with self.db.unit_of_work() as session:
+                self._reminders(session, now, result)
+
+    def send_digest(
+        self,
+        role: Role,
+        now: datetime,
+        result: TickResult,
+        done: Mapping[str, date | None] | None = None,
+    ) -> None:
+        """The digest of the Vice-Chairs or of the coordinating offices."""
+        at, weekday = self._digest_at(role)
+        last = (self._last_slots() if done is None else done).get(f"digest:{role}")
+        if due_slots(self.calendar, last, now, at, weekday=weekday):
+            with self.db.unit_of_work() as session:
+                self._digest(session, now, role, result)
+
+    def _last_slots(self) -> dict[str, date | None]:
+        """Each job's last processed slot, read without a lock (a cheap look before one)."""
+        with self.db.sessions() as session:
+            rows = session.execute(select(SchedulerState.job, SchedulerState.last_slot))
+            return {job: last for job, last in rows}
 
     def preview(self, at: datetime) -> list[PlannedMessage]:
         """Return the reminders the slot at (or next after) `at` would send; write nothing.
@@ -185,7 +244,7 @@ class SchedulerService:
                 key=planned.key,
                 member=member,
                 reason=planned.reason,
-                message=planned.message(),
+                message=render_reminder(planned, self.settings.tz),
                 due_at=now,
                 now=now,
             )
@@ -273,11 +332,11 @@ class SchedulerService:
             for member in members:
                 target = target_for(session, member)
                 photo = chart if target is not None and target.platform == "telegram" else None
-                for part, message in enumerate(digest_messages(digest, photo)):
-                    key = f"digest:{role}:{member.id}:{slot_day.isoformat()}:{part}"
+                key = f"digest:{role}:{member.id}:{slot_day.isoformat()}"
+                for suffix, message in digest_messages(digest, photo):
                     added = enqueue(
                         session,
-                        key=key,
+                        key=key + suffix,
                         member=member,
                         reason="digest",
                         message=message,
@@ -338,7 +397,7 @@ class SchedulerService:
             )
             result.count("expired", added)
 
-    # running ---------------------------------------------------------------------------------
+    # leadership ------------------------------------------------------------------------------
 
     def acquire_leadership(self) -> bool:
         """Become the one scheduler that fires (PostgreSQL advisory lock); SQLite always is."""
@@ -382,46 +441,152 @@ class SchedulerService:
             except Exception:  # noqa: BLE001 - closing a dead connection may fail
                 log.debug("closing the leader connection failed", exc_info=True)
 
-    async def _scheduled_tick(self) -> None:
-        """Tick if this process is the leader; never let one failure stop the schedule."""
-        if self._tick_lock.locked():
+    # running ---------------------------------------------------------------------------------
+
+    @property
+    def follows_real_time(self) -> bool:
+        """Whether real-time triggers can drive the jobs (not with a simulated clock)."""
+        return isinstance(self.clock, SystemClock)
+
+    def triggers(self) -> dict[str, Any]:
+        """Each job's APScheduler trigger: a time of day in the configured zone, or a pace.
+
+        Cron triggers fire every day; the working calendar (weekends, holidays, swapped
+        working Saturdays, the Vice-Chairs' weekly day) is applied by the job itself.
+        """
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        tz = self.settings.tz
+
+        def daily(at: time) -> CronTrigger:
+            return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=tz)
+
+        return {
+            "leader": IntervalTrigger(seconds=self.leader_check_seconds, timezone=tz),
+            "conversations": IntervalTrigger(seconds=EXPIRY_EVERY.total_seconds(), timezone=tz),
+            "prune": IntervalTrigger(seconds=PRUNE_EVERY.total_seconds(), timezone=tz),
+            REMINDERS_JOB: daily(self.reminders.send_at),
+            **{f"digest:{role}": daily(self._digest_at(role)[0]) for role in DIGEST_ROLES},
+        }
+
+    def _work(self, job: str) -> Callable[[datetime, TickResult], None]:
+        if job == "conversations":
+            return self.expire_conversations
+        if job == "prune":
+            return self.prune
+        if job == REMINDERS_JOB:
+            return self.send_reminders
+        role = next(r for r in DIGEST_ROLES if job == f"digest:{r}")
+        return lambda now, result: self.send_digest(role, now, result)
+
+    def _run_job(self, job: str) -> None:
+        """Run one job if this process leads (in the scheduler's worker thread)."""
+        if not self.is_leader:
             return
-        async with self._tick_lock:
+        result = TickResult(at=self.clock.now())
+        try:
+            self._work(job)(result.at, result)
+        except Exception:  # noqa: BLE001 - logged; the job's next run or a catch-up retries
+            log.exception("scheduler job %s failed", job)
+        self._notify(result)
+
+    def _lead(self) -> None:
+        """Take or keep the leader lock; a process that becomes the leader first runs every
+        job once, to catch up on what is due (a start, or a leader that went away)."""
+        was_leading = self._leading
+        try:
+            self._leading = self.acquire_leadership()
+        except Exception:  # noqa: BLE001 - the database is unreachable: the next check retries
+            log.exception("scheduler leader check failed")
+            self._leading = False
+            return
+        if self._leading and not was_leading:
             try:
-                leader = await asyncio.to_thread(self.acquire_leadership)
-                if leader:
-                    await asyncio.to_thread(self.tick)
-            except Exception:  # noqa: BLE001 - logged; the next tick tries again
-                log.exception("scheduler tick failed")
+                self._notify(self._run_all(self.clock.now()))
+            except Exception:  # noqa: BLE001 - logged; the next check catches up again
+                log.exception("scheduler catch-up failed")
+                self._leading = False
+
+    def _notify(self, result: TickResult) -> None:
+        """Wake the dispatcher on the event loop (jobs run in another thread)."""
+        if result.enqueued and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.on_enqueued)
 
     async def start(self) -> None:
-        """Start ticking every few real seconds (the clock decides what is due)."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        if self._scheduler is not None:
+        """Start the jobs: on APScheduler's triggers, or on the injected clock's time."""
+        if self._scheduler is not None or self._follower is not None:
             return
-        # One line per run every second would drown the log; failures are still logged.
-        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(
-            self._scheduled_tick,
-            "interval",
-            seconds=self.interval_seconds,
-            id="tiendo-tick",
-            max_instances=1,
-            coalesce=True,
+        self._loop = asyncio.get_running_loop()
+        self._stopping.clear()
+        if not self.follows_real_time:
+            self._follower = asyncio.create_task(self._follow_clock(), name="scheduler-clock")
+            return
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        # A line per run of the leader check would drown the log, and the jobs are listed
+        # below; late runs and failures are warnings and errors, and still show.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        scheduler = BackgroundScheduler(
+            timezone=self.settings.tz,
+            # One worker thread: jobs run one after another, never two on the store at once.
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={
+                "coalesce": True,  # runs missed while the process was stalled: once
+                "max_instances": 1,
+                # Never dropped for being late: the job knows whether its slot's window is
+                # still open, and the next slot gathers what a missed one would have sent.
+                "misfire_grace_time": None,
+            },
         )
+        for job, trigger in self.triggers().items():
+            if job == "leader":
+                scheduler.add_job(
+                    self._lead, trigger, id=job, name=job, next_run_time=self.clock.now()
+                )
+            else:
+                scheduler.add_job(self._run_job, trigger, args=[job], id=job, name=job)
         scheduler.start()
         self._scheduler = scheduler
-        await self._scheduled_tick()
+        slots = (REMINDERS_JOB, *(f"digest:{role}" for role in DIGEST_ROLES))
+        log.info(
+            "scheduler jobs next run: %s",
+            ", ".join(
+                f"{job} {when.astimezone(self.settings.tz):%d/%m %H:%M}"
+                for job, when in self.next_runs().items()
+                if job in slots
+            ),
+        )
+
+    async def _follow_clock(self) -> None:
+        """Run every job on the injected clock's time every few real seconds."""
+        while not self._stopping.is_set():
+            try:
+                if await asyncio.to_thread(self.acquire_leadership):
+                    self._notify(await asyncio.to_thread(self._run_all, self.clock.now()))
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                log.exception("scheduler tick failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_seconds)
+
+    def next_runs(self) -> dict[str, datetime]:
+        """When each job fires next (real clock only; empty otherwise)."""
+        if self._scheduler is None:
+            return {}
+        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
 
     async def stop(self) -> None:
-        """Stop ticking and give up the leader lock."""
+        """Stop the jobs (waiting for the one running) and give up the leader lock."""
+        self._stopping.set()
+        if self._follower is not None:
+            await self._follower
+            self._follower = None
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-        async with self._tick_lock:
-            await asyncio.to_thread(self.release_leadership)
+            scheduler, self._scheduler = self._scheduler, None
+            await asyncio.to_thread(scheduler.shutdown, True)
+        await asyncio.to_thread(self.release_leadership)
+        self._leading = False
 
 
 # loading -------------------------------------------------------------------------------------
@@ -511,22 +676,14 @@ def digest_recipients(session: Session, role: str) -> list[Member]:
     return list(session.scalars(query))
 
 
-def digest_messages(digest: Digest, chart: Path | None) -> list[Message]:
-    """The outbox rows of a digest: the chart photo first, then the text parts (buttons last)."""
-    messages: list[Message] = []
+def digest_messages(digest: Digest, chart: Path | None) -> list[tuple[str, Message]]:
+    """A digest's messages with their key suffixes: the chart photo first, then the text with
+    the item buttons (enqueue cuts it into the parts the channel takes)."""
+    messages: list[tuple[str, Message]] = []
     if chart is not None:
-        messages.append(Message("", None, str(chart), chart.name, photo=True))
-    parts = digest.parts or [""]
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        messages.append(
-            Message(part, digest.item_buttons if last and digest.item_buttons else None)
-        )
+        messages.append((":chart", Message("", None, str(chart), chart.name, photo=True)))
+    messages.append(("", Message(digest.text, digest.item_buttons or None)))
     return messages
-
-
-SEEN_KEPT = timedelta(days=30)
-PRUNE_EVERY = timedelta(hours=1)
 
 
 def prune_seen(session: Session, now: datetime) -> None:

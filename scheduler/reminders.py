@@ -4,29 +4,23 @@
 trigger between the last processed slot and this one (so days missed while the process was
 down come as one message per person), routes each item to the people who can act on it
 (stand-ins during an absence, the coordinating office when an agency cannot be reached) and
-renders one message per person.
+plans one message per person. What the message says, and its buttons, are written by
+`scheduler/reminder_texts.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Protocol
 
-from handlers.texts import Texts
 from scheduler.settings import ReminderSettings
 from scheduler.worktime import WorkCalendar
 from storage.aggregate.codes import natural_key
-from storage.outbox import Message
-from storage.textfit import short_text
 
-MAX_TEXT = 4000
-MAX_BUTTONS = 100
-LABEL_CHARS = 40
 OFFICE_ROLES = frozenset({"coordinator", "admin"})
 REPORTING_ROLES = frozenset({"reporter", "coordinator"})
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3}
@@ -121,13 +115,6 @@ class Cycle:
     end: date
     months: int
 
-    def label(self, tx: Texts) -> str:
-        if self.months == 3:
-            return tx._(
-                "quý {quarter}/{year}", quarter=(self.end.month - 1) // 3 + 1, year=self.end.year
-            )
-        return tx._("tháng {month:02d}/{year}", month=self.end.month, year=self.end.year)
-
 
 @dataclass(frozen=True)
 class DueItem:
@@ -174,7 +161,8 @@ class CycleClose:
 
 @dataclass(frozen=True)
 class PlannedMessage:
-    """One message the scheduler would put in the outbox (recipient None: nobody to send to)."""
+    """One message the scheduler would send: to whom, why, about what (recipient None:
+    nobody to send to). `scheduler/reminder_texts.py` writes its text and buttons."""
 
     recipient_id: int | None
     recipient_name: str
@@ -183,24 +171,17 @@ class PlannedMessage:
     reason: str
     slot_day: date
     send_at: datetime
+    since: date  # triggers of the days after it, up to slot_day, are in the message
+    caught_up: bool  # more than one working day gathered (the process was down)
     key: str
-    text: str
-    choices: list[list[tuple[str, str]]] = field(default_factory=list)
     items: tuple[DueItem, ...] = ()
     forwarded: tuple[DueItem, ...] = ()
     escalations: tuple[DueItem, ...] = ()
     closes: tuple[CycleClose, ...] = ()
     unreachable_agencies: tuple[str, ...] = ()
-    file_path: str | None = None
-    photo: bool = False
-
-    def message(self) -> Message:
-        """Return what the outbox stores for this message."""
-        name = Path(self.file_path).name if self.file_path else None
-        return Message(self.text, self.choices or None, self.file_path, name, self.photo)
 
     def as_dict(self) -> dict[str, Any]:
-        """Describe the message for `tiendo reminders --json`."""
+        """Describe the message for `tiendo reminders --json` (its text is added there)."""
         return {
             "recipient_id": self.recipient_id,
             "recipient": self.recipient_name,
@@ -222,8 +203,6 @@ class PlannedMessage:
                 for c in self.closes
             ],
             "unreachable_agencies": list(self.unreachable_agencies),
-            "text": self.text,
-            "buttons": [list(map(list, row)) for row in self.choices],
         }
 
 
@@ -352,7 +331,7 @@ def plan_reminders(
 
     caught_up = len(work_days) > 1
     return [
-        b.render(calendar, slot_day, send_at, since, caught_up)
+        b.planned(slot_day, send_at, since, caught_up)
         for b in sorted(boxes.values(), key=_box_order)
         if not b.empty()
     ]
@@ -534,7 +513,7 @@ def _unique(people: Iterable[Person]) -> list[Person]:
     return list(seen.values())
 
 
-# rendering ---------------------------------------------------------------------------------
+# one message per person ---------------------------------------------------------------------
 
 
 class _Box:
@@ -569,16 +548,11 @@ class _Box:
             return "escalation"
         return "cycle_close"
 
-    def render(
-        self,
-        calendar: WorkCalendar,
-        slot_day: date,
-        send_at: datetime,
-        since: date,
-        caught_up: bool,
+    def planned(
+        self, slot_day: date, send_at: datetime, since: date, caught_up: bool
     ) -> PlannedMessage:
+        """The message, its own items most urgent first, others by agency and code."""
         person = self.person
-        tx = Texts(person.language if person else "vi", calendar.tz)
         items = sorted(self.items.values(), key=_item_order)
         forwarded = sorted(
             self.forwarded.values(), key=lambda i: (i.agency_code, natural_key(i.item_code))
@@ -586,108 +560,23 @@ class _Box:
         escalations = sorted(
             self.escalations.values(), key=lambda i: (i.agency_code, natural_key(i.item_code))
         )
-        sections: list[list[str]] = []
-        if person is not None:
-            head = [tx._("Kính gửi {name},", name=person.name)]
-            if caught_up:
-                head.append(
-                    tx._(
-                        "Hệ thống gộp các nhắc việc từ {start} đến {end} vào tin nhắn này.",
-                        start=tx.date(since + timedelta(days=1)),
-                        end=tx.date(slot_day),
-                    )
-                )
-            sections.append(head)
-        if items:
-            lines = [
-                tx._(
-                    "Nhắc báo cáo tiến độ ngày {day}: {count} nội dung cần báo cáo.",
-                    day=tx.date(slot_day),
-                    count=len(items),
-                )
-            ]
-            lines += [_item_lines(tx, i) for i in items]
-            lines.append(tx._("Bấm nút bên dưới để báo cáo ngay từng nội dung."))
-            sections.append(lines)
-        agencies = tuple(dict.fromkeys(i.agency_code for i in forwarded))
-        if forwarded:
-            if person is None:
-                lines = [
-                    tx._(
-                        "Không ai nhận được nhắc việc của các cơ quan sau (chưa liên kết "
-                        "tài khoản hoặc không liên lạc được), và cơ quan đầu mối cũng "
-                        "chưa liên lạc được:"
-                    )
-                ]
-            else:
-                lines = [
-                    tx._(
-                        "Các cơ quan sau chưa có ai nhận được tin nhắn (chưa liên kết "
-                        "tài khoản hoặc không liên lạc được); nhắc việc được chuyển đến "
-                        "cơ quan đầu mối:"
-                    )
-                ]
-            for code in agencies:
-                mine = [i for i in forwarded if i.agency_code == code]
-                lines.append(f"{mine[0].agency_name} ({code}):")
-                lines += [_item_lines(tx, i) for i in mine]
-            sections.append(lines)
-        if escalations:
-            lines = [tx._("Đề nghị đôn đốc, chỉ đạo: các nội dung quá hạn nhiều ngày làm việc:")]
-            lines += [
-                tx._(
-                    "• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm "
-                    "việc; {status}",
-                    code=i.item_code,
-                    title=short_text(i.item_title, 50),
-                    agency=i.agency_name,
-                    due=tx.date(i.due_date),
-                    days=i.overdue_days,
-                    status=_status(tx, i),
-                )
-                for i in escalations
-            ]
-            sections.append(lines)
-        for close in self.closes:
-            lines = [
-                tx._(
-                    "Kỳ báo cáo {label} (hạn {end}) đã đóng: {reported}/{total} nhiệm vụ "
-                    "đã báo cáo, đạt {rate}%.",
-                    label=close.cycle.label(tx),
-                    end=tx.date(close.cycle.end),
-                    reported=close.reported,
-                    total=close.total,
-                    rate=round(close.rate * 100),
-                )
-            ]
-            if close.missing:
-                lines.append(
-                    tx._(
-                        "Chưa báo cáo: {agencies}.",
-                        agencies="; ".join(f"{name} ({count})" for name, count in close.missing),
-                    )
-                )
-            sections.append(lines)
-        text = _fit("\n\n".join("\n".join(s) for s in sections), tx)
-        choices = _buttons(items, [*forwarded, *escalations])
         reason = self.reason()
-        key = _key(reason, person, slot_day, items, forwarded, escalations, self.closes)
         return PlannedMessage(
             recipient_id=person.member_id if person else None,
             recipient_name=person.name if person else "",
             agency_code=person.agency_code if person else "",
-            language=tx.language,
+            language=person.language if person else "vi",
             reason=reason,
             slot_day=slot_day,
             send_at=send_at,
-            key=key,
-            text=text,
-            choices=choices,
+            since=since,
+            caught_up=caught_up,
+            key=_key(reason, person, slot_day, items, forwarded, escalations, self.closes),
             items=tuple(items),
             forwarded=tuple(forwarded),
             escalations=tuple(escalations),
             closes=tuple(self.closes),
-            unreachable_agencies=agencies,
+            unreachable_agencies=tuple(dict.fromkeys(i.agency_code for i in forwarded)),
         )
 
 
@@ -698,83 +587,6 @@ def _item_order(item: DueItem) -> tuple[Any, ...]:
         natural_key(item.item_code),
         item.agency_code,
     )
-
-
-def _status(tx: Texts, item: DueItem) -> str:
-    if item.status is None or item.reported_at is None:
-        return tx._("chưa có báo cáo")
-    return tx._(
-        "báo cáo gần nhất: {status} {percent}% ngày {day}",
-        status=tx.status(item.status),
-        percent=item.percent or 0,
-        day=tx.date(item.reported_at.astimezone(tx.tz).date()),
-    )
-
-
-def _item_lines(tx: Texts, item: DueItem) -> str:
-    """`• 2.5 Lĩnh vực giao thông` and a line with the deadline and the last report."""
-    title = f"• {item.item_code} {short_text(item.item_title, 60)}"
-    if item.on_behalf_of:
-        title += " " + tx._("(thay {name} đang vắng mặt)", name=item.on_behalf_of)
-    parts: list[str] = []
-    if item.due_date is not None and item.days_left is not None:
-        if item.days_left > 0:
-            when = tx._("còn {days} ngày", days=item.days_left)
-        elif item.days_left == 0:
-            when = tx._("hôm nay đến hạn")
-        else:
-            when = tx._("quá hạn {days} ngày làm việc", days=max(item.overdue_days, 1))
-        parts.append(tx._("hạn {due}, {when}", due=tx.date(item.due_date), when=when))
-    if item.cycle is not None:
-        parts.append(
-            tx._(
-                "chưa báo cáo kỳ {label} (hạn {end})",
-                label=item.cycle.label(tx),
-                end=tx.date(item.cycle.end),
-            )
-        )
-    parts.append(_status(tx, item))
-    return title + "\n  " + " · ".join(parts)
-
-
-def _fit(text: str, tx: Texts) -> str:
-    """Keep a message within one Telegram message, saying what was left out."""
-    if len(text) <= MAX_TEXT:
-        return text
-    lines = text.split("\n")
-    kept: list[str] = []
-    size = 0
-    for line in lines:
-        if size + len(line) + 1 > MAX_TEXT - 120:
-            break
-        kept.append(line)
-        size += len(line) + 1
-    hidden = sum(1 for line in lines[len(kept) :] if line.startswith("•"))
-    kept.append(tx._("… và {count} nội dung khác; gõ /cuatoi để xem đủ.", count=hidden))
-    return "\n".join(kept)
-
-
-def _label(item: DueItem) -> str:
-    """`2.5 · Lĩnh vực giao thông` (the code first: Zalo readers type it)."""
-    room = LABEL_CHARS - len(item.item_code) - 3
-    return (
-        f"{item.item_code} · {short_text(item.item_title, room)}"
-        if room >= 8
-        else item.item_code[:LABEL_CHARS]
-    )
-
-
-def _buttons(items: Sequence[DueItem], others: Sequence[DueItem]) -> list[list[tuple[str, str]]]:
-    """One report button per own item; an open button per other item code (≤ 100)."""
-    rows: list[list[tuple[str, str]]] = [
-        [(_label(i), f"r:{i.assignment_id}")] for i in items[:MAX_BUTTONS]
-    ]
-    left = MAX_BUTTONS - len(rows)
-    own = {i.item_code for i in items}
-    codes = [c for c in dict.fromkeys(i.item_code for i in others) if c not in own][:left]
-    for start in range(0, len(codes), 4):
-        rows.append([(code, f"o:{code}") for code in codes[start : start + 4]])
-    return rows
 
 
 def _key(

@@ -1,18 +1,28 @@
-"""The outbox: every message the system sends on its own is written here first."""
+"""The outbox: every message the system sends on its own is written here first.
+
+A row is what one Bot API call sends. A message longer than its channel takes becomes one row
+per part when it is enqueued (keys `key:0`, `key:1`, …; choices and file on the last part), so
+a part that fails is retried alone and nobody gets an earlier part twice.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Identity, Member, Outbox
 from storage.people import chat_targets
+from storage.textfit import TEXT_LIMITS, split_text, utf16_len
+
+KEY_LENGTH: Final = 300  # outbox.idempotency_key
+# Room kept on the last part of a message with choices, on a channel that draws them as text:
+# the Zalo messenger adds a line saying which code to type (bot/zalo/adapter.render_outbox).
+CHOICES_AS_TEXT_ROOM: Final = {"zalo": 160}
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,26 @@ class Message:
             "photo": self.photo,
         }
 
+    def parts(self, channel: str) -> list[Message]:
+        """Cut the text into what one message on `channel` takes; the last part keeps the
+        choices and the file. A message that fits is returned whole, untouched."""
+        limit = TEXT_LIMITS.get(channel)
+        room = CHOICES_AS_TEXT_ROOM.get(channel, 0) if self.choices else 0
+        if limit is None or utf16_len(self.text) + room <= limit:
+            return [self]
+        texts = split_text(self.text, limit) or [""]
+        if utf16_len(texts[-1]) + room > limit:
+            texts[-1:] = split_text(texts[-1], limit - room)
+        return [Message(text) for text in texts[:-1]] + [replace(self, text=texts[-1])]
+
+
+def part_keys(key: str, count: int) -> list[str]:
+    """The idempotency keys of a message's rows: the key itself when it is one part."""
+    if count == 1:
+        return [key[:KEY_LENGTH]]
+    suffixes = [f":{index}" for index in range(count)]
+    return [key[: KEY_LENGTH - len(suffix)] + suffix for suffix in suffixes]
+
 
 def target_for(session: Session, member: Member) -> Identity | None:
     """The chat account to reach a member on: the preferred channel first."""
@@ -51,39 +81,32 @@ def enqueue(
     due_at: datetime,
     now: datetime,
 ) -> bool:
-    """Add a message unless its idempotency key exists; return whether it was added."""
+    """Add a message (one row per part on the member's channel) unless its idempotency key
+    exists; return whether anything was added."""
     target = target_for(session, member)
-    values = {
-        "idempotency_key": key[:300],
-        "member_id": member.id,
-        "channel": target.platform if target else "none",
-        "chat_id": target.chat_id if target else "",
-        "reason": reason,
-        "payload": message.payload(),
-        "status": "pending" if target else "unreachable",
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": due_at,
-        "last_error": "",
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Outbox)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Outbox.id)
-    )
-    # rowcount is -1 on PostgreSQL with RETURNING; a returned row means "inserted".
-    return session.execute(statement).first() is not None
-
-
-def pending(session: Session, now: datetime, limit: int) -> list[Outbox]:
-    return list(
-        session.scalars(
-            select(Outbox)
-            .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
-            .limit(limit)
+    channel = target.platform if target else "none"
+    parts = message.parts(channel)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = False
+    for part_key, part in zip(part_keys(key, len(parts)), parts, strict=True):
+        statement = (
+            insert(Outbox)
+            .values(
+                idempotency_key=part_key,
+                member_id=member.id,
+                channel=channel,
+                chat_id=target.chat_id if target else "",
+                reason=reason,
+                payload=part.payload(),
+                status="pending" if target else "unreachable",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=due_at,
+                last_error="",
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Outbox.id)
         )
-    )
+        # rowcount is -1 on PostgreSQL with RETURNING; a returned row means "inserted".
+        added = session.execute(statement).first() is not None or added
+    return added

@@ -7,6 +7,11 @@ per channel when it is enqueued, the conversations and digests shorten titles an
 from __future__ import annotations
 
 import unicodedata
+from typing import Final
+
+# The longest text one message may carry, per chat platform (Telegram counts UTF-16 units
+# after entities are parsed; Zalo's Bot API refuses more than 2,000 characters).
+TEXT_LIMITS: Final = {"telegram": 4096, "zalo": 2000}
 
 
 def short_text(text: str, limit: int, *, one_line: bool = True) -> str:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bench import fanout, updates
+from bench import dispatch_lag, fanout, updates
 
 
 def test_updates_bench_prints_its_figures_and_keeps_every_report(
@@ -44,10 +44,9 @@ def test_fanout_bench_delivers_each_reminder_once_within_the_limits(
 
 
 async def test_fanout_under_faults_still_delivers_exactly_once(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.CRITICAL, logger="telegram.request")  # the injected 502 page
-    monkeypatch.setattr("scheduler.dispatcher.BACKOFF_BASE", 1.1, raising=False)  # 1.1 s, not 2
     plan = (
         (0.02, "500", 1, 1),
         (0.04, "502", 1, 1),
@@ -55,7 +54,20 @@ async def test_fanout_under_faults_still_delivers_exactly_once(
         (0.08, "network", 1, 1),
         (0.1, "429", 1, 1),
     )
-    figures = await fanout.measure(40, rate=100, faults=True, plan=plan, read_timeout=0.3)
+    figures = await fanout.measure(
+        40, rate=100, faults=True, plan=plan, read_timeout=0.3, backoff_base=1.1
+    )
     assert figures.rate_limited == 1 and figures.server_errors == 2
     assert figures.transient_failures == 4  # 500, 502, timeout, dropped connection
+    assert figures.backoffs == {1.1: 4}  # each retried after 1.1 s (the default would wait 2)
     assert (figures.received, figures.duplicates, figures.lost, figures.not_marked) == (40, 0, 0, 0)
+
+
+def test_dispatch_lag_bench_drains_every_row_and_prints_the_loop_lag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert dispatch_lag.main(["--rows", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "delivered 30 in" in out and "on sqlite" in out, out
+    for figure in ("loop lag p50", "p99", "max", "wake-ups asked every 1 ms"):
+        assert figure in out, out

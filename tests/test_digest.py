@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.cli.context import CommandContext
 from bot.cli.main import main
 from handlers.texts import Texts
-from scheduler.digest import build_digest, render_chart
+from scheduler.digest import build_digest
+from scheduler.digest_texts import render_chart
 from storage.aggregate.codes import field_code
 from storage.clock import FixedClock
 from storage.db import Database
@@ -105,7 +106,12 @@ def test_a_directive_leaves_the_digest_once_the_agency_reports_again(world: Worl
     )
 
 
-def test_a_long_digest_is_split_within_telegram_limits(world: World) -> None:
+def test_a_long_digest_reaches_each_channel_in_parts_it_takes(
+    db: Database, tmp_path: Path, spec: ProgrammeSpec
+) -> None:
+    world = World(db, tmp_path, spec, digests={"chart": False})
+    on_telegram = world.member("HN-KHDT", "Phạm Thu Dung", role="coordinator")
+    on_zalo = world.member("HN-KHDT", "Đỗ Minh Hải", role="coordinator", platform="zalo")
     with world.db.unit_of_work() as session:
         pairs = [(a.item.code, a.agency.code) for a in session.scalars(select(Assignment))]
     for code, agency in pairs:
@@ -118,13 +124,21 @@ def test_a_long_digest_is_split_within_telegram_limits(world: World) -> None:
             note="Khó khăn về kinh phí, mặt bằng và thủ tục; đề nghị cho ý kiến " * 3,
         )
     with world.db.unit_of_work() as session:
-        digest = build_digest(session, date(2020, 3, 16), "coordinator", None, chart=False)
-    assert len(digest.parts) >= 2
-    assert all(0 < len(part) <= 4000 for part in digest.parts)
+        digest = build_digest(session, date(2020, 3, 16), "coordinator", "HN", chart=False)
     assert "… và" in digest.text  # long lists are cut and counted
     buttons = [b for row in digest.item_buttons for b in row]
     assert 0 < len(buttons) <= 100 and all(len(row) <= 8 for row in digest.item_buttons)
     assert digest.chart_png == b""
+    world.tick(2020, 3, 16, 16, 40)
+    # Zalo draws the buttons as a line of text under the last part: room is left for it
+    for member, limit, last in ((on_telegram, 4096, 4096), (on_zalo, 2000, 2000 - 160)):
+        rows = world.rows(member, reason="digest")
+        texts = [r.payload["text"] for r in rows]
+        assert len(rows) >= 2 and all(0 < len(t) <= limit for t in texts)
+        assert len(texts[-1]) <= last
+        assert "\n".join(texts) == digest.text  # every line once, in order
+        assert [bool(r.payload["choices"]) for r in rows] == [False] * (len(rows) - 1) + [True]
+    assert len(world.rows(on_zalo)) > len(world.rows(on_telegram))
 
 
 def test_the_chart_is_a_png_with_vietnamese_labels(world: World) -> None:

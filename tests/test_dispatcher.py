@@ -16,8 +16,12 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits
+from bot.loopback.zalo_server import FakeZaloServer
 from bot.telegram.adapter import TelegramMessenger
 from bot.telegram.request import AiohttpRequest
+from bot.zalo.adapter import ZaloMessenger
+from bot.zalo.api import MAX_TEXT as ZALO_MAX_TEXT
+from bot.zalo.api import ZaloBotApi
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import FixedClock
@@ -34,9 +38,14 @@ def db(template: Path, tmp_path: Path) -> Database:
 
 
 def members(
-    db: Database, count: int, agency: str = "HY-GTVT", role: str = "reporter", first_id: int = 5000
+    db: Database,
+    count: int,
+    agency: str = "HY-GTVT",
+    role: str = "reporter",
+    first_id: int = 5000,
+    platform: str = "telegram",
 ) -> list[int]:
-    """Create linked Telegram members; return their chat ids."""
+    """Create linked members (Telegram by default); return their chat ids."""
     now = datetime(2019, 12, 2, tzinfo=UTC)
     with db.unit_of_work() as session:
         agency_id = session.scalar(select(Agency.id).where(Agency.code == agency))
@@ -47,7 +56,7 @@ def members(
             session.add(
                 Identity(
                     member_id=member.id,
-                    platform="telegram",
+                    platform=platform,
                     external_id=str(first_id + index),
                     chat_id=str(first_id + index),
                     linked_at=now,
@@ -256,4 +265,93 @@ async def test_only_the_leader_sends(db: Database, server: FakeTelegramServer) -
             await asyncio.sleep(0.02)
         stop.set()
         await task
+    assert statuses(db) == Counter({"sent": 3})
+
+
+# long messages on Zalo ----------------------------------------------------------------------
+
+
+def long_text(lines: int) -> str:
+    return "\n".join(
+        f"• 2.{n} Nội dung số {n}: đang thực hiện, đề nghị báo cáo" for n in range(lines)
+    )
+
+
+def enqueue_one(db: Database, clock: FixedClock, message: Message) -> None:
+    with db.unit_of_work() as session:
+        member = session.scalars(select(Member)).one()
+        assert enqueue(
+            session,
+            key="long",
+            member=member,
+            reason="reminder",
+            message=message,
+            due_at=clock.now(),
+            now=clock.now(),
+        )
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZaloServer]:
+    async with FakeZaloServer() as running:
+        yield running
+
+
+def zalo_member(db: Database, zalo: FakeZaloServer) -> str:
+    """One official on Zalo; return their chat id."""
+    [chat] = members(db, 1, platform="zalo")
+    zalo.add_user(str(chat), "Cán bộ")
+    return str(chat)
+
+
+def zalo_dispatcher(db: Database, clock: FixedClock, api: ZaloBotApi) -> Dispatcher:
+    """A dispatcher whose own limits never hold a message back."""
+    return Dispatcher(
+        db, clock, {"zalo": ZaloMessenger(api)}, {"zalo": Limits(100, 100)}, backoff_base=1.0
+    )
+
+
+async def test_a_long_zalo_message_whose_second_part_fails_reaches_the_person_once(
+    db: Database, zalo: FakeZaloServer
+) -> None:
+    chat = zalo_member(db, zalo)
+    text = long_text(50)
+    assert ZALO_MAX_TEXT < len(text) <= 2 * ZALO_MAX_TEXT - 200
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    enqueue_one(db, clock, Message(text, [[("2.5", "r:1")]]))
+    # Zalo takes one message a second here: the second part is answered 429 at once, and
+    # the client gives up at once, leaving the retry to the outbox.
+    zalo.rate_limit_per_second = 1
+    async with ZaloBotApi(zalo.token, base_url=zalo.base_url, max_retries=0) as api:
+        dispatcher = zalo_dispatcher(db, clock, api)
+        for _ in range(4):
+            await dispatcher.drain(10)
+            if statuses(db) == Counter({"sent": 2}):
+                break
+            clock.advance(minutes=1)
+    assert dispatcher.stats.rate_limited >= 1
+    received = [m.text or "" for m in zalo.messages_to(chat)]
+    assert len(received) == 2  # each part once, in order
+    assert received[0] + "\n" + received[1].split("\n\nGõ mã nội dung")[0] == text
+    assert statuses(db) == Counter({"sent": 2})
+
+
+async def test_a_part_that_must_be_retried_holds_back_the_parts_behind_it(
+    db: Database, zalo: FakeZaloServer
+) -> None:
+    chat = zalo_member(db, zalo)
+    text = long_text(80)
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    enqueue_one(db, clock, Message(text))
+    parts = len(Message(text).parts("zalo"))
+    assert parts == 3
+    zalo.inject_fault("sendMessage", "ok_false_500")  # the first part fails once
+    async with ZaloBotApi(zalo.token, base_url=zalo.base_url, max_retries=0) as api:
+        dispatcher = zalo_dispatcher(db, clock, api)
+        await dispatcher.drain(10)
+        assert zalo.messages_to(chat) == []  # parts 2 and 3 wait for part 1
+        clock.advance(minutes=1)
+        await dispatcher.drain(10)
+    received = [m.text or "" for m in zalo.messages_to(chat)]
+    assert "\n".join(received) == text
     assert statuses(db) == Counter({"sent": 3})

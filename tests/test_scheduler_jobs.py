@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from bench.pgschema import private_schema
 from bot.cli.context import CommandContext
 from bot.cli.main import main
 from scheduler.jobs import SchedulerService
-from storage.clock import FixedClock
+from scheduler.reminder_texts import render_reminder
+from storage.clock import FixedClock, SystemClock
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
     Agency,
@@ -25,6 +27,7 @@ from storage.models import (
     Conversation,
     Identity,
     InboundSeen,
+    Locality,
     Member,
     Outbox,
     SchedulerState,
@@ -93,12 +96,13 @@ def test_preview_writes_nothing_and_names_the_unreachable(world: World, db: Data
     assert (count(db, Outbox), count(db, SchedulerState)) == before
     to_office = next(p for p in planned if p.recipient_id == office)
     assert "HN-GTVT" in to_office.unreachable_agencies
-    assert "chưa có ai nhận được tin nhắn" in to_office.text
+    shown = render_reminder(to_office, HANOI).text
+    assert "chưa có ai nhận được tin nhắn" in shown
     nobody = next(p for p in planned if p.recipient_id is None)
     assert "HY-GTVT" in nobody.unreachable_agencies and nobody.reason == "unreachable"
     # what tick then enqueues is what the preview showed
     world.tick(2020, 3, 16, 9, 0)
-    assert world.rows(office)[0].payload["text"] == to_office.text
+    assert world.rows(office)[0].payload["text"] == shown
 
 
 def test_preview_on_a_tet_day_shows_the_next_working_slot(world: World) -> None:
@@ -107,7 +111,7 @@ def test_preview_on_a_tet_day_shows_the_next_working_slot(world: World) -> None:
     planned = world.service.preview(hanoi(2020, 1, 27, 9, 0))
     mine = [p for p in planned if p.agency_code == "HN-GTVT"]
     assert [p.send_at for p in mine] == [hanoi(2020, 1, 30, 8, 30).astimezone(UTC)]
-    assert "còn 1 ngày" in mine[0].text
+    assert "còn 1 ngày" in render_reminder(mine[0], HANOI).text
 
 
 # conversations left half-way -------------------------------------------------------------------
@@ -197,26 +201,49 @@ def test_sqlite_always_leads(tmp_path: Path) -> None:
     db.dispose()
 
 
-async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
-    template: Path, tmp_path: Path
-) -> None:
-    db = copy_database(template, tmp_path)
+def _linked_official(db: Database, at: datetime, chat: str = "42", agency: str = "HN-GTVT") -> None:
+    """An official of the agency (made up in an empty store), linked on Telegram since `at`."""
     with db.unit_of_work() as session:
-        agency = session.scalars(select(Agency).where(Agency.code == "HN-GTVT")).one()
-        member = Member(
-            agency_id=agency.id, name="Nguyễn Văn An", created_at=hanoi(2019, 7, 1, 8, 0)
-        )
+        found = session.scalars(select(Agency).where(Agency.code == agency)).first()
+        if found is None:
+            locality = Locality(code="HN", name="Thành phố Hà Nội")
+            found = Agency(code=agency, name="Sở Giao thông vận tải Hà Nội", locality=locality)
+            session.add(found)
+            session.flush()
+        member = Member(agency_id=found.id, name="Nguyễn Văn An", created_at=at)
         session.add(member)
         session.flush()
         session.add(
             Identity(
                 member_id=member.id,
                 platform="telegram",
-                external_id="42",
-                chat_id="42",
-                linked_at=hanoi(2019, 7, 1, 8, 0),
+                external_id=chat,
+                chat_id=chat,
+                linked_at=at,
             )
         )
+
+
+def _official_left_halfway(db: Database, at: datetime, chat: str = "42") -> None:
+    """A linked official whose conversation has stood half-way since `at`."""
+    _linked_official(db, at, chat)
+    with db.unit_of_work() as session:
+        session.add(
+            Conversation(
+                platform="telegram",
+                external_id=chat,
+                state="report_percent",
+                draft={"assignment_id": 1},
+                updated_at=at,
+            )
+        )
+
+
+async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
+    template: Path, tmp_path: Path
+) -> None:
+    db = copy_database(template, tmp_path)
+    _linked_official(db, hanoi(2019, 7, 1, 8, 0))
     woken = asyncio.Event()
     service = SchedulerService(
         db,
@@ -232,6 +259,111 @@ async def test_start_ticks_on_the_injected_clock_and_stop_ends_it(
         await service.stop()
     assert count(db, Outbox) > 0
     db.dispose()
+
+
+# on the real clock: APScheduler's triggers -----------------------------------------------------
+
+
+def _expired(db: Database) -> int:
+    with db.unit_of_work() as session:
+        return len(list(session.scalars(select(Outbox).where(Outbox.reason == "expired"))))
+
+
+def test_each_job_fires_at_its_time_of_day_in_the_configured_zone(tmp_path: Path) -> None:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    settings = scheduler_settings(tmp_path, reminders={"send_at": time(8, 15)})
+    triggers = SchedulerService(db, SystemClock(), settings).triggers()
+    monday_nine = hanoi(2020, 3, 16, 9, 0)
+
+    def next_fire(job: str) -> datetime:
+        fire: datetime = triggers[job].get_next_fire_time(None, monday_nine)
+        return fire
+
+    assert next_fire("reminders") == hanoi(2020, 3, 17, 8, 15)  # Hà Nội time, not UTC
+    assert next_fire("digest:vice_chair") == hanoi(2020, 3, 17, 7, 30)
+    assert next_fire("digest:coordinator") == hanoi(2020, 3, 16, 16, 30)
+    assert triggers["conversations"].interval == timedelta(minutes=1)
+    assert set(triggers) == {
+        "leader",
+        "conversations",
+        "prune",
+        "reminders",
+        "digest:vice_chair",
+        "digest:coordinator",
+    }
+    db.dispose()
+
+
+async def test_on_the_real_clock_the_leader_catches_up_at_start_then_waits_for_each_time(
+    template: Path, tmp_path: Path
+) -> None:
+    db = copy_database(template, tmp_path)
+    _official_left_halfway(db, datetime.now(UTC) - timedelta(hours=2))
+    woken = asyncio.Event()
+    service = SchedulerService(db, SystemClock(), scheduler_settings(tmp_path), woken.set)
+    await service.start()
+    try:
+        await asyncio.wait_for(woken.wait(), timeout=10)  # the catch-up expired it
+        runs = service.next_runs()
+    finally:
+        await service.stop()
+    assert _expired(db) == 1
+    assert set(runs) == set(service.triggers())
+    at_hanoi = runs["reminders"].astimezone(HANOI)
+    assert (at_hanoi.hour, at_hanoi.minute) == (8, 30)
+    assert service.next_runs() == {}  # stopped
+    db.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason=NO_PG)
+async def test_a_follower_takes_over_when_the_leader_goes_and_catches_up(tmp_path: Path) -> None:
+    key = secrets.randbits(48)
+    with private_schema(PG_URL, "tiendo_lead") as engine:
+        upgrade(engine)
+        db = Database(engine)
+        _official_left_halfway(db, datetime.now(UTC) - timedelta(hours=2))
+        settings = scheduler_settings(tmp_path)
+        leader = SchedulerService(db, SystemClock(), settings, lock_key=key)
+        woken = asyncio.Event()
+        follower = SchedulerService(
+            db, SystemClock(), settings, woken.set, lock_key=key, leader_check_seconds=0.05
+        )
+        assert leader.acquire_leadership()
+        await follower.start()
+        try:
+            await asyncio.sleep(0.3)  # several leader checks: the lock is taken
+            assert not follower.is_leader and _expired(db) == 0  # a follower does nothing
+            leader.release_leadership()  # the leader goes away
+            await asyncio.wait_for(woken.wait(), timeout=10)
+            assert follower.is_leader and _expired(db) == 1
+        finally:
+            await follower.stop()
+            leader.release_leadership()
+
+
+@pytest.mark.skipif(not PG_URL, reason=NO_PG)
+def test_a_leader_whose_connection_dies_takes_the_lock_again(tmp_path: Path) -> None:
+    key = secrets.randbits(48)
+    db = Database(make_engine(PG_URL))
+    service = SchedulerService(db, SystemClock(), scheduler_settings(tmp_path), lock_key=key)
+    try:
+        assert service.acquire_leadership()
+        with db.engine.connect() as other:
+            held_by = other.execute(
+                text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :low"),
+                {"low": key & 0xFFFFFFFF},
+            ).scalar_one()
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": held_by})
+        assert service.acquire_leadership()  # noticed, reconnected, locked again
+        with db.engine.connect() as other:
+            now_held_by = other.execute(
+                text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :low"),
+                {"low": key & 0xFFFFFFFF},
+            ).scalar_one()
+        assert now_held_by != held_by
+    finally:
+        service.release_leadership()
+        db.dispose()
 
 
 # a whole phase, replayed ---------------------------------------------------------------------

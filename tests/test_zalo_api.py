@@ -310,18 +310,18 @@ async def test_polled_malformed_result_raises(fake: FakeZaloServer, api: ZaloBot
 
 
 async def test_send_message_delivers_text(fake: FakeZaloServer, api: ZaloBotApi) -> None:
-    results = await api.send_message(USER, "Đã ghi nhận báo cáo.")
+    result = await api.send_message(USER, "Đã ghi nhận báo cáo.")
     assert (await fake.next_reply(USER)).text == "Đã ghi nhận báo cáo."
-    assert results[0]["message_id"]
+    assert result["message_id"]
 
 
-async def test_send_message_splits_long_text(fake: FakeZaloServer, api: ZaloBotApi) -> None:
-    lines = [f"{i}. Nhiệm vụ số {i}: đang thực hiện" for i in range(200)]
-    text = "\n".join(lines)
-    results = await api.send_message(USER, text)
-    parts = await fake.wait_for(USER, len(results))
-    assert len(parts) > 1
-    assert "\n".join(p.text or "" for p in parts) == text
+async def test_send_message_refuses_a_text_over_the_limit_instead_of_splitting(
+    fake: FakeZaloServer, api: ZaloBotApi
+) -> None:
+    await api.send_message(USER, "a" * MAX_TEXT)
+    with pytest.raises(ValueError, match="longer than 2000"):
+        await api.send_message(USER, "a" * (MAX_TEXT + 1))
+    assert fake.stats.requests["sendMessage"] == 1
 
 
 async def test_send_empty_text_is_refused_locally(fake: FakeZaloServer, api: ZaloBotApi) -> None:

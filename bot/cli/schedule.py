@@ -125,7 +125,7 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
                 "at": at.isoformat(),
                 "non_working_day": holiday,
                 "send_at": slot.astimezone(ctx.config.tz).isoformat(),
-                "messages": [p.as_dict() for p in planned],
+                "messages": [_described(p, ctx) for p in planned],
                 "unreachable_agencies": unreachable,
                 "nobody_reachable": nobody,
             }
@@ -164,6 +164,15 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+def _described(planned: PlannedMessage, ctx: CommandContext) -> dict[str, object]:
+    """The planned message with the text and buttons it would be sent with."""
+    from scheduler.reminder_texts import render_reminder
+
+    message = render_reminder(planned, ctx.config.tz)
+    buttons = [list(map(list, row)) for row in message.choices or []]
+    return {**planned.as_dict(), "text": message.text, "buttons": buttons}
+
+
 def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
     tx = ctx.tx
     who = (
@@ -193,7 +202,10 @@ def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
                 total=close.total,
             )
         )
-    ctx.say("  " + message.text.replace("\n", "\n  "), "dim")
+    from scheduler.reminder_texts import render_reminder
+
+    text = render_reminder(message, ctx.config.tz).text
+    ctx.say("  " + text.replace("\n", "\n  "), "dim")
 
 
 # digest --------------------------------------------------------------------------------------
@@ -236,10 +248,7 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(digest.chart_png)
-    for index, part in enumerate(digest.parts):
-        if index:
-            ctx.say("\n— — —\n", "dim")
-        ctx.say(part)
+    ctx.say(digest.text)
     buttons = [label for row in digest.item_buttons for label, _ in row]
     if buttons:
         ctx.say("\n" + tx._("Nút: {buttons}", buttons=" ".join(buttons)), "dim")

@@ -35,10 +35,10 @@ from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
 from handlers.ports import SendError
 from handlers.service import ConversationService
 from handlers.texts import Texts
-from storage.textfit import split_text
+from storage.textfit import TEXT_LIMITS, split_text
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 4096
+MAX_TEXT = TEXT_LIMITS["telegram"]
 SEND_ATTEMPTS = 3  # per message of a reply; then it is dropped, loudly
 UNSUPPORTED = (
     ("sticker", "sticker"),

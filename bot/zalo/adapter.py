@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.health import Health, Refused, Unreachable
 from bot.logs import protect
 from bot.render import render_text
-from bot.zalo.api import ZaloApiError, ZaloBotApi
+from bot.zalo.api import MAX_TEXT, ZaloApiError, ZaloBotApi
 from bot.zalo.events import (
     EVENT_IMAGE,
     EVENT_STICKER,
@@ -30,6 +30,7 @@ from handlers.events import Inbound, InboundFile, Reply
 from handlers.ports import SendError
 from handlers.service import ConversationService
 from handlers.texts import Texts
+from storage.textfit import split_text
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,8 @@ class ZaloBot:
                 "nhờ cơ quan đầu mối gửi.)",
                 name=reply.file.file_name,
             )
-        await self.api.send_message(chat_id, text)
+        for part in split_text(text, MAX_TEXT):  # one call per part: the client sends one
+            await self.api.send_message(chat_id, part)
 
     def _language(self, user_id: str) -> str:
         return self.service.language_of("zalo", user_id)

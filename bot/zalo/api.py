@@ -31,10 +31,10 @@ import httpx
 from bot.logs import protect, redact
 from bot.proxies import LOOPBACK_HOSTS, env_proxy
 from bot.zalo.events import ZaloEvent, is_empty, json_kind, parse_event
-from storage.textfit import split_text, utf16_len
+from storage.textfit import TEXT_LIMITS, utf16_len
 
 DEFAULT_BASE_URL: Final = "https://bot-api.zaloplatforms.com"
-MAX_TEXT: Final = 2000
+MAX_TEXT: Final = TEXT_LIMITS["zalo"]
 MIN_SECRET: Final = 8
 MAX_SECRET: Final = 256
 SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
@@ -246,21 +246,20 @@ class ZaloBotApi:
         """Return {url, updated_at}; url is empty when no webhook is set."""
         return _as_dict(await self._call("getWebhookInfo", {}))
 
-    async def send_message(self, chat_id: str, text: str) -> list[dict[str, Any]]:
-        """Send text, split into parts of at most MAX_TEXT; return each part's result.
+    async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
+        """Send one message of 1..MAX_TEXT characters; return its result.
 
-        Parts go out in order; if one fails, the error is raised and the later parts are
-        not sent (the earlier ones were delivered).
+        A longer text is refused, not split: a message sent in parts by one call could not
+        be retried without repeating the parts already delivered, so whoever has a long text
+        cuts it (the outbox when it enqueues, the adapter for a direct reply).
         """
         chat = _check_chat(chat_id)
-        parts = split_text(text, MAX_TEXT)
-        if not parts:
+        if not text.strip():
             raise ValueError("Zalo rejects empty text: nothing to send")
-        results: list[dict[str, Any]] = []
-        for part in parts:
-            payload = {"chat_id": chat, "text": part}
-            results.append(_as_dict(await self._call("sendMessage", payload, idempotent=False)))
-        return results
+        if utf16_len(text) > MAX_TEXT:
+            raise ValueError(f"text is longer than {MAX_TEXT} characters: split it first")
+        payload = {"chat_id": chat, "text": text}
+        return _as_dict(await self._call("sendMessage", payload, idempotent=False))
 
     async def send_photo(
         self, chat_id: str, photo_url: str, caption: str | None = None

@@ -1,0 +1,200 @@
+"""What a reminder says: the text of a planned message, in its reader's language, and its buttons.
+
+`scheduler/reminders.py` decides who is told what on which working day; this module only
+writes it down: the greeting, the items with their deadlines and last reports, what was
+forwarded or escalated, the closed cycles, and one button per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.texts import Texts
+from scheduler.reminders import Cycle, DueItem, PlannedMessage
+from storage.outbox import Message
+from storage.textfit import short_text
+
+MAX_TEXT = 4000
+MAX_BUTTONS = 100
+LABEL_CHARS = 40
+
+
+def render_reminder(planned: PlannedMessage, tz: ZoneInfo) -> Message:
+    """Write the message: its text (within one Telegram message) and its buttons."""
+    tx = Texts(planned.language, tz)
+    sections: list[list[str]] = []
+    if planned.recipient_id is not None:
+        head = [tx._("Kính gửi {name},", name=planned.recipient_name)]
+        if planned.caught_up:
+            head.append(
+                tx._(
+                    "Hệ thống gộp các nhắc việc từ {start} đến {end} vào tin nhắn này.",
+                    start=tx.date(planned.since + timedelta(days=1)),
+                    end=tx.date(planned.slot_day),
+                )
+            )
+        sections.append(head)
+    if planned.items:
+        lines = [
+            tx._(
+                "Nhắc báo cáo tiến độ ngày {day}: {count} nội dung cần báo cáo.",
+                day=tx.date(planned.slot_day),
+                count=len(planned.items),
+            )
+        ]
+        lines += [_item_lines(tx, i) for i in planned.items]
+        lines.append(tx._("Bấm nút bên dưới để báo cáo ngay từng nội dung."))
+        sections.append(lines)
+    if planned.forwarded:
+        sections.append(_forwarded(tx, planned))
+    if planned.escalations:
+        lines = [tx._("Đề nghị đôn đốc, chỉ đạo: các nội dung quá hạn nhiều ngày làm việc:")]
+        lines += [
+            tx._(
+                "• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm việc; {status}",
+                code=i.item_code,
+                title=short_text(i.item_title, 50),
+                agency=i.agency_name,
+                due=tx.date(i.due_date),
+                days=i.overdue_days,
+                status=_status(tx, i),
+            )
+            for i in planned.escalations
+        ]
+        sections.append(lines)
+    for close in planned.closes:
+        lines = [
+            tx._(
+                "Kỳ báo cáo {label} (hạn {end}) đã đóng: {reported}/{total} nhiệm vụ "
+                "đã báo cáo, đạt {rate}%.",
+                label=cycle_label(tx, close.cycle),
+                end=tx.date(close.cycle.end),
+                reported=close.reported,
+                total=close.total,
+                rate=round(close.rate * 100),
+            )
+        ]
+        if close.missing:
+            lines.append(
+                tx._(
+                    "Chưa báo cáo: {agencies}.",
+                    agencies="; ".join(f"{name} ({count})" for name, count in close.missing),
+                )
+            )
+        sections.append(lines)
+    text = _fit("\n\n".join("\n".join(s) for s in sections), tx)
+    choices = _buttons(planned.items, [*planned.forwarded, *planned.escalations])
+    return Message(text, choices or None)
+
+
+def cycle_label(tx: Texts, cycle: Cycle) -> str:
+    """`tháng 03/2020` or `quý 1/2020`."""
+    if cycle.months == 3:
+        return tx._(
+            "quý {quarter}/{year}", quarter=(cycle.end.month - 1) // 3 + 1, year=cycle.end.year
+        )
+    return tx._("tháng {month:02d}/{year}", month=cycle.end.month, year=cycle.end.year)
+
+
+def _forwarded(tx: Texts, planned: PlannedMessage) -> list[str]:
+    """The items of agencies nobody can be reached at, by agency."""
+    if planned.recipient_id is None:
+        lines = [
+            tx._(
+                "Không ai nhận được nhắc việc của các cơ quan sau (chưa liên kết "
+                "tài khoản hoặc không liên lạc được), và cơ quan đầu mối cũng "
+                "chưa liên lạc được:"
+            )
+        ]
+    else:
+        lines = [
+            tx._(
+                "Các cơ quan sau chưa có ai nhận được tin nhắn (chưa liên kết "
+                "tài khoản hoặc không liên lạc được); nhắc việc được chuyển đến "
+                "cơ quan đầu mối:"
+            )
+        ]
+    for code in planned.unreachable_agencies:
+        mine = [i for i in planned.forwarded if i.agency_code == code]
+        lines.append(f"{mine[0].agency_name} ({code}):")
+        lines += [_item_lines(tx, i) for i in mine]
+    return lines
+
+
+def _status(tx: Texts, item: DueItem) -> str:
+    if item.status is None or item.reported_at is None:
+        return tx._("chưa có báo cáo")
+    return tx._(
+        "báo cáo gần nhất: {status} {percent}% ngày {day}",
+        status=tx.status(item.status),
+        percent=item.percent or 0,
+        day=tx.date(item.reported_at.astimezone(tx.tz).date()),
+    )
+
+
+def _item_lines(tx: Texts, item: DueItem) -> str:
+    """`• 2.5 Lĩnh vực giao thông` and a line with the deadline and the last report."""
+    title = f"• {item.item_code} {short_text(item.item_title, 60)}"
+    if item.on_behalf_of:
+        title += " " + tx._("(thay {name} đang vắng mặt)", name=item.on_behalf_of)
+    parts: list[str] = []
+    if item.due_date is not None and item.days_left is not None:
+        if item.days_left > 0:
+            when = tx._("còn {days} ngày", days=item.days_left)
+        elif item.days_left == 0:
+            when = tx._("hôm nay đến hạn")
+        else:
+            when = tx._("quá hạn {days} ngày làm việc", days=max(item.overdue_days, 1))
+        parts.append(tx._("hạn {due}, {when}", due=tx.date(item.due_date), when=when))
+    if item.cycle is not None:
+        parts.append(
+            tx._(
+                "chưa báo cáo kỳ {label} (hạn {end})",
+                label=cycle_label(tx, item.cycle),
+                end=tx.date(item.cycle.end),
+            )
+        )
+    parts.append(_status(tx, item))
+    return title + "\n  " + " · ".join(parts)
+
+
+def _fit(text: str, tx: Texts) -> str:
+    """Keep a message within one Telegram message, saying what was left out."""
+    if len(text) <= MAX_TEXT:
+        return text
+    lines = text.split("\n")
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > MAX_TEXT - 120:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    hidden = sum(1 for line in lines[len(kept) :] if line.startswith("•"))
+    kept.append(tx._("… và {count} nội dung khác; gõ /cuatoi để xem đủ.", count=hidden))
+    return "\n".join(kept)
+
+
+def _label(item: DueItem) -> str:
+    """`2.5 · Lĩnh vực giao thông` (the code first: Zalo readers type it)."""
+    room = LABEL_CHARS - len(item.item_code) - 3
+    return (
+        f"{item.item_code} · {short_text(item.item_title, room)}"
+        if room >= 8
+        else item.item_code[:LABEL_CHARS]
+    )
+
+
+def _buttons(items: Sequence[DueItem], others: Sequence[DueItem]) -> list[list[tuple[str, str]]]:
+    """One report button per own item; an open button per other item code (≤ 100)."""
+    rows: list[list[tuple[str, str]]] = [
+        [(_label(i), f"r:{i.assignment_id}")] for i in items[:MAX_BUTTONS]
+    ]
+    left = MAX_BUTTONS - len(rows)
+    own = {i.item_code for i in items}
+    codes = [c for c in dict.fromkeys(i.item_code for i in others) if c not in own][:left]
+    for start in range(0, len(codes), 4):
+        rows.append([(code, f"o:{code}") for code in codes[start : start + 4]])
+    return rows
