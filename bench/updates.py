@@ -41,15 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.echo import ECHO_USER_BASE, echo_ceiling, polling  # noqa: E402
 from bot.app.runner import freeze_startup_objects  # noqa: E402
 from bot.loopback.stage import Stage  # noqa: E402
-from bot.loopback.telegram_server import (  # noqa: E402
-    ECHO_USER_BASE,
-    FakeTelegramServer,
-    SentMessage,
-    echo_ceiling,
-    polling,
-)
+from bot.loopback.telegram_server import FakeTelegramServer, SentMessage  # noqa: E402
 from handlers.events import Inbound  # noqa: E402
 from storage.aggregate.states import assignment_states  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402

@@ -7,6 +7,8 @@ import logging
 import pytest
 
 from bench import dispatch_lag, fanout, updates
+from bench.echo import ECHO_USER_BASE, echo_ceiling
+from bot.loopback.telegram_server import FakeTelegramServer
 
 
 def test_updates_bench_prints_its_figures_and_keeps_every_report(
@@ -71,3 +73,15 @@ def test_dispatch_lag_bench_drains_every_row_and_prints_the_loop_lag(
     assert "delivered 30 in" in out and "on sqlite" in out, out
     for figure in ("loop lag p50", "p99", "max", "wake-ups asked every 1 ms"):
         assert figure in out, out
+
+
+async def test_echo_ceiling_counts_real_round_trips() -> None:
+    server = FakeTelegramServer()
+    await server.start()
+    try:
+        rate = await echo_ceiling(server, users=2, messages_per_user=3)
+    finally:
+        await server.stop()
+    assert rate > 0
+    assert [m.text for m in server.messages_to(ECHO_USER_BASE)] == ["tin 0", "tin 1", "tin 2"]
+    assert server.stats.requests["sendMessage"] == 6

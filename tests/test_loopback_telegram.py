@@ -22,13 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.loopback.telegram_server import (
-    ECHO_USER_BASE,
-    FakeTelegramServer,
-    RateLimits,
-    echo_ceiling,
-    html_to_text,
-)
+from bot.loopback.telegram_server import FakeTelegramServer, RateLimits, html_to_text
 
 LAN = 1001  # Nguyễn Thị Lan, an official at Sở KH&ĐT
 MINH = 1002
@@ -153,13 +147,6 @@ async def test_wait_for_timeout_shows_the_transcript(server: FakeTelegramServer)
     with pytest.raises(AssertionError, match="có ai không") as failure:
         await server.wait_for(LAN, timeout=0.05)
     assert "got 0" in str(failure.value)
-
-
-async def test_echo_ceiling_counts_real_round_trips(server: FakeTelegramServer) -> None:
-    rate = await echo_ceiling(server, users=2, messages_per_user=3)
-    assert rate > 0
-    assert [m.text for m in server.messages_to(ECHO_USER_BASE)] == ["tin 0", "tin 1", "tin 2"]
-    assert server.stats.requests["sendMessage"] == 6
 
 
 # ----------------------------------------------------------------- validation, Telegram's words
