@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
 
-from sqlalchemy import Date, bindparam, literal_column, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
-from storage.aggregate.codes import field_code_sql
-from storage.aggregate.summary import Summary, Tally, day_bounds, fold_tallies, period_of
+from storage.aggregate.summary import Summary, Tally, day_bounds, fold_tallies, the_programme
+from storage.periods import Period, current_period
 from storage.types import UTCDateTime
 
 _SUMMARY_SQL = """
 SELECT field, agency_id, category, count(*), sum(percent), sum(reported), sum(past_due),
        sum(blocked)
 FROM (
-  SELECT {field} AS field, a.agency_id AS agency_id,
+  SELECT i.field_code AS field, a.agency_id AS agency_id,
     CASE
       WHEN a.current_status IS NULL THEN 'not_reported'
       WHEN a.current_status = 'done' THEN
@@ -35,7 +35,7 @@ FROM (
     CASE WHEN a.due_date < :today THEN 1 ELSE 0 END AS past_due,
     CASE WHEN a.current_status = 'blocked' THEN 1 ELSE 0 END AS blocked
   FROM assignment a JOIN item i ON i.id = a.item_id
-  WHERE a.archived_at IS NULL AND i.archived_at IS NULL {programme}
+  WHERE a.archived_at IS NULL AND i.archived_at IS NULL AND i.programme_id = :programme
 ) per
 GROUP BY field, agency_id, category
 """
@@ -65,27 +65,23 @@ def summary_sql(
     today: date,
     *,
     tz: tzinfo,
-    period_start: date | None = None,
-    period_end: date | None = None,
     programme_code: str | None = None,
+    period: Period | None = None,
 ) -> Figures:
     """The same totals as summary() by one hand-written query."""
-    dialect = session.get_bind().dialect
-    field = field_code_sql(literal_column("i.code")).compile(dialect=dialect)
-    sql = _SUMMARY_SQL.format(
-        field=field,
-        programme=""
-        if programme_code is None
-        else "AND i.programme_id = (SELECT id FROM programme WHERE code = :programme)",
-    )
-    start, end = day_bounds(*period_of(today, period_start, period_end), tz)
-    params: dict[str, Any] = {"today": today, "start": start, "end": end}
-    statement = text(sql).bindparams(
+    programme = the_programme(session, programme_code)
+    period = period or current_period(programme, today)
+    start, end = day_bounds(period.window_start, period.due, tz)
+    params: dict[str, Any] = {
+        "today": today,
+        "start": start,
+        "end": end,
+        "programme": programme.id,
+    }
+    statement = text(_SUMMARY_SQL).bindparams(
         bindparam("today", type_=Date()),
         bindparam("start", type_=UTCDateTime()),
         bindparam("end", type_=UTCDateTime()),
     )
-    if programme_code is not None:
-        params["programme"] = programme_code
     fields, agencies = fold_tallies(session.execute(statement, params))
     return Figures(sum(fields.values(), Tally()), fields, agencies)

@@ -27,6 +27,7 @@ from storage.models import (
     Locality,
     Member,
     Programme,
+    ProgrammeAgency,
     Report,
     Status,
 )
@@ -201,6 +202,8 @@ ITEM_COLUMNS = (
     "title",
     "text",
     "archived_at",
+    "field_code",
+    "section_code",
 )
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")  # the synthetic programme is a Hà Nội one
 UTC_OFFSET_S = 7 * 3600  # Viet Nam keeps UTC+7 all year
@@ -285,7 +288,7 @@ def _build(
     session.add(programme)
     session.flush()
     n_agencies = max(6, min(64, assignments // 150))
-    agencies = _agencies(session, n_agencies, start)
+    agencies = _agencies(session, n_agencies, start, programme.id)
     members = _members(session, rng, agencies, start)
     tick("items", 0, 1)
     avg = max(2, min(n_agencies // 2, round(math.sqrt(assignments) / 20)))
@@ -340,7 +343,7 @@ def _build(
     )
 
 
-def _agencies(session: Session, count: int, start: date) -> list[Agency]:
+def _agencies(session: Session, count: int, start: date, programme_id: int) -> list[Agency]:
     """Get or create `count` agencies, alternating Hà Nội and Hưng Yên."""
     localities = {}
     for code, name in LOCALITIES:
@@ -363,13 +366,16 @@ def _agencies(session: Session, count: int, start: date) -> list[Agency]:
     for side, code, name, coordinates in wanted[:count]:
         agency = existing.get(code)
         if agency is None:
-            agency = Agency(
-                code=code, name=name, locality=localities[side], coordinates=coordinates
-            )
+            agency = Agency(code=code, name=name, locality=localities[side])
             session.add(agency)
-        chosen.append(agency)
+        chosen.append((agency, coordinates))
     session.flush()
-    return chosen
+    session.add_all(
+        ProgrammeAgency(programme_id=programme_id, agency_id=agency.id, coordinates=coordinates)
+        for agency, coordinates in chosen
+    )
+    session.flush()
+    return [agency for agency, _ in chosen]
 
 
 def _members(
@@ -422,7 +428,11 @@ def _items(
     def add(parent: int | None, code: str, kind: str, title: str) -> int:
         nonlocal next_id, position
         item_id, next_id, position = next_id, next_id + 1, position + 1
-        rows.append((item_id, programme_id, parent, code, kind, position, title, "", None))
+        field = ".".join(code.split(".")[:2])  # 2.3.4.b rolls up to its field 2.3, section 2
+        section = code.split(".")[0]
+        rows.append(
+            (item_id, programme_id, parent, code, kind, position, title, "", None, field, section)
+        )
         return item_id
 
     def leaf(item_id: int) -> None:
@@ -430,7 +440,7 @@ def _items(
         leaves.append(_Leaf(item_id, due))
 
     # Like a real notice: one content section "2" whose numbered items 2.1 … 2.N are the
-    # fields (field_code keeps two levels), each with items and bullets below.
+    # fields, each with items and bullets below.
     root = add(None, "2", "item", "Nội dung hợp tác")
     for f in range(1, fields + 1):
         field_id = add(root, f"2.{f}", "item", FIELDS[f - 1])

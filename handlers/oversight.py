@@ -49,7 +49,6 @@ def summary(ctx: StepContext, args: str = "") -> Transition:
 def summary_text(tx: Any, data: Any) -> str:
     """The consolidated table as chat text: overall, per field, per locality, rates."""
     overall = data.overall
-    start, end = data.period
     lines = [
         tx._("TỔNG HỢP TIẾN ĐỘ đến {day}", day=tx.date(data.today)),
         tx._(
@@ -82,9 +81,9 @@ def summary_text(tx: Any, data: Any) -> str:
             missing=len(data.not_reported),
         ),
         tx._(
-            "Tỷ lệ báo cáo kỳ {start}–{end}: {rate}",
-            start=tx.date(start),
-            end=tx.date(end),
+            "Tỷ lệ báo cáo kỳ {period} (hạn {due}): {rate}",
+            period=tx.period(data.period),
+            due=tx.date(data.period.due),
             rate=f"{data.response_rate:.0%}",
         ),
     ]
@@ -129,19 +128,13 @@ def missing(ctx: StepContext, args: str = "") -> Transition:
         by_agency.setdefault(f"{state.agency_code} · {state.agency_name}", []).append(state)
     if not by_agency:
         return ctx.stay(
-            Reply(
-                tx._(
-                    "Tất cả cơ quan đã báo cáo kỳ {start}–{end}.",
-                    start=tx.date(data.period[0]),
-                    end=tx.date(data.period[1]),
-                )
-            )
+            Reply(tx._("Tất cả cơ quan đã báo cáo kỳ {period}.", period=tx.period(data.period)))
         )
     lines = [
         tx._(
-            "CHƯA BÁO CÁO kỳ {start}–{end} ({count} cơ quan):",
-            start=tx.date(data.period[0]),
-            end=tx.date(data.period[1]),
+            "CHƯA BÁO CÁO kỳ {period}, hạn {due} ({count} cơ quan):",
+            period=tx.period(data.period),
+            due=tx.date(data.period.due),
             count=len(by_agency),
         )
     ]

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from storage.periods import Period
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("vi", "en")
@@ -57,6 +60,19 @@ class Texts:
         if value is None:
             return "—"
         return value.astimezone(self.tz).strftime("%d/%m/%Y %H:%M")
+
+    def period(self, period: Period) -> str:
+        """Name a reporting period as offices do: tháng 12/2019, quý IV/2019, 6 tháng …"""
+        if period.months == 1:
+            return self._("tháng {month}/{year}", month=period.index, year=period.year)
+        if period.months == 3:
+            roman = ("I", "II", "III", "IV")[period.index - 1]
+            return self._("quý {quarter}/{year}", quarter=roman, year=period.year)
+        if period.months == 6:
+            if period.index == 1:
+                return self._("6 tháng đầu năm {year}", year=period.year)
+            return self._("6 tháng cuối năm {year}", year=period.year)
+        return self._("năm {year}", year=period.year)
 
     def status(self, status: str | None) -> str:
         labels = {

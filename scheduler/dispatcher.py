@@ -29,6 +29,7 @@ from storage.clock import Clock
 from storage.db import Database
 from storage.models import Agency, Member, Outbox
 from storage.outbox import Message, enqueue
+from storage.roles import coordinates_any
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -248,7 +249,7 @@ class Dispatcher:
             select(Member)
             .join(Agency, Agency.id == Member.agency_id)
             .where(
-                Agency.coordinates.is_(True),
+                coordinates_any(),
                 Agency.locality_id == member.agency.locality_id,
                 Member.role.in_(["coordinator", "admin"]),
                 Member.revoked_at.is_(None),

@@ -56,6 +56,7 @@ from storage.models import (
 )
 from storage.outbox import Message, enqueue, target_for
 from storage.people import active_member
+from storage.roles import coordinates_any
 
 log = logging.getLogger(__name__)
 
@@ -621,7 +622,7 @@ def load_people(session: Session) -> list[Person]:
             Locality.code,
             Member.role,
             Member.is_head,
-            Agency.coordinates,
+            coordinates_any().label("coordinates"),
             Member.language,
             Member.unreachable_at,
             Agency.archived_at,
@@ -672,7 +673,7 @@ def digest_recipients(session: Session, role: str) -> list[Member]:
     if role == "vice_chair":
         query = query.where(Member.role == "vice_chair")
     else:
-        query = query.where(Agency.coordinates.is_(True), Member.role.in_(OFFICE_ROLES))
+        query = query.where(coordinates_any(), Member.role.in_(OFFICE_ROLES))
     return list(session.scalars(query))
 
 

@@ -20,7 +20,9 @@ from storage.models import (
     Locality,
     Member,
     Programme,
+    ProgrammeAgency,
 )
+from storage.roles import roles_by_agency
 
 
 class AgencyError(Exception):
@@ -50,8 +52,8 @@ class AgencyRow:
     name: str
     locality_code: str
     locality_name: str
-    coordinates: bool
-    leadership: bool
+    coordinates: tuple[str, ...]  # the programmes it coordinates (alias or code)
+    leadership: tuple[str, ...]  # the programmes whose directing Vice-Chair sits there
     merged_into: str | None
     archived: bool
     members: tuple[MemberRow, ...]
@@ -153,6 +155,7 @@ def merge_agencies(
                 reason=f"merged into {new.code}, which already has this item",
             )
 
+    _merge_roles(session, old.id, new.id)
     members = list(session.scalars(select(Member).where(Member.agency_id == old.id)))
     for member in members:
         member.agency_id = new.id
@@ -187,6 +190,28 @@ def merge_agencies(
         invites_moved=len(invites),
     )
     return result
+
+
+def _merge_roles(session: Session, old_id: int, new_id: int) -> None:
+    """NEW takes part in OLD's programmes, with OLD's roles there added to its own."""
+    kept = {
+        r.programme_id: r
+        for r in session.scalars(select(ProgrammeAgency).where(ProgrammeAgency.agency_id == new_id))
+    }
+    for role in session.scalars(select(ProgrammeAgency).where(ProgrammeAgency.agency_id == old_id)):
+        survivor = kept.get(role.programme_id)
+        if survivor is None:
+            session.add(
+                ProgrammeAgency(
+                    programme_id=role.programme_id,
+                    agency_id=new_id,
+                    coordinates=role.coordinates,
+                    leadership=role.leadership,
+                )
+            )
+        else:
+            survivor.coordinates = survivor.coordinates or role.coordinates
+            survivor.leadership = survivor.leadership or role.leadership
 
 
 def rename_agency(session: Session, code: str, new_name: str, at: datetime, actor: str) -> None:
@@ -232,14 +257,15 @@ def list_agencies(session: Session) -> list[AgencyRow]:
     platforms: dict[int, set[str]] = defaultdict(set)
     for member_id, platform in session.execute(select(Identity.member_id, Identity.platform)):
         platforms[member_id].add(platform)
+    roles = roles_by_agency(session)
     return [
         AgencyRow(
             code=a.code,
             name=a.name,
             locality_code=a.locality.code,
             locality_name=a.locality.name,
-            coordinates=a.coordinates,
-            leadership=a.leadership,
+            coordinates=tuple(p for p, coordinates, _ in roles.get(a.id, []) if coordinates),
+            leadership=tuple(p for p, _, leadership in roles.get(a.id, []) if leadership),
             merged_into=codes.get(a.merged_into_id) if a.merged_into_id else None,
             archived=a.archived_at is not None,
             members=tuple(

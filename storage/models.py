@@ -66,6 +66,16 @@ class Programme(Base):
     phase_start: Mapped[date | None] = mapped_column(Date)
     phase_end: Mapped[date | None] = mapped_column(Date)
     imported_at: Mapped[datetime]
+    # What people type for it in chat ("HY 2.2 50%"); the code works too.
+    alias: Mapped[str | None] = mapped_column(String(16), unique=True)
+    cadence: Mapped[str] = mapped_column(String(16), default="monthly")
+    periods: Mapped[str] = mapped_column(String(16), default="decree-09")  # storage.periods
+    report_due_day: Mapped[int | None] = mapped_column(Integer)  # None: [reminders] cycle_day
+
+    @property
+    def label(self) -> str:
+        """How the programme is named in a list: its alias, or its code."""
+        return self.alias or self.code
 
 
 class Locality(Base):
@@ -81,11 +91,25 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"))
-    coordinates: Mapped[bool] = mapped_column(Boolean, default=False)
-    leadership: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     archived_at: Mapped[datetime | None]
     locality: Mapped[Locality] = relationship(lazy="joined")
+
+
+class ProgrammeAgency(Base):
+    """An agency's part in one programme: it takes part, and may coordinate it (the standing
+    office of notice section III) or be where a directing Vice-Chair sits (leadership).
+
+    Written only by that programme's import, so another programme's file never changes it.
+    """
+
+    __tablename__ = "programme_agency"
+    __table_args__ = (UniqueConstraint("programme_id", "agency_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    coordinates: Mapped[bool] = mapped_column(Boolean, default=False)
+    leadership: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Item(Base):
@@ -100,6 +124,10 @@ class Item(Base):
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text, default="")
     archived_at: Mapped[datetime | None]
+    # What it rolls up to in the notice's tree: its nearest numbered point (2.2.a → 2.2, 3.a →
+    # 3) and that point's top group (2.2 → 2). Written by the import.
+    field_code: Mapped[str | None] = mapped_column(String(32))
+    section_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class Assignment(Base):
@@ -215,14 +243,31 @@ class Review(Base):
 
 
 class Directive(Base):
-    """A Vice-Chair's instruction on an item, for its lead agencies."""
+    """A Vice-Chair's instruction on an item, for agencies of the Vice-Chair's locality."""
 
     __tablename__ = "directive"
     id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    due_on: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None]  # when the last recipient agency answered
+
+
+class DirectiveRecipient(Base):
+    """An agency a directive went to, and the report that answered it."""
+
+    __tablename__ = "directive_recipient"
+    __table_args__ = (UniqueConstraint("directive_id", "agency_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directive.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # lead | support | counterpart
+    reached: Mapped[bool] = mapped_column(Boolean, default=False)  # someone could be told
+    answer_report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    answered_at: Mapped[datetime | None]
 
 
 class Conversation(Base):

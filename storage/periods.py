@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 
 class Cadence(StrEnum):
@@ -187,3 +188,30 @@ def _shift(day: date, months: int) -> date:
     """The same day `months` calendar months later (day kept; callers use days ≤ 28)."""
     total = day.year * 12 + day.month - 1 + months
     return day.replace(year=total // 12, month=total % 12 + 1)
+
+
+class PeriodSettings(Protocol):
+    """What a programme says about its periods (a `Programme` row has these)."""
+
+    @property
+    def cadence(self) -> str: ...
+    @property
+    def periods(self) -> str: ...
+    @property
+    def report_due_day(self) -> int | None: ...
+
+
+def current_period(
+    programme: PeriodSettings, day: date, default_due_day: int = 25, cadence: str | None = None
+) -> Period:
+    """The programme's period whose report window holds `day` ("this period").
+
+    A programme (or assignment `cadence`) that reports on no cycle is still looked at month by
+    month, so that a response rate and "not reported yet" keep a meaning.
+    """
+    wanted = cadence or programme.cadence
+    if wanted not in MONTHS:
+        wanted = Cadence.MONTHLY
+    period = period_for(day, wanted, programme.periods, programme.report_due_day or default_due_day)
+    assert period is not None
+    return period

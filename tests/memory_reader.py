@@ -14,11 +14,11 @@ from datetime import date, datetime
 from itertools import groupby
 
 from storage.aggregate.categories import BLOCKED, Category, categorize
-from storage.aggregate.codes import field_code
 from storage.aggregate.states import AssignmentState
-from storage.aggregate.summary import GroupTally, Summary, Tally, day_bounds, month_of
+from storage.aggregate.summary import GroupTally, Summary, Tally, day_bounds
 from storage.chat_reader import DirectiveView, HistoryEntry, ReportView
 from storage.people import ActiveMember
+from storage.periods import parse_period
 from tests.harness import HANOI
 
 
@@ -85,7 +85,7 @@ class Programme:
             item_id=item.id,
             item_code=code,
             item_title=item.title,
-            field_code=field_code(code),
+            field_code=".".join(code.split(".")[:2]),  # the Hưng Yên notice's fields
             agency_id=who.id,
             agency_code=who.code,
             agency_name=who.name,
@@ -101,14 +101,20 @@ class Programme:
             completed_on=completed_on,
             category=categorize(status, due, completed_on, self.today),
             as_of=self.today,
+            programme_id=1,
+            programme_code="ha-noi-hung-yen-2019",
+            programme_label="HY",
+            section_code=code.split(".")[0],
         )
         self.states.append(state)
         return state
 
     def summary(self) -> Summary:
-        """The consolidated picture of `states` in the month of `today`, as the store adds it up."""
-        period = month_of(self.today)
-        since, until = day_bounds(*period, HANOI)
+        """The consolidated picture of `states` in this period, as the store adds it up."""
+        period = parse_period(f"{self.today:%Y-%m}")
+        if period.due < self.today:
+            period = period.next()
+        since, until = day_bounds(period.window_start, period.due, HANOI)
 
         def one(s: AssignmentState) -> Tally:
             reported = s.reported_at is not None and since <= s.reported_at < until
@@ -139,6 +145,9 @@ class Programme:
             if not s.done and not (s.reported_at is not None and since <= s.reported_at < until)
         ]
         return Summary(
+            programme_code="ha-noi-hung-yen-2019",
+            programme_label="HY",
+            programme_title="Chương trình hợp tác Hà Nội – Hưng Yên",
             today=self.today,
             period=period,
             overall=overall,

@@ -21,7 +21,6 @@ from bot.config import load_config
 from handlers.documents.colours import CATEGORY_COLOURS
 from handlers.texts import Texts
 from storage.aggregate.categories import Category, categorize, category_sql
-from storage.aggregate.codes import field_code
 from storage.aggregate.states import assignment_states
 from storage.aggregate.summary import summary
 from storage.clock import FixedClock
@@ -37,10 +36,13 @@ from storage.models import (
     Report,
     Status,
 )
+from storage.notice.files import read_notice
+from storage.periods import PeriodRule, parse_period
 from storage.reports import ReportError, append_report, next_completed_on
 from tests.conftest import hanoi
 from tests.harness import HANOI, cli_context, write_config
 
+PROGRAMMES = Path(__file__).resolve().parents[1] / "programmes"
 TODAY = date(2019, 12, 2)  # the clock fixture's day
 DUE = date(2019, 11, 30)
 C = Category
@@ -133,18 +135,23 @@ def test_every_category_has_a_vietnamese_label_and_a_colour() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "field"),
+    ("notice", "code", "field", "section"),
     [
-        ("2.5", "2.5"),
-        ("2.2.b", "2.2"),
-        ("10", "10"),
-        ("10.1.a", "10.1"),
-        ("III.1", "III.1"),
-        ("2.10.b", "2.10"),
+        ("ha-noi-hung-yen-2019-notice.txt", "2.5", "2.5", "2"),
+        ("ha-noi-hung-yen-2019-notice.txt", "2.2.b", "2.2", "2"),
+        ("ha-noi-hung-yen-2019-notice.txt", "1.3", "1.3", "1"),
+        ("ha-noi-hung-yen-2019-notice.txt", "III.1", "III.1", "III.1"),
+        # Lettered sub-points roll up to their point, and points to their section.
+        ("ha-noi-hoa-binh-2019-notice.txt", "3.a", "3", "3"),
+        ("ha-noi-hoa-binh-2019-notice.txt", "1.1.b", "1.1", "1"),
+        ("ha-noi-hoa-binh-2019-notice.txt", "2.2.a", "2.2", "2"),
     ],
 )
-def test_field_is_the_numbered_item_a_bullet_belongs_to(code: str, field: str) -> None:
-    assert field_code(code) == field
+def test_items_roll_up_along_the_notice_tree(
+    notice: str, code: str, field: str, section: str
+) -> None:
+    parsed = read_notice(PROGRAMMES / notice)
+    assert parsed.roll_up(code) == (field, section)
 
 
 # --- a small programme a coordinator could check by hand ---------------------------------
@@ -205,11 +212,14 @@ def build_store(s: Session) -> Store:
             ("2.10", "2", "Nội dung đã bãi bỏ", True),
         ]
     ):
+        field = ".".join(code.split(".")[:2])
         item = Item(
             programme_id=programme.id,
             code=code,
             title=title,
             position=position,
+            field_code=field,
+            section_code=code.split(".")[0],
             kind="item",
             parent_id=items[parent].id if parent else None,
             archived_at=moment if archived else None,
@@ -274,7 +284,12 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
         store = build_store(s)
         result = summary(s, TODAY, tz=HANOI)
     o = result.overall
-    assert result.period == (date(2019, 12, 1), date(2019, 12, 31))
+    # Decree 09's December: data from 15/11 to 14/12, reports counted from 26/11 to 25/12.
+    assert result.period.key == "2019-12"
+    assert (result.period.window_start, result.period.due) == (
+        date(2019, 11, 26),
+        date(2019, 12, 25),
+    )
     assert o.count == 7  # the archived item and the archived assignment are left out
     assert dict(o.categories) == {
         C.DONE_ON_TIME: 1,
@@ -313,23 +328,22 @@ def test_summary_gives_the_numbers_a_coordinator_counts_by_hand(db: Database) ->
 def test_response_rate_and_silent_list_follow_the_period(db: Database) -> None:
     with db.unit_of_work() as s:
         store = build_store(s)
-        november = summary(
-            s, TODAY, tz=HANOI, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
-        )
+        period = parse_period("2019-11")
+        november = summary(s, TODAY, tz=HANOI, period=period)
         ids = {v.id: k for k, v in store.a.items()}
-        assert november.period == (date(2019, 11, 1), date(2019, 11, 30))
-        # A2 and A3 reported in November; A7 only on 1 December.
+        # November's reports count from 26/10 to 25/11: A2 and A3; A7 only on 1 December.
         assert november.overall.open_reported == 2
         assert [ids[x.assignment_id] for x in november.not_reported] == ["A6", "A7", "A4"]
-        assert figures_of(november) == summary_sql(
-            s, TODAY, tz=HANOI, period_start=date(2019, 11, 1), period_end=date(2019, 11, 30)
+        assert figures_of(november) == summary_sql(s, TODAY, tz=HANOI, period=period)
+        # The fourth quarter counts from 26/09 to 25/12: A2, A3 and A7 reported.
+        quarter = summary(s, TODAY, tz=HANOI, period=parse_period("2019-Q4"))
+        assert quarter.overall.open_reported == 3
+        assert quarter.response_rate == pytest.approx(3 / 5)
+        # Calendar periods: a report on 2/12 counts for November (due 25/12).
+        calendar = summary(
+            s, TODAY, tz=HANOI, period=parse_period("2019-11", PeriodRule.CALENDAR, 25)
         )
-        # From 25/11 to 1/12 only A1 (already done, so not counted) and A7 reported.
-        week = summary(
-            s, TODAY, tz=HANOI, period_start=date(2019, 11, 25), period_end=date(2019, 12, 1)
-        )
-        assert week.overall.open_reported == 1
-        assert week.response_rate == pytest.approx(1 / 5)
+        assert calendar.overall.open_reported == 2
 
 
 def test_a_correction_is_a_new_row_that_becomes_the_state(db: Database, clock: FixedClock) -> None:
@@ -604,11 +618,9 @@ def test_sql_categories_match_python_on_random_histories(db: Database, seed: int
             assert {x.assignment_id: x.category for x in assignment_states(s, today)} == expected
             seen |= set(expected.values())
         assert seen == set(Category)  # every branch was exercised
-        for start, end in ((None, None), (date(2020, 5, 1), date(2020, 5, 31))):
-            result = summary(s, date(2020, 6, 26), tz=HANOI, period_start=start, period_end=end)
-            assert figures_of(result) == summary_sql(
-                s, date(2020, 6, 26), tz=HANOI, period_start=start, period_end=end
-            )
+        for period in (None, parse_period("2020-05"), parse_period("2020-H1")):
+            result = summary(s, date(2020, 6, 26), tz=HANOI, period=period)
+            assert figures_of(result) == summary_sql(s, date(2020, 6, 26), tz=HANOI, period=period)
 
 
 def test_the_cached_state_matches_the_history(db: Database) -> None:
@@ -646,7 +658,8 @@ def test_summary_json_through_the_cli(tmp_path: Path) -> None:
     ctx = cli_context(None, FixedClock(hanoi(2019, 12, 2, 9)), file=out)
     assert main(["--config", str(config), "summary", "--json", "--limit", "5"], ctx=ctx) == 0
     data = json.loads(out.getvalue())
-    assert data["today"] == "2019-12-02" and data["period"] == ["2019-12-01", "2019-12-31"]
+    assert data["today"] == "2019-12-02" and data["period"]["key"] == "2019-12"
+    assert (data["period"]["reports_from"], data["period"]["due"]) == ("2019-11-26", "2019-12-25")
     assert data["overall"]["count"] == expected.overall.count > 200
     assert sum(data["overall"]["categories"].values()) == data["overall"]["count"]
     assert (

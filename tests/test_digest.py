@@ -13,7 +13,6 @@ from bot.cli.main import main
 from handlers.texts import Texts
 from scheduler.digest import build_digest
 from scheduler.digest_texts import render_chart
-from storage.aggregate.codes import field_code
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import Assignment, Directive, Item
@@ -149,7 +148,6 @@ def test_the_chart_is_a_png_with_vietnamese_labels(world: World) -> None:
     assert "2.5" in [r.code for r in digest.fields]
     chart = render_chart(digest.fields[:2], Texts("vi"), "Tiến độ theo lĩnh vực — Tỉnh Hưng Yên")
     assert chart.startswith(PNG)
-    assert field_code("2.2.a") == "2.2" and field_code("III.1") == "III.1"
 
 
 def test_the_scheduler_sends_the_chart_then_the_text_to_each_vice_chair(

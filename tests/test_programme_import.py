@@ -29,6 +29,7 @@ from storage.models import (
     Item,
     Locality,
     Programme,
+    ProgrammeAgency,
     Report,
 )
 from storage.programme.file import ProgrammeFileError, load_programme_file
@@ -128,7 +129,14 @@ def test_the_default_programme_imports_with_a_lead_on_every_commitment(
     with db.unit_of_work() as s:
         rows = {r.code: r for r in item_tree(s, "ha-noi-hung-yen-2019")}
         agencies = {a.code: a for a in s.scalars(select(Agency))}
+        agencies_by_id = {a.id: a.code for a in agencies.values()}
         programme = s.scalars(select(Programme)).one()
+        roles = {
+            agencies_by_id[r.agency_id]: r
+            for r in s.scalars(
+                select(ProgrammeAgency).where(ProgrammeAgency.programme_id == programme.id)
+            )
+        }
     leaves = [
         r
         for r in rows.values()
@@ -148,13 +156,13 @@ def test_the_default_programme_imports_with_a_lead_on_every_commitment(
     assert rows["2.8"].due == date(2019, 12, 31) and rows["2.5"].due == date(2020, 6, 30)
     assert rows["2.5"].lead == ("HY-GTVT", "HN-GTVT")
     assert rows["2.2.b"].parent_code == "2.2" and rows["2.2"].parent_code == "2"
-    assert {c for c, a in agencies.items() if a.coordinates} == {
+    assert {c for c, r in roles.items() if r.coordinates} == {
         "HN-KHDT",
         "HY-KHDT",
         "HN-VPTU",
         "HY-VPTU",
     }
-    assert {c for c, a in agencies.items() if a.leadership} == {"HN-UBND", "HY-UBND"}
+    assert {c for c, r in roles.items() if r.leadership} == {"HN-UBND", "HY-UBND"}
     assert agencies["HY-VHTTDL"].name == "Sở Văn hóa, Thể thao và Du lịch Hưng Yên"
     assert all(re.fullmatch(r"H[NY]-[A-Z]{2,8}", c) for c in agencies)
     assert programme.notice_date == date(2019, 6, 29)
@@ -391,7 +399,7 @@ FILE_ERRORS = [
         'cadence = "monthly"',
         'cadence = "weekly"',
         r"programme\.cadence",
-        "must be one of monthly, quarterly, none",
+        "must be one of monthly, quarterly, semiannual, yearly, none",
     ),
     (
         "missing notice",

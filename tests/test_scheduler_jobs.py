@@ -30,6 +30,7 @@ from storage.models import (
     Locality,
     Member,
     Outbox,
+    ProgrammeAgency,
     SchedulerState,
 )
 from storage.programme.spec import ProgrammeSpec
@@ -373,14 +374,15 @@ def _staff(db: Database, at: datetime) -> None:
     """A reporter per agency (three agencies never link), office coordinators, Vice-Chairs."""
     never = {"HN-CA", "HY-CA", "HN-DL"}
     with db.unit_of_work() as session:
+        roles = {r.agency_id: r for r in session.scalars(select(ProgrammeAgency))}
         for agency in session.scalars(select(Agency).order_by(Agency.id)):
             if agency.code in never:
                 continue
             role = (
                 "vice_chair"
-                if agency.leadership
+                if roles[agency.id].leadership
                 else "coordinator"
-                if agency.coordinates
+                if roles[agency.id].coordinates
                 else "reporter"
             )
             people = [

@@ -25,15 +25,16 @@ from storage.people import create_invites
 from tests.harness import copy_database, run_cli, write_config
 
 PARIS = ZoneInfo("Europe/Paris")
-# 21:00 on Saturday 30 November in Paris is already 03:00 on Sunday 1 December in Hà Nội.
-EVENING = datetime(2019, 11, 30, 20, 0, tzinfo=UTC)
-MONDAY = FixedClock(datetime(2019, 12, 2, 9, 0, tzinfo=PARIS))
+# 21:00 on Wednesday 25 December in Paris, the day December's reports are due, is already
+# 03:00 on 26 December in Hà Nội, the first day of January's reporting window.
+EVENING = datetime(2019, 12, 25, 20, 0, tzinfo=UTC)
+FRIDAY = FixedClock(datetime(2019, 12, 27, 9, 0, tzinfo=PARIS))
 
 
 @pytest.fixture
 async def paris(template: Path, tmp_path: Path) -> Path:
     """A deployment on the Paris clock where an official of HY-GTVT reported on the evening
-    of 30/11: 2.5 done (due that very day) and 2.4.c at 60 %. Returns its config file."""
+    of 25/12: 2.5 done (due that very day) and 2.4.c at 60 %. Returns its config file."""
     config = write_config(tmp_path)
     text = config.read_text(encoding="utf-8").replace(
         "[app]\n", '[app]\ntimezone = "Europe/Paris"\n'
@@ -50,7 +51,7 @@ async def paris(template: Path, tmp_path: Path) -> Path:
         session.execute(
             update(Assignment)
             .where(Assignment.id == of_2_5.scalar_subquery())
-            .values(due_date=date(2019, 11, 30))
+            .values(due_date=date(2019, 12, 25))
         )
         code = create_invites(session, "HY-GTVT", "reporter", 1, timedelta(days=1), EVENING, "t")
     service = ConversationService(
@@ -72,29 +73,29 @@ async def paris(template: Path, tmp_path: Path) -> Path:
 def test_done_on_the_due_day_by_the_local_clock_is_done_on_time(paris: Path) -> None:
     db = Database.open(f"sqlite:///{paris.parent / 'tiendo.sqlite3'}")
     with db.unit_of_work() as session:
-        states = assignment_states(session, date(2019, 12, 2), item_codes=["2.5"])
+        states = assignment_states(session, date(2019, 12, 27), item_codes=["2.5"])
     db.dispose()
     done = next(s for s in states if s.agency_code == "HY-GTVT")
-    assert done.completed_on == date(2019, 11, 30)
+    assert done.completed_on == date(2019, 12, 25)
     assert done.category is Category.DONE_ON_TIME
 
 
-def test_a_report_on_the_last_evening_of_november_counts_for_november(paris: Path) -> None:
-    code, out = run_cli(paris, "summary", "--json", "--limit", "0", clock=MONDAY)
+def test_a_report_on_the_evening_it_is_due_counts_for_that_period(paris: Path) -> None:
+    code, out = run_cli(paris, "summary", "--json", "--limit", "0", clock=FRIDAY)
     assert code == 0, out
     data = json.loads(out)
-    assert data["period"] == ["2019-12-01", "2019-12-31"]
+    assert data["period"]["key"] == "2020-01" and data["period"]["reports_from"] == "2019-12-26"
     silent = {(s["item_code"], s["agency_code"]) for s in data["not_reported"]}
-    assert ("2.4.c", "HY-GTVT") in silent  # nothing reported in December yet
+    assert ("2.4.c", "HY-GTVT") in silent  # December's report, nothing for January yet
 
 
 def test_the_excel_table_shows_the_local_report_date(paris: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.xlsx"
-    code, out = run_cli(paris, "export", str(target), clock=MONDAY)
+    code, out = run_cli(paris, "export", str(target), clock=FRIDAY)
     assert code == 0, out
     sheet = load_workbook(target).worksheets[0]
     columns = [name for name, _ in HEADERS]
     rows = sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)
     row = next(r for r in rows if r[0] == "2.5" and r[2] == "Sở Giao thông vận tải Hưng Yên")
     reported = row[columns.index("Ngày báo cáo gần nhất")]
-    assert reported is not None and reported.date() == date(2019, 11, 30)
+    assert reported is not None and reported.date() == date(2019, 12, 25)

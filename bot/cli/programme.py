@@ -55,15 +55,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Validate the file, import it in one transaction and print what changed."""
     from storage.programme.file import ProgrammeFileError, load_programme_file
-    from storage.programme.importer import import_programme
+    from storage.programme.importer import ImportRefused, import_programme
 
     path = args.file or ctx.config.resolve(ctx.config.settings.app.programme)
     try:
         spec = load_programme_file(path)
-    except ProgrammeFileError as exc:
+        with ctx.unit_of_work() as session:
+            result = import_programme(session, spec, ctx.clock.now())
+    except (ProgrammeFileError, ImportRefused) as exc:
         return ctx.fail(ctx.tx._("Lỗi tệp chương trình: {error}", error=str(exc)))
-    with ctx.unit_of_work() as session:
-        result = import_programme(session, spec, ctx.clock.now())
     print_result(ctx, result)
     return 0
 
@@ -189,8 +189,8 @@ def _agency_json(row: AgencyRow) -> dict[str, Any]:
         "name": row.name,
         "locality": row.locality_code,
         "locality_name": row.locality_name,
-        "coordinates": row.coordinates,
-        "leadership": row.leadership,
+        "coordinates": list(row.coordinates),
+        "leadership": list(row.leadership),
         "merged_into": row.merged_into,
         "archived": row.archived,
         "members": [
@@ -217,9 +217,9 @@ def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
     for row in rows:
         roles = []
         if row.coordinates:
-            roles.append(tx._("thường trực"))
+            roles.append(tx._("thường trực ({programmes})", programmes=", ".join(row.coordinates)))
         if row.leadership:
-            roles.append(tx._("lãnh đạo"))
+            roles.append(tx._("lãnh đạo ({programmes})", programmes=", ".join(row.leadership)))
         if row.merged_into:
             roles.append(tx._("đã hợp nhất vào {code}", code=row.merged_into))
         members = (

@@ -112,7 +112,11 @@ def _print_summary(ctx: CommandContext, s: Summary) -> None:
         Text(tx._("Tổng hợp tiến độ ngày {day}", day=tx.date(s.today)), style="bold")
         + Text(
             "; "
-            + tx._("kỳ báo cáo {start}–{end}", start=tx.date(s.period[0]), end=tx.date(s.period[1]))
+            + tx._(
+                "kỳ báo cáo {period}, hạn {due}",
+                period=tx.period(s.period),
+                due=tx.date(s.period.due),
+            )
         )
     )
     overall = Table(title=tx._("Tổng quan"), show_header=False)

@@ -15,7 +15,6 @@ from sqlalchemy import Result, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from storage.aggregate.categories import DONE, Category, categorize
-from storage.aggregate.codes import field_code
 from storage.aggregate.tree import tree_order
 from storage.models import (
     Agency,
@@ -55,6 +54,10 @@ class AssignmentState:
     completed_on: date | None
     category: Category
     as_of: date
+    programme_id: int
+    programme_code: str
+    programme_label: str  # the alias people type (HY), or the code
+    section_code: str
 
     @property
     def done(self) -> bool:
@@ -123,6 +126,7 @@ def state_query(
     by_locality: bool = False,
     leads_only: bool = False,
     by_code: bool = False,
+    by_programmes: bool = False,
 ) -> AnySelect:
     """Select every column an AssignmentState needs (category computed in Python)."""
     query: AnySelect = (
@@ -144,8 +148,14 @@ def state_query(
             Member.name,
             Assignment.latest_report_id,
             Assignment.completed_on,
+            Item.programme_id,
+            Programme.code,
+            Programme.alias,
+            Item.field_code,
+            Item.section_code,
         )
         .join(Item, Item.id == Assignment.item_id)
+        .join(Programme, Programme.id == Item.programme_id)
         .join(Agency, Agency.id == Assignment.agency_id)
         .join(Locality, Locality.id == Agency.locality_id)
         .outerjoin(Report, Report.id == Assignment.latest_report_id)
@@ -162,6 +172,8 @@ def state_query(
         query = query.where(Assignment.role == AssignmentRole.LEAD.value)
     if by_code:
         query = query.where(Item.code == bindparam("item_code"))
+    if by_programmes:
+        query = query.where(Item.programme_id.in_(bindparam("programme_ids", expanding=True)))
     return query
 
 
@@ -185,13 +197,18 @@ def state_from_row(row: Sequence[Any], today: date) -> AssignmentState:
         reporter,
         report_id,
         completed_on,
+        programme_id,
+        programme_code,
+        programme_alias,
+        field,
+        section,
     ) = row
     return AssignmentState(
         assignment_id,
         item_id,
         item_code,
         item_title,
-        field_code(item_code),
+        field or item_code,
         agency_id,
         agency_code,
         agency_name,
@@ -207,6 +224,10 @@ def state_from_row(row: Sequence[Any], today: date) -> AssignmentState:
         completed_on,
         categorize(status, due, completed_on, today),
         today,
+        programme_id,
+        programme_code,
+        programme_alias or programme_code,
+        section or field or item_code,
     )
 
 
@@ -221,11 +242,12 @@ def assignment_states(
     programme_code: str | None = None,
     assignment_ids: Collection[int] | None = None,
     item_code: str | None = None,
+    programme_ids: Collection[int] | None = None,
 ) -> list[AssignmentState]:
-    """Return the active assignments' states, in document order then by agency code.
+    """Return the active assignments' states, by programme, in document order, by agency.
 
     `item_codes` keeps those items and everything under them ("2" keeps "2.5.a");
-    `item_code` keeps exactly that item.
+    `item_code` keeps exactly that item (in every programme that has it, unless one is given).
     """
     query = state_query(
         programme_code is not None,
@@ -234,6 +256,7 @@ def assignment_states(
         locality_code is not None,
         leads_only,
         item_code is not None,
+        programme_ids is not None,
     )
     if item_codes is not None:
         codes = list(item_codes)
@@ -249,6 +272,7 @@ def assignment_states(
         "item_code": item_code,
         "assignment_ids": list(assignment_ids or ()),
         "agency_ids": list(agency_ids or ()),
+        "programme_ids": list(programme_ids or ()),
     }
     states = [state_from_row(row, today) for row in rows(session, query, params)]
     return _in_tree_order(session, states, programme_code)
@@ -259,5 +283,12 @@ def _in_tree_order(
 ) -> list[AssignmentState]:
     if len(states) > 1:
         order = tree_order(load_items(session, programme_code))
-        states.sort(key=lambda s: (order.get(s.item_id, len(order)), s.item_code, s.agency_code))
+        states.sort(
+            key=lambda s: (
+                s.programme_id,
+                order.get(s.item_id, len(order)),
+                s.item_code,
+                s.agency_code,
+            )
+        )
     return states

@@ -1,5 +1,6 @@
-"""The consolidated picture for coordinators and Vice-Chairs: totals per field, agency and
-locality, and the overdue, blocked and silent assignments, on a given day and period."""
+"""The consolidated picture of one programme for coordinators and Vice-Chairs: totals per
+field, agency and locality, and the overdue, blocked and silent assignments, on a given day
+and in the programme's reporting period (storage.periods)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.aggregate.categories import BLOCKED, DONE, Category, category_sql
-from storage.aggregate.codes import field_code_sql, natural_key
+from storage.aggregate.codes import natural_key
 from storage.aggregate.states import AssignmentState, keep_active, state_from_row, state_query
 from storage.models import Agency, Assignment, Item, Locality, Programme, Report
+from storage.periods import Period, current_period
 
 
 def month_of(day: date) -> tuple[date, date]:
@@ -112,10 +114,13 @@ class GroupTally:
 
 @dataclass(frozen=True)
 class Summary:
-    """The consolidated picture on `today`; the period decides who counts as silent."""
+    """One programme's consolidated picture on `today`; its period decides who is silent."""
 
+    programme_code: str
+    programme_label: str
+    programme_title: str
     today: date
-    period: tuple[date, date]
+    period: Period
     overall: Tally
     by_field: list[GroupTally]
     by_agency: list[GroupTally]
@@ -128,8 +133,15 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (dates as ISO text)."""
         return {
+            "programme": self.programme_code,
             "today": self.today.isoformat(),
-            "period": [self.period[0].isoformat(), self.period[1].isoformat()],
+            "period": {
+                "key": self.period.key,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+                "due": self.period.due.isoformat(),
+                "reports_from": self.period.window_start.isoformat(),
+            },
             "overall": self.overall.as_dict(),
             "response_rate": round(self.response_rate, 4),
             "by_field": [g.as_dict() for g in self.by_field],
@@ -196,10 +208,21 @@ def fold_tallies(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, Tally], dict[
     return ({k: tally(v) for k, v in fields.items()}, {k: tally(v) for k, v in agencies.items()})
 
 
-def period_of(today: date, period_start: date | None, period_end: date | None) -> tuple[date, date]:
-    """The reporting period asked for; by default the calendar month containing `today`."""
-    default_start, default_end = month_of(today)
-    return period_start or default_start, period_end or default_end
+class NoSuchProgramme(LookupError):
+    """The programme asked for is not in the store (or several are and none was named)."""
+
+
+def the_programme(session: Session, code: str | None) -> Programme:
+    """The programme with this code; with no code, the store's only programme."""
+    if code is not None:
+        found = session.scalar(select(Programme).where(Programme.code == code))
+        if found is None:
+            raise NoSuchProgramme(code)
+        return found
+    programmes = list(session.scalars(select(Programme).order_by(Programme.id).limit(2)))
+    if len(programmes) != 1:
+        raise NoSuchProgramme("" if not programmes else "several")
+    return programmes[0]
 
 
 def summary(
@@ -207,23 +230,24 @@ def summary(
     today: date,
     *,
     tz: tzinfo,
-    period_start: date | None = None,
-    period_end: date | None = None,
     programme_code: str | None = None,
+    period: Period | None = None,
+    default_due_day: int = 25,
     limit: int | None = None,
 ) -> Summary:
-    """Add up every active assignment on `today`: overall, per field, locality and agency,
-    and list the overdue, blocked and silent ones (`limit` each, None for all).
+    """Add up one programme's active assignments on `today`: overall, per field, locality and
+    agency, and list the overdue, blocked and silent ones (`limit` each, None for all).
 
-    The period (default: the calendar month containing `today`) decides who is silent; its
-    days run from midnight to midnight in `tz`, the deployment's time zone.
+    The period (default: the programme's period whose report window holds `today`) decides
+    who is silent: a report counts when its local date, in `tz`, is in the period's window.
     """
-    period = period_of(today, period_start, period_end)
-    reported = _reported_in_period(*day_bounds(*period, tz))
+    programme = the_programme(session, programme_code)
+    period = period or current_period(programme, today, default_due_day)
+    reported = _reported_in_period(*day_bounds(period.window_start, period.due, tz))
     status, due = Assignment.current_status, Assignment.due_date
     per = keep_active(
         select(
-            field_code_sql(Item.code).label("field"),
+            Item.field_code.label("field"),
             Assignment.agency_id.label("agency_id"),
             category_sql(status, due, Assignment.completed_on, today).label("category"),
             func.coalesce(Assignment.current_percent, 0).label("percent"),
@@ -231,7 +255,7 @@ def summary(
             case((due < today, 1), else_=0).label("past_due"),
             case((status == BLOCKED, 1), else_=0).label("blocked"),
         ).join(Item, Item.id == Assignment.item_id),
-        programme_code is not None,
+        True,
     ).subquery()
     grouped = select(
         per.c.field,
@@ -243,20 +267,18 @@ def summary(
         func.sum(per.c.past_due),
         func.sum(per.c.blocked),
     ).group_by(per.c.field, per.c.agency_id, per.c.category)
-    programme = {"programme_code": programme_code}
-    fields, agencies = fold_tallies(session.execute(grouped, programme))
+    params = {"programme_code": programme.code}
+    fields, agencies = fold_tallies(session.execute(grouped, params))
     overall = sum(fields.values(), Tally())
     by_agency, by_locality = _agency_groups(session, agencies)
     open_ = or_(status.is_(None), status != DONE)
 
     def listed(condition: ColumnElement[bool], *order: Any) -> list[AssignmentState]:
         # Ordered by assignment columns only, so a LIMIT stops the scan early.
-        query = (
-            state_query(programme_code is not None).where(condition).order_by(*order, Assignment.id)
-        )
+        query = state_query(True).where(condition).order_by(*order, Assignment.id)
         if limit is not None:
             query = query.limit(limit)
-        return [state_from_row(row, today) for row in session.execute(query, programme)]
+        return [state_from_row(row, today) for row in session.execute(query, params)]
 
     def place(s: AssignmentState) -> tuple[Any, ...]:
         return natural_key(s.item_code), s.agency_code
@@ -265,10 +287,13 @@ def summary(
     blocked = sorted(listed(status == BLOCKED), key=place)
     silent = sorted(listed(and_(open_, ~reported)), key=place)
     return Summary(
+        programme.code,
+        programme.label,
+        programme.title,
         today,
         period,
         overall,
-        _field_groups(session, fields, programme_code),
+        _field_groups(session, fields, programme.id),
         by_agency,
         by_locality,
         overdue,
@@ -279,13 +304,11 @@ def summary(
 
 
 def _field_groups(
-    session: Session, fields: Mapping[str, Tally], programme_code: str | None
+    session: Session, fields: Mapping[str, Tally], programme_id: int
 ) -> list[GroupTally]:
-    query = select(Item.code, Item.title).where(Item.code.in_(list(fields)))
-    if programme_code is not None:
-        query = query.join(Programme, Programme.id == Item.programme_id).where(
-            Programme.code == programme_code
-        )
+    query = select(Item.code, Item.title).where(
+        Item.code.in_(list(fields)), Item.programme_id == programme_id
+    )
     titles: dict[str, str] = {}
     for code, title in session.execute(query.order_by(Item.id)):
         titles.setdefault(code, title)

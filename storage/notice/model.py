@@ -53,6 +53,24 @@ class ParsedNotice:
         """Return the direct children of a node (``None``: the top level) in order."""
         return [n for n in self.nodes if n.parent_code == code]
 
+    def roll_up(self, code: str) -> tuple[str, str]:
+        """Return the field and the section a node rolls up to in the tree.
+
+        The field is its nearest numbered point (a lettered sub-point or bullet belongs to the
+        point above it: 2.2.a → 2.2, 3.a → 3); the section is that point's top numbered group
+        (2.2 → 2, 1.1 → 1; a point right under a roman part is its own: 3 → 3, III.1 → III.1).
+        """
+        by_code = {n.code: n for n in self.nodes}
+        chain: list[NoticeNode] = []
+        node = by_code.get(code)
+        while node is not None and len(chain) < 64:
+            chain.append(node)
+            node = by_code.get(node.parent_code) if node.parent_code else None
+        numbered = [n.code for n in chain if n.kind == "item"]
+        if not numbered:
+            return code, code
+        return numbered[0], numbered[-1]
+
     def leaves(self) -> list[NoticeNode]:
         """Return the commitments: items and bullets that have no children."""
         parents = {n.parent_code for n in self.nodes}

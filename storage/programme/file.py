@@ -204,4 +204,7 @@ def _check(parsed: ProgrammeFile, report: TomlFile) -> ProgrammeSpec:
         localities=tuple(localities.values()),
         agencies=tuple(agencies.values()),
         assignments=tuple(rows),
+        alias=prog.alias,
+        periods=prog.periods,
+        report_due_day=prog.report_due_day,
     )

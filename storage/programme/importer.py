@@ -14,9 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.audit import record
-from storage.models import Agency, Assignment, AssignmentRole, Item, Locality, Programme
+from storage.models import (
+    Agency,
+    Assignment,
+    AssignmentRole,
+    Item,
+    Locality,
+    Programme,
+    ProgrammeAgency,
+)
 from storage.notice.model import NoticeWarning
 from storage.programme.spec import AssignmentSpec, ProgrammeSpec
+
+
+class ImportRefused(Exception):
+    """A programme file that cannot go into this store as it is; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,12 @@ def _import_programme_row(
         "source_sha256": spec.notice_sha256,
         "phase_start": spec.phase_start,
         "phase_end": spec.phase_end,
+        "alias": spec.alias,
+        "cadence": spec.cadence,
+        "periods": spec.periods,
+        "report_due_day": spec.report_due_day,
     }
+    _check_alias(session, spec)
     programme = session.scalar(select(Programme).where(Programme.code == spec.code))
     if programme is None:
         programme = Programme(code=spec.code, imported_at=at, **values)
@@ -105,6 +122,18 @@ def _import_programme_row(
         programme.imported_at = at
         record(session, at, actor, "programme.update", "programme", spec.code, changes=changed)
     return programme, bool(changed)
+
+
+def _check_alias(session: Session, spec: ProgrammeSpec) -> None:
+    """Refuse an alias another programme already answers to (people type it in chat)."""
+    if spec.alias is None:
+        return
+    for other in session.scalars(select(Programme).where(Programme.code != spec.code)):
+        if spec.alias in (other.alias, other.code.upper()):
+            raise ImportRefused(
+                f'{spec.path}: alias "{spec.alias}" đã dùng cho chương trình {other.code} / '
+                f"is already taken by programme {other.code}; choose another alias"
+            )
 
 
 def _import_localities(
@@ -137,12 +166,7 @@ def _import_agencies(
     by_code = {a.code: a for a in session.scalars(select(Agency))}
     created = updated = 0
     for ag in spec.agencies:
-        values = {
-            "name": ag.name,
-            "locality_id": localities[ag.locality].id,
-            "coordinates": ag.coordinates,
-            "leadership": ag.leadership,
-        }
+        values = {"name": ag.name, "locality_id": localities[ag.locality].id}
         agency = by_code.get(ag.code)
         if agency is None:
             agency = Agency(code=ag.code, **values)
@@ -158,14 +182,63 @@ def _import_agencies(
                 ag.code,
                 name=ag.name,
                 locality=ag.locality,
-                coordinates=ag.coordinates,
-                leadership=ag.leadership,
             )
         elif agency.merged_into_id is None and (diff := _set(agency, values)):
             updated += 1
             record(session, at, actor, "agency.update", "agency", ag.code, changes=diff)
     session.flush()
     return by_code, created, updated
+
+
+def _import_roles(
+    session: Session,
+    spec: ProgrammeSpec,
+    programme: Programme,
+    agencies: dict[str, Agency],
+    at: datetime,
+    actor: str,
+) -> int:
+    """Give each agency of the file its part in this programme, and only in this one.
+
+    An agency the file no longer lists keeps its row (history) without any role in it.
+    """
+    by_id = {a.id: a for a in agencies.values()}
+    existing = {
+        r.agency_id: r
+        for r in session.scalars(
+            select(ProgrammeAgency).where(ProgrammeAgency.programme_id == programme.id)
+        )
+    }
+    wanted: dict[int, tuple[bool, bool]] = {}
+    for ag in spec.agencies:
+        agency = resolve_agency(agencies, by_id, ag.code)
+        coordinates, leadership = wanted.get(agency.id, (False, False))
+        wanted[agency.id] = (coordinates or ag.coordinates, leadership or ag.leadership)
+    changed = 0
+    for agency_id in wanted.keys() | existing.keys():
+        coordinates, leadership = wanted.get(agency_id, (False, False))
+        row = existing.get(agency_id)
+        if row is None:
+            row = ProgrammeAgency(programme_id=programme.id, agency_id=agency_id)
+            session.add(row)
+            diff = {"coordinates": [None, coordinates], "leadership": [None, leadership]}
+            row.coordinates, row.leadership = coordinates, leadership
+        else:
+            diff = _set(row, {"coordinates": coordinates, "leadership": leadership})
+        if diff:
+            changed += 1
+            record(
+                session,
+                at,
+                actor,
+                "programme.role",
+                "agency",
+                by_id[agency_id].code if agency_id in by_id else str(agency_id),
+                programme=spec.code,
+                changes=diff,
+            )
+    session.flush()
+    return changed
 
 
 def _import_items(
@@ -179,6 +252,7 @@ def _import_items(
     updated = archived = restored = 0
     for node in spec.notice.nodes:
         if node.code not in existing:
+            field, section = spec.notice.roll_up(node.code)
             item = Item(
                 programme_id=programme.id,
                 code=node.code,
@@ -186,6 +260,8 @@ def _import_items(
                 position=node.position,
                 title=node.title,
                 text=node.text,
+                field_code=field,
+                section_code=section,
             )
             session.add(item)
             existing[node.code] = item
@@ -195,6 +271,7 @@ def _import_items(
     for node in spec.notice.nodes:
         item = existing[node.code]
         parent_id = existing[node.parent_code].id if node.parent_code in existing else None
+        field, section = spec.notice.roll_up(node.code)
         diff = _set(
             item,
             {
@@ -203,6 +280,8 @@ def _import_items(
                 "title": node.title,
                 "text": node.text,
                 "parent_id": parent_id,
+                "field_code": field,
+                "section_code": section,
             },
         )
         if item.archived_at is not None:
@@ -351,6 +430,7 @@ def import_programme(
     agencies, agencies_created, agencies_updated = _import_agencies(
         session, spec, localities, at, actor
     )
+    roles_changed = _import_roles(session, spec, programme, agencies, at, actor)
     items, item_counts = _import_items(session, spec, programme, at, actor)
     assignment_counts = _import_assignments(session, spec, items, agencies, at, actor)
     result = ImportResult(
@@ -365,7 +445,7 @@ def import_programme(
         assignments_updated=assignment_counts[1],
         assignments_archived=assignment_counts[2],
         notice_warnings=spec.notice.warnings,
-        programme_changed=programme_changed or localities_changed,
+        programme_changed=programme_changed or localities_changed or bool(roles_changed),
         unassigned_items=_unassigned(spec, session, items),
     )
     if result.changed:

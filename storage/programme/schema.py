@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
-Cadence = Literal["monthly", "quarterly", "none"]
+Cadence = Literal["monthly", "quarterly", "semiannual", "yearly", "none"]
+Periods = Literal["decree-09", "calendar"]
 
 
 def _as_date(value: Any) -> Any:
@@ -41,6 +42,10 @@ class ProgrammeSection(_Strict):
     phase_end: TomlDate
     default_due: TomlDate | None = None
     cadence: Cadence = "monthly"
+    # Typed in chat before an item code ("HY 2.2 50%"); uppercase letters and digits.
+    alias: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,15}$")] | None = None
+    periods: Periods = "decree-09"
+    report_due_day: Annotated[int, Field(ge=1, le=28)] | None = None
 
 
 class LocalityEntry(_Strict):

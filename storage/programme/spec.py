@@ -52,3 +52,6 @@ class ProgrammeSpec:
     localities: tuple[LocalitySpec, ...]
     agencies: tuple[AgencySpec, ...]
     assignments: tuple[AssignmentSpec, ...]
+    alias: str | None = None
+    periods: str = "decree-09"
+    report_due_day: int | None = None
