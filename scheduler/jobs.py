@@ -36,7 +36,7 @@ from scheduler.digest import Digest, Role, build_digest
 from scheduler.reminder_texts import render_reminder
 from scheduler.reminders import Person, PlannedMessage, plan_reminders
 from scheduler.settings import SchedulerSettings
-from scheduler.worktime import WorkCalendar, due_slots
+from scheduler.slots import due_slots
 from storage.aggregate.states import assignment_states
 from storage.clock import Clock, SystemClock
 from storage.db import Database
@@ -57,6 +57,7 @@ from storage.models import (
 from storage.outbox import Message, enqueue, target_for
 from storage.people import active_member
 from storage.roles import coordinates_any
+from storage.worktime import WorkCalendar
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from scheduler.settings import ReminderSettings
-from scheduler.worktime import WorkCalendar
 from storage.aggregate.codes import natural_key
+from storage.worktime import WorkCalendar
 
 OFFICE_ROLES = frozenset({"coordinator", "admin"})
 REPORTING_ROLES = frozenset({"reporter", "coordinator"})

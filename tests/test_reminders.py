@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from scheduler.jobs import SchedulerService, TickResult
 from scheduler.reminders import Person, PlannedMessage, cycle_ending, plan_reminders
 from scheduler.settings import DigestSettings, ReminderSettings, SchedulerSettings
-from scheduler.worktime import WorkCalendar
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import (
@@ -32,6 +31,7 @@ from storage.models import (
 from storage.programme.importer import import_programme
 from storage.programme.spec import ProgrammeSpec
 from storage.reports import append_report
+from storage.worktime import WorkCalendar
 from tests.conftest import hanoi
 from tests.harness import HANOI
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.worktime import WorkCalendar, due_slots
+from scheduler.slots import due_slots
+from storage.worktime import WorkCalendar
 from tests.conftest import hanoi
 from tests.harness import HANOI
 
