@@ -22,7 +22,6 @@ from storage.models import (
     Member,
     Outbox,
     Programme,
-    ProgrammeAgency,
     Report,
     Review,
 )
@@ -34,6 +33,7 @@ from storage.people import (
     invite_problem,
     role_problem,
 )
+from storage.roles import parts_of
 
 
 @dataclass(frozen=True)
@@ -145,28 +145,17 @@ class StoreReader:
         """Every programme, oldest first, with the member's agency's part in each."""
         if self._programmes is None:
             agency_id = self.member.agency_id if self.member is not None else None
-            part = and_(
-                ProgrammeAgency.programme_id == Programme.id,
-                ProgrammeAgency.agency_id == agency_id,
-            )
-            rows = self.session.execute(
-                select(
-                    Programme.id,
-                    Programme.code,
-                    Programme.alias,
-                    Programme.title,
-                    ProgrammeAgency.id,
-                    ProgrammeAgency.coordinates,
-                    ProgrammeAgency.leadership,
-                )
-                .outerjoin(ProgrammeAgency, part)
-                .order_by(Programme.id)
-            )
             self._programmes = [
                 ProgrammeView(
-                    pid, code, alias or code, title, row_id is not None, bool(co), bool(lead)
+                    programme.id,
+                    programme.code,
+                    programme.label,
+                    programme.title,
+                    part is not None,
+                    part is not None and part.coordinates,
+                    part is not None and part.leadership,
                 )
-                for pid, code, alias, title, row_id, co, lead in rows
+                for programme, part in parts_of(self.session, agency_id)
             ]
         return self._programmes
 
