@@ -19,7 +19,7 @@ from handlers.core import (
     menu,
 )
 from handlers.events import Reply
-from handlers.texts import Texts
+from handlers.texts import LANGUAGES, Texts
 from storage.chat_reader import InviteView
 from storage.people import ActiveMember, invite_code_of
 
@@ -274,6 +274,8 @@ def language(ctx: StepContext, args: str) -> Transition:
 
 
 def choose_language(ctx: StepContext, wanted: str) -> Transition:
+    if wanted not in LANGUAGES:  # only a made-up button carries another
+        return language(ctx, "")
     tx = Texts(wanted, ctx.tz)
     return ctx.stay(Reply(tx._("Đã chuyển sang tiếng Việt.")), effects=[SetLanguage(wanted)])
 

@@ -350,6 +350,8 @@ def typed_percent(ctx: StepContext, text: str) -> Transition:
 
 
 def choose_percent(ctx: StepContext, value: int, draft: dict[str, Any] | None = None) -> Transition:
+    if not 0 <= value <= 100:  # only a made-up button carries one
+        return ask_percent(ctx, dict(ctx.conv.draft if draft is None else draft))
     draft = dict(ctx.conv.draft if draft is None else draft, percent=value)
     if value == 100 and draft.get("status") == "in_progress":
         draft["status"] = "done"

@@ -15,7 +15,8 @@ A dialog is its turns joined by " > ", each written as the person acts:
     <sticker>                           send something the bot cannot read
     ⏱31                                 let 31 minutes pass
     📨                                  a minute later, the bot writes on its own (a reminder)
-    data:v:12:ok                        send a button's data that no menu offered (forged)
+    data:v:12:ok                        send a button's data that no menu offered (forged;
+                                        "data:@p:500" with the current menu's token)
 """
 
 from __future__ import annotations
@@ -323,7 +324,8 @@ class Chat:
         if turn.startswith("<") and turn.endswith(">"):
             return replace(base, unsupported=turn[1:-1])
         if turn.startswith("data:"):
-            return replace(base, choice=turn.removeprefix("data:"))
+            data = turn.removeprefix("data:")
+            return replace(base, choice=data.replace("@", f"{self.conv.menu_token}.", 1))
         if turn.endswith("]") and (turn.startswith("[") or turn.startswith("old[")):
             return replace(base, choice=self.find(turn))
         return replace(base, text=turn)
@@ -733,6 +735,9 @@ COORDINATOR_OF_SEVERAL = [
     row(HA2, "/duyet", "#11", never=("#31", "#12")),
     # A forged button: a report that does not exist, or another office's to review.
     row(HA, "data:v:999999:ok", "Không tìm thấy báo cáo #999999", never="Đã xác nhận"),
+    row(LAN, "data:l:klingon-and-more", "Chọn ngôn ngữ", offers=("Tiếng Việt", "English")),
+    row(LAN, "/baocao > [2.5] > [Đang thực hiện] > data:@p:500", "bao nhiêu phần trăm",
+        never="Ghi chú", state=S.REPORT_PERCENT),
     row(HA, "data:v:12:ok", ("Báo cáo #12 của Sở Tài nguyên và Môi trường Hà Nội không thuộc "
                              "phạm vi xem xét của Sở Kế hoạch và Đầu tư Hưng Yên"),
         never="Đã xác nhận"),
