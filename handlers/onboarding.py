@@ -243,21 +243,32 @@ def help_(ctx: StepContext, args: str) -> Transition:
         )
     several = programmes.mine(ctx)
     if len(several) > 1:
-        labels = ", ".join(p.label for p in several)
         parts.append(
             tx._(
                 "Anh/chị theo dõi {count} chương trình ({labels}). Khi một mã có ở nhiều "
                 "chương trình, gõ mã chương trình trước mã nội dung, ví dụ: {example}.",
                 count=len(several),
-                labels=labels,
-                example=(
-                    f"{several[-1].label} 2.2 60%"
-                    if ctx.member.role in REPORT_ROLES
-                    else f"/muc {several[-1].label} 2.2"
-                ),
+                labels=", ".join(p.label for p in several),
+                example=_example(ctx, several[-1].label),
             )
         )
     return ctx.stay(Reply("\n\n".join(parts)))
+
+
+def _example(ctx: StepContext, label: str) -> str:
+    """A programme-first example the member can use: one of their own items that is in
+    several programmes (else any of theirs), or an item view for someone who oversees."""
+    assert ctx.member is not None
+    if ctx.member.role not in REPORT_ROLES:
+        return f"/muc {label} 2"
+    states = ctx.reader.agency_states(ctx.member.agency_id)
+    shared = [
+        s for s in states if len({t.programme_id for t in states if t.item_code == s.item_code}) > 1
+    ]
+    chosen = (shared or list(states))[-1:]
+    if not chosen:
+        return f"{label} 2.1 60%"
+    return f"{chosen[0].programme_label} {chosen[0].item_code} 60%"
 
 
 def language(ctx: StepContext, args: str) -> Transition:

@@ -105,11 +105,7 @@ def _per_programme(
 
 
 def _title(tx: Texts, data: Summary) -> str:
-    return tx._(
-        "Chương trình {programme}: {title}",
-        programme=data.programme_label,
-        title=short_text(data.programme_title, 100),
-    )
+    return programmes.heading(data.programme_label, data.programme_title)
 
 
 def summary(ctx: StepContext, args: str = "") -> Transition:

@@ -63,14 +63,14 @@ def coded(label: str | None, code: str) -> str:
     return f"{label} · {code}" if label else code
 
 
-def heading(programme: ProgrammeView) -> str:
-    """The line that opens a programme's group in a list."""
-    return f"{programme.label} — {short_text(programme.title, 80)}"
+def heading(label: str, title: str) -> str:
+    """The line that opens a programme's part of a list or a view: `HB — Chương trình …`."""
+    return f"{label} — {short_text(title, 80)}"
 
 
 def headings(ctx: StepContext, programme_ids: Sequence[int]) -> tuple[tuple[int, str], ...]:
     """A heading before the first line of each programme's run in a list."""
-    titles = {p.id: heading(p) for p in ctx.reader.programmes()}
+    titles = {p.id: heading(p.label, p.title) for p in ctx.reader.programmes()}
     return tuple(
         (index, titles.get(pid, ""))
         for index, pid in enumerate(programme_ids)

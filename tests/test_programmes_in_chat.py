@@ -106,10 +106,16 @@ async def test_each_coordinating_office_sees_its_programmes_in_their_periods(
 ) -> None:
     hanoi = await world.join("Mai", "HN-KHDT", "coordinator")  # coordinates both
     both = await world.say(hanoi, "/tonghop")
-    assert "Chương trình HY" in both and "kỳ tháng 12/2019 (hạn 25/12/2019)" in both
-    assert "Chương trình HB" in both and "kỳ 6 tháng cuối năm 2019 (hạn 20/12/2019)" in both
+    assert (
+        "HY — Chương trình hợp tác Hà Nội – Hưng Yên" in both
+        and "kỳ tháng 12/2019 (hạn 25/12/2019)" in both
+    )
+    assert (
+        "HB — Chương trình hợp tác Hà Nội – Hòa Bình" in both
+        and "kỳ 6 tháng cuối năm 2019 (hạn 20/12/2019)" in both
+    )
     one = await world.say(hanoi, "/tonghop HB")
-    assert "Chương trình HB" in one and "Hưng Yên" not in one
+    assert "HB — Chương trình" in one and "Hưng Yên" not in one
     hung_yen = await world.join("Hà", "HY-KHDT", "coordinator")  # coordinates Hưng Yên's only
     assert "Hòa Bình" not in await world.say(hung_yen, "/chuabaocao")
     assert "không thuộc phạm vi theo dõi" in await world.say(hung_yen, "/tonghop HB")

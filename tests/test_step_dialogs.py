@@ -693,7 +693,7 @@ SEVERAL_PROGRAMMES = [
         offers=STATUSES, state=S.REPORT_STATUS),
     row(YEN, "/muc HB 2.2", ("HB · 2.2 · Y tế", "Sở Y tế Hòa Bình"), never="nông nghiệp"),
     row(YEN, "/muc 2.7.a", "HY · 2.7.a · Chia sẻ kinh nghiệm", offers=("Báo cáo nội dung này",)),
-    row(YEN, "/trogiup", ("theo dõi 2 chương trình (HY, HB)", "HB 2.2 60%")),
+    row(YEN, "/trogiup", ("theo dõi 2 chương trình (HY, HB)", "HB 2.2.a 60%")),
     row(MINH, "3.a 40%", "Nội dung: HB · 3.a", state=S.REPORT_CONFIRM),
     row(MINH, "2.5 40%", "Nội dung: HY · 2.5", state=S.REPORT_CONFIRM),
     # One programme for her agency, two in the store: nothing changes.
@@ -704,24 +704,24 @@ SEVERAL_PROGRAMMES = [
 ]
 
 COORDINATOR_OF_SEVERAL = [
-    row(MAI2, "/tonghop", ("Chương trình HY: Chương trình hợp tác Hà Nội – Hưng Yên",
+    row(MAI2, "/tonghop", (HY_TITLE,
                            "Tỷ lệ báo cáo kỳ tháng 3/2020 (hạn 25/03/2020)",
-                           "Chương trình HB: Chương trình hợp tác Hà Nội – Hòa Bình",
+                           HB_TITLE,
                            "Tỷ lệ báo cáo kỳ 6 tháng đầu năm 2020 (hạn 20/06/2020)")),
-    row(MAI2, "/tonghop HB", ("Chương trình HB", "6 tháng đầu năm 2020"),
+    row(MAI2, "/tonghop HB", (HB_TITLE, "6 tháng đầu năm 2020"),
         never=("Hưng Yên", "tháng 3/2020")),
-    row(MAI2, "/tonghop hb", "Chương trình HB", never="Hưng Yên"),
+    row(MAI2, "/tonghop hb", HB_TITLE, never="Hưng Yên"),
     row(MAI2, "/tonghop XX", "Không có chương trình “XX”. Các chương trình: HY, HB."),
-    row(HA2, "/tonghop", "TỔNG HỢP TIẾN ĐỘ", never=("Chương trình HY", "Hòa Bình")),
+    row(HA2, "/tonghop", "TỔNG HỢP TIẾN ĐỘ", never=(HY_TITLE, "Hòa Bình")),
     row(HA2, "/tonghop HB", "Chương trình HB không thuộc phạm vi theo dõi của Sở Kế hoạch và "
                             "Đầu tư Hưng Yên; anh/chị xem được: HY.", never="TỔNG HỢP"),
-    row(MAI2, "/quahan", ("Chương trình HY", "HN-LDTBXH: 2.8", "Chương trình HB",
+    row(MAI2, "/quahan", (HY_TITLE, "HN-LDTBXH: 2.8", HB_TITLE,
                           "HB-YT: 2.2.a", "Thiếu bác sĩ chuyên khoa", "HN-YT: 2.2.b"),
         offers=("Xem HY · 2.6.c", "Xem HY · 2.8", "Xem HB · 2.2.a", "Xem HB · 2.2.b")),
     row(MAI2, "/quahan > [Xem HB · 2.2.a]", ("HB · 2.2.a · Chuyển giao kỹ thuật",
                                              "Sở Y tế Hà Nội (HN, chủ trì)")),
-    row(MAI2, "/chuabaocao", ("Chương trình HY", "CHƯA BÁO CÁO kỳ tháng 3/2020",
-                              "Chương trình HB", "CHƯA BÁO CÁO kỳ 6 tháng đầu năm 2020",
+    row(MAI2, "/chuabaocao", (HY_TITLE, "CHƯA BÁO CÁO kỳ tháng 3/2020",
+                              HB_TITLE, "CHƯA BÁO CÁO kỳ 6 tháng đầu năm 2020",
                               "HN-YT · Sở Y tế Hà Nội: 2.2.a, 2.2.b")),
     row(MAI2, "/xuat", offers=(),
         effects=(SendExport(("ha-noi-hung-yen-2019", "ha-noi-hoa-binh-2019")),)),
@@ -749,7 +749,7 @@ COORDINATOR_OF_SEVERAL = [
         offers=("Gửi chỉ đạo",)),
     row(VINH2, "/muc HB 3.a", ("HB · 3.a", "Sở Giao thông vận tải Hòa Bình"),
         offers=("Gửi chỉ đạo",)),
-    row(VINH2, "/trogiup", ("theo dõi 2 chương trình (HY, HB)", "/muc HB 2.2")),
+    row(VINH2, "/trogiup", ("theo dõi 2 chương trình (HY, HB)", "/muc HB 2")),
 ]
 
 ROLES_AND_INVITES = [
