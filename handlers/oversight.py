@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers import programmes
-from handlers.access import refuse
+from handlers.access import refuse as refuse  # the directive flow refuses through here
 from handlers.core import (
     DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
