@@ -19,6 +19,7 @@ from bot.loopback.stage import Stage, text_of
 from handlers.events import Inbound, Reply
 from handlers.service import ConversationService
 from handlers.settings import ConversationSettings
+from scheduler.digest import build_digest
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.clock import FixedClock
@@ -287,6 +288,33 @@ async def test_open_directives_past_their_deadline_are_marked(office: Office) ->
     assert "Chờ báo cáo: Sở Tài nguyên và Môi trường Hà Nội" in item
     refused = text(await office.say(VINH, "/chidao 2.6.c 01/12/2019 Làm ngay"))
     assert "Hạn 01/12/2019 đã qua (hôm nay 09/12/2019)" in refused
+
+
+async def test_the_digest_shows_open_directives_and_the_answers_since_the_last_one(
+    office: Office,
+) -> None:
+    await office.join("Lê Văn Sơn", "HN-XD")
+    await office.say(VINH, f"/chidao 2.6.c {TEXT}")
+    await office.tap(VINH, "Gửi cả cơ quan phối hợp")
+    office.clock.set(hanoi(2019, 12, 4, 10, 0))
+    await office.report(TAM, "2.6.c 40% đã bố trí vốn đối ứng")
+    with office.db.unit_of_work() as session:
+        hanoi_digest = build_digest(
+            session, date(2019, 12, 9), "vice_chair", "HN", since=date(2019, 12, 2), chart=False
+        ).text
+        hung_yen = build_digest(session, date(2019, 12, 9), "vice_chair", "HY", chart=False).text
+        next_week = build_digest(
+            session, date(2019, 12, 16), "vice_chair", "HN", since=date(2019, 12, 9), chart=False
+        ).text
+    waiting = hanoi_digest.split("Chỉ đạo chưa được báo cáo lại (1):\n")[1].split("\n")[0]
+    assert waiting == f"• 2.6.c (02/12/2019, Trần Quang Vinh): {TEXT} — chờ Sở Xây dựng Hà Nội"
+    answers = hanoi_digest.split("Báo cáo theo chỉ đạo từ 03/12/2019 (1):\n")[1].split("\n")[0]
+    assert answers == (
+        "• 2.6.c (02/12/2019): Sở Tài nguyên và Môi trường Hà Nội — Đang thực hiện 40%: "
+        "đã bố trí vốn đối ứng"
+    )
+    assert TEXT not in hung_yen  # it went to Hà Nội's agencies only
+    assert "Báo cáo theo chỉ đạo" not in next_week and "chờ Sở Xây dựng Hà Nội" in next_week
 
 
 @pytest.fixture
