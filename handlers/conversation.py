@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from handlers import absence, onboarding, oversight, queries, report
+from handlers import absence, directives, onboarding, oversight, queries, report
 from handlers.core import Conv, State, StepContext, Transition, split_choice
 from handlers.events import Reply
 from handlers.quick import parse_quick
@@ -50,8 +50,8 @@ COMMANDS: dict[str, Command] = {
     "export": oversight.export,
     "duyet": oversight.review_list,
     "review": oversight.review_list,
-    "chidao": oversight.directive,
-    "directive": oversight.directive,
+    "chidao": directives.directive,
+    "directive": directives.directive,
     "vangmat": absence.start,
     "away": absence.start,
     "lienket": onboarding.link,
@@ -206,8 +206,10 @@ def _choice(ctx: StepContext, data: str) -> Transition:
             return report.pick(ctx, int(arg))
         if kind == "o":
             return queries.item(ctx, arg)
-        if kind == "d":
-            return oversight.directive(ctx, arg)
+        if kind in directives.CHOICES:
+            moved = directives.choose(ctx, kind, arg)
+            if moved is not None:
+                return moved
         if kind == "v":
             report_id, _, decision = arg.partition(":")
             if decision:
@@ -270,8 +272,8 @@ def _text(ctx: StepContext, text: str) -> Transition:
         return report.resend_menu(ctx)
     if state == State.REVIEW_REASON:
         return oversight.return_reason(ctx, text)
-    if state == State.DIRECTIVE_TEXT:
-        return oversight.directive_text(ctx, text)
+    if state in directives.STATES:
+        return directives.typed(ctx, text)
     parsed = parse_quick(text)
     if parsed is not None:
         if parsed.problem in {"empty", "no_status"} and not parsed.note:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core import DIRECTIVE_ROLES, OVERSIGHT_ROLES, StepContext, Transition, global_menu
+from handlers.directives import item_lines
 from handlers.events import Reply
 from handlers.quick import item_code_of
 from handlers.report import (
@@ -91,10 +92,10 @@ def item(ctx: StepContext, args: str) -> Transition:
                 + files
                 + (f" ({names})" if names else "")
             )
-    directives = list(ctx.reader.directives(code, 3))
+    directives = list(ctx.reader.directives(code, 3, programme_id=found.programme_id))
     if directives:
         lines += ["", tx._("Chỉ đạo:")]
-        lines += [f"– {tx.moment(d.created_at)} {d.author}: {d.text}" for d in directives]
+        lines += item_lines(tx, directives, ctx.today)
     rows = []
     member = ctx.member
     own = next((s for s in states if member is not None and s.agency_id == member.agency_id), None)

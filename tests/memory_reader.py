@@ -17,6 +17,7 @@ from storage.aggregate.categories import BLOCKED, Category, categorize
 from storage.aggregate.states import AssignmentState
 from storage.aggregate.summary import GroupTally, Summary, Tally, day_bounds
 from storage.chat_reader import DirectiveView, HistoryEntry, ReportView
+from storage.directives import SCOPES, Candidate, DirectiveTarget, ProgrammeRef
 from storage.people import ActiveMember
 from storage.periods import parse_period
 from tests.harness import HANOI
@@ -30,6 +31,7 @@ class ItemRecord:
     code: str
     title: str
     text: str = ""
+    programme_id: int = 1
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ class Programme:
     directives: dict[str, list[DirectiveView]] = field(default_factory=dict)  # per item code
     reports: list[ReportView] = field(default_factory=list)  # unreviewed, newest first
     invites: dict[str, str | None] = field(default_factory=dict)  # code → problem (None: valid)
+    # Directives: the programmes a Vice-Chair directs, items of other programmes than this one,
+    # and the agencies nobody can be told at.
+    directed: list[ProgrammeRef] = field(
+        default_factory=lambda: [ProgrammeRef(1, "HY", "ha-noi-hung-yen-2019", "Hà Nội – Hưng Yên")]
+    )
+    elsewhere: list[DirectiveTarget] = field(default_factory=list)
+    unreached: set[str] = field(default_factory=set)  # agency codes
 
     def assign(
         self,
@@ -199,8 +208,64 @@ class MemoryReader:
         entries = [e for a in assignment_ids for e in self.programme.history.get(a, [])]
         return sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
-    def directives(self, item_code: str, limit: int) -> Sequence[DirectiveView]:
+    def directives(
+        self, item_code: str, limit: int, programme_id: int | None = None
+    ) -> Sequence[DirectiveView]:
         return self.programme.directives.get(item_code, [])[:limit]
+
+    def directive_programmes(self) -> Sequence[ProgrammeRef]:
+        return self.programme.directed if self.member is not None else []
+
+    def directive_items(self, code: str) -> Sequence[DirectiveTarget]:
+        item = self.programme.items.get(code)
+        here = [DirectiveTarget(item.id, code, item.title, 1, "HY")] if item else []
+        there = [t for t in self.programme.elsewhere if t.code == code]
+        directed = {p.id for p in self.directive_programmes()}
+        return [t for t in here + there if t.programme_id in directed]
+
+    def directive_target(self, item_id: int) -> DirectiveTarget | None:
+        targets = [self.directive_items(i.code) for i in self.programme.items.values()]
+        targets.append(self.programme.elsewhere)
+        return next((t for found in targets for t in found if t.item_id == item_id), None)
+
+    def directive_audience(self, item_id: int) -> Sequence[Candidate]:
+        target = self.directive_target(item_id)
+        if target is None or target.programme_id != 1 or self.member is None:
+            return []
+        found: dict[str, Candidate] = {}
+        for s in self.item_states(target.code):
+            role = (
+                "counterpart"
+                if s.locality_code != self.member.locality_code
+                else "lead"
+                if s.role == "lead" or found.get(s.agency_code, s).role == "lead"
+                else "support"
+            )
+            codes = found[s.agency_code].codes if s.agency_code in found else ()
+            found[s.agency_code] = Candidate(
+                s.agency_id,
+                s.agency_code,
+                s.agency_name,
+                s.locality_code,
+                self.programme.localities[s.locality_code],
+                role,
+                (*codes, s.item_code),
+                0 if s.agency_code in self.programme.unreached else 1,
+            )
+        return sorted(found.values(), key=lambda c: (SCOPES.index(c.role), c.agency_name))
+
+    def open_directives(self) -> Sequence[DirectiveView]:
+        mine = [
+            d
+            for views in self.programme.directives.values()
+            for d in views
+            if self.member is not None and d.author_id == self.member.id and d.closed_at is None
+        ]
+        return sorted(mine, key=lambda d: (d.created_at, d.id), reverse=True)
+
+    def directive(self, directive_id: int) -> DirectiveView | None:
+        views = [d for found in self.programme.directives.values() for d in found]
+        return next((d for d in views if d.id == directive_id), None)
 
     def invite_problem(self, code: str) -> str | None:
         return self.programme.invites.get(code, "unknown")
