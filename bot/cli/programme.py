@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from rich.text import Text
 
     from bot.cli.context import CommandContext
     from storage.agencies import AgencyRow, ItemRow
+    from storage.programme.identity import ItemChange
     from storage.programme.importer import ImportResult
 
 
@@ -28,6 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         nargs="?",
         metavar="PROGRAMME.toml",
         help="tệp chương trình / programme file (default: [app] programme)",
+    )
+    imp.add_argument(
+        "--confirm",
+        action="store_true",
+        help="nhập cả khi nội dung đã có báo cáo đổi mã hoặc sửa lời văn / import even when items "
+        "with reports change code or text",
     )
     imp.set_defaults(func=run_import)
 
@@ -55,17 +64,63 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Validate the file, import it in one transaction and print what changed."""
     from storage.programme.file import ProgrammeFileError, load_programme_file
-    from storage.programme.importer import ImportRefused, import_programme
+    from storage.programme.importer import (
+        ImportNeedsConfirmation,
+        ImportRefused,
+        import_programme,
+    )
 
+    tx = ctx.tx
     path = args.file or ctx.config.resolve(ctx.config.settings.app.programme)
     try:
         spec = load_programme_file(path)
         with ctx.unit_of_work() as session:
-            result = import_programme(session, spec, ctx.clock.now())
+            result = import_programme(session, spec, ctx.clock.now(), confirm=args.confirm)
+    except ImportNeedsConfirmation as exc:
+        ctx.console.print(
+            _changes_table(
+                ctx,
+                tx._(
+                    "Nội dung đã có báo cáo sẽ đổi mã hoặc sửa lời văn ({programme})",
+                    programme=exc.programme_code,
+                ),
+                exc.changes,
+            )
+        )
+        return ctx.fail(
+            tx._(
+                "Chưa nhập: báo cáo của {count} nội dung sẽ gắn với mã hoặc lời văn mới như trên. "
+                "Đề nghị kiểm tra lại; nếu đúng, chạy lại lệnh với --confirm.",
+                count=len(exc.changes),
+            ),
+            code=1,
+        )
     except (ProgrammeFileError, ImportRefused) as exc:
-        return ctx.fail(ctx.tx._("Lỗi tệp chương trình: {error}", error=str(exc)))
+        return ctx.fail(tx._("Lỗi tệp chương trình: {error}", error=str(exc)))
     print_result(ctx, result)
     return 0
+
+
+def _changes_table(ctx: CommandContext, title: str, changes: Sequence[ItemChange]) -> Table:
+    """Old code → new code, the old and new texts (short), and the reports that follow."""
+    from rich.table import Table
+
+    from storage.textfit import short_text
+
+    tx = ctx.tx
+    table = Table(title=title, title_justify="left")
+    table.add_column(tx._("Mã cũ → mã mới"), no_wrap=True)
+    table.add_column(tx._("Nội dung cũ"), ratio=1)
+    table.add_column(tx._("Nội dung mới"), ratio=1)
+    table.add_column(tx._("Báo cáo"), justify="right")
+    for change in changes:
+        table.add_row(
+            f"{change.old_code} → {change.new_code}",
+            short_text(change.old_text, 70),
+            tx._("(không đổi)") if not change.reworded else short_text(change.new_text, 70),
+            str(change.reports),
+        )
+    return table
 
 
 def print_result(ctx: CommandContext, result: ImportResult) -> None:
@@ -97,6 +152,10 @@ def print_result(ctx: CommandContext, result: ImportResult) -> None:
         "–",
     )
     ctx.console.print(table)
+    if result.item_changes:
+        ctx.console.print(
+            _changes_table(ctx, tx._("Nội dung đổi mã hoặc sửa lời văn"), result.item_changes)
+        )
     if not result.changed:
         ctx.say(tx._("Không có thay đổi."))
     if result.unassigned_items:
