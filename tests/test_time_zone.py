@@ -83,7 +83,7 @@ def test_done_on_the_due_day_by_the_local_clock_is_done_on_time(paris: Path) -> 
 def test_a_report_on_the_evening_it_is_due_counts_for_that_period(paris: Path) -> None:
     code, out = run_cli(paris, "summary", "--json", "--limit", "0", clock=FRIDAY)
     assert code == 0, out
-    data = json.loads(out)
+    [data] = json.loads(out)  # one object per programme
     assert data["period"]["key"] == "2020-01" and data["period"]["reports_from"] == "2019-12-26"
     silent = {(s["item_code"], s["agency_code"]) for s in data["not_reported"]}
     assert ("2.4.c", "HY-GTVT") in silent  # December's report, nothing for January yet

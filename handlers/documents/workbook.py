@@ -3,7 +3,7 @@ and what is overdue or blocked."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from handlers.documents.colours import CATEGORY_COLOURS, DARK
 from handlers.texts import N_, Texts
 from storage.aggregate.states import AssignmentState, assignment_states
-from storage.models import Locality
+from storage.models import Locality, Programme
 
 SUMMARY_SHEET = N_("Tổng hợp")
 ISSUES_SHEET = N_("Quá hạn – Vướng mắc")
@@ -45,12 +45,21 @@ _FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
 def write_workbook(
-    session: Session, today: date, target: Path | BinaryIO, tz: tzinfo, tx: Texts | None = None
+    session: Session,
+    today: date,
+    target: Path | BinaryIO,
+    tz: tzinfo,
+    tx: Texts | None = None,
+    programme_codes: Collection[str] | None = None,
+    default_due_day: int = 25,
 ) -> None:
     """Write the consolidated workbook for `today` to a path or a binary file; report dates
     are calendar days in `tz`, the deployment's time zone; labels in `tx`'s language."""
     tx = tx or Texts("vi")
-    states = assignment_states(session, today)
+    query = select(Programme.id).order_by(Programme.id)
+    if programme_codes is not None:
+        query = query.where(Programme.code.in_(list(programme_codes)))
+    states = assignment_states(session, today, programme_ids=list(session.scalars(query)))
     localities = {
         code: name
         for code, name in session.execute(
