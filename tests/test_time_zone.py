@@ -93,7 +93,7 @@ def test_the_excel_table_shows_the_local_report_date(paris: Path, tmp_path: Path
     target = tmp_path / "out.xlsx"
     code, out = run_cli(paris, "export", str(target), clock=FRIDAY)
     assert code == 0, out
-    sheet = load_workbook(target).worksheets[0]
+    sheet = load_workbook(target)["Tổng hợp"]
     columns = [name for name, _ in HEADERS]
     rows = sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)
     row = next(r for r in rows if r[0] == "2.5" and r[2] == "Sở Giao thông vận tải Hưng Yên")

@@ -116,7 +116,9 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     if target.suffix.lower() != ".xlsx":
         return ctx.fail(ctx.tx._("Tên tệp phải kết thúc bằng .xlsx."))
     from storage.programme.lookup import UnknownProgramme, programmes_named
+    from storage.worktime import WorkCalendar
 
+    reminders = ctx.config.settings.reminders
     try:
         with ctx.unit_of_work() as session:
             codes = [p.code for p in programmes_named(session, args.programme)]
@@ -131,7 +133,14 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
             ctx.config.tz,
             ctx.tx,
             programme_codes=codes,
-            default_due_day=ctx.config.settings.reminders.cycle_day,
+            default_due_day=reminders.cycle_day,
+            calendar=WorkCalendar(
+                ctx.config.tz,
+                reminders.work_start,
+                reminders.work_end,
+                reminders.extra_holidays,
+                reminders.extra_workdays,
+            ),
         )
     ctx.say(ctx.tx._("Đã ghi tệp {path}", path=target.resolve()))
     return 0
