@@ -87,7 +87,7 @@ class ItemRow:
     programme_label: str = ""  # the alias people type, or the code
 
 
-def _get(session: Session, code: str) -> Agency:
+def agency_by_code(session: Session, code: str) -> Agency:
     """Return the agency with this code or raise AgencyError."""
     agency = session.scalar(select(Agency).where(Agency.code == code.strip().upper()))
     if agency is None:
@@ -109,7 +109,7 @@ def merge_agencies(
     session: Session, old_code: str, new_code: str, at: datetime, actor: str
 ) -> MergeResult:
     """Fold OLD into NEW: its assignments, members and open invites move; OLD is archived."""
-    old, new = _get(session, old_code), _get(session, new_code)
+    old, new = agency_by_code(session, old_code), agency_by_code(session, new_code)
     if old.id == new.id:
         raise AgencyError(
             f"không thể hợp nhất {old.code} vào chính nó / cannot merge "
@@ -230,7 +230,7 @@ def _merge_roles(session: Session, old_id: int, new_id: int) -> None:
 
 def rename_agency(session: Session, code: str, new_name: str, at: datetime, actor: str) -> None:
     """Give an agency a new name; reports keep the name they were filed under."""
-    agency = _get(session, code)
+    agency = agency_by_code(session, code)
     name = " ".join(new_name.split())
     if not name:
         raise AgencyError("tên mới không được để trống / the new name must not be empty")

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from storage.agencies import agency_by_code
 from storage.audit import record
 from storage.models import Agency, Conversation, Identity, Member, ProgrammeAgency, Report
 from storage.programme.lookup import find_programme
@@ -52,8 +53,8 @@ class StandInCheck:
 def list_members(
     session: Session, agency: str | None = None, programme: str | None = None
 ) -> list[MemberListing]:
-    """Active members by agency and name, of one agency (code) or of the agencies taking part
-    in one programme (alias or code), with their platforms and last activity."""
+    """Active members by agency and name, of one agency (code; AgencyError if unknown) or of
+    the agencies taking part in one programme (alias or code), with platforms and last activity."""
     query = (
         select(Member, Agency.code, Agency.name)
         .join(Agency, Agency.id == Member.agency_id)
@@ -61,7 +62,7 @@ def list_members(
         .order_by(Agency.code, Member.name, Member.id)
     )
     if agency is not None:
-        query = query.where(Agency.id == _agency(session, agency).id)
+        query = query.where(Agency.id == agency_by_code(session, agency).id)
     if programme is not None:
         found = find_programme(session, programme)
         query = query.where(
@@ -113,16 +114,6 @@ def list_members(
         )
         for member, code, name in rows
     ]
-
-
-def _agency(session: Session, code: str) -> Agency:
-    found = session.scalar(select(Agency).where(Agency.code == code.strip().upper()))
-    if found is None:
-        raise MemberError(
-            f'không có cơ quan mã "{code}" / unknown agency code "{code}"; '
-            "see the codes with `tiendo agencies`"
-        )
-    return found
 
 
 def _active(session: Session, member_id: int) -> Member:

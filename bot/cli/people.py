@@ -140,7 +140,8 @@ def run_members(args: argparse.Namespace, ctx: CommandContext) -> int:
     """List active members with the ids other commands need."""
     from rich.table import Table
 
-    from storage.members import MemberError, list_members
+    from storage.agencies import AgencyError
+    from storage.members import list_members
     from storage.programme.lookup import UnknownProgramme
 
     tx = ctx.tx
@@ -149,7 +150,7 @@ def run_members(args: argparse.Namespace, ctx: CommandContext) -> int:
             rows = list_members(session, args.agency, args.programme)
     except UnknownProgramme as exc:
         return unknown_programme(ctx, exc)
-    except MemberError as exc:
+    except AgencyError as exc:
         return ctx.fail(str(exc))
     if args.json:
         ctx.json(
