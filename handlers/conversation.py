@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from handlers import absence, onboarding, oversight, programmes, queries, report
+from handlers import absence, directives, onboarding, oversight, programmes, queries, report
 from handlers.core import Conv, State, StepContext, Transition, split_choice
 from handlers.events import Inbound, Reply
 from handlers.quick import QuickReport, parse_quick
@@ -52,8 +52,8 @@ COMMANDS: dict[str, Command] = {
     "export": oversight.export,
     "duyet": oversight.review_list,
     "review": oversight.review_list,
-    "chidao": oversight.directive,
-    "directive": oversight.directive,
+    "chidao": directives.directive,
+    "directive": directives.directive,
     "vangmat": absence.start,
     "away": absence.start,
     "lienket": onboarding.link,
@@ -91,7 +91,7 @@ def expiry_notice(ctx: StepContext) -> Reply:
     then = ctx.conv.draft.get("then") or {}
     if state == State.REVIEW_REASON:
         again = tx._("Gõ /duyet để xem lại các báo cáo chờ xem xét.")
-    elif state == State.DIRECTIVE_TEXT:
+    elif state in directives.STATES:
         again = tx._("Gõ /chidao để gửi lại chỉ đạo.")
     elif state == State.CONFIRM_JOIN:
         again = tx._("Gửi lại mã mời nếu vẫn muốn dùng.")
@@ -270,8 +270,10 @@ def _choice(ctx: StepContext, data: str) -> Transition:
             if colon:
                 return _leave_pick(ctx, queries.item(ctx, code, int(programme_id)))
             return queries.item(ctx, arg)
-        if kind == "d":
-            return oversight.directive(ctx, arg)
+        if kind in directives.CHOICES:
+            moved = directives.choose(ctx, kind, arg)
+            if moved is not None:
+                return moved
         if kind == "v":
             report_id, _, decision = arg.partition(":")
             if decision:
@@ -382,8 +384,8 @@ def _text(ctx: StepContext, text: str) -> Transition:
         return report.resend_menu(ctx)
     if state == State.REVIEW_REASON:
         return oversight.return_reason(ctx, text)
-    if state == State.DIRECTIVE_TEXT:
-        return oversight.directive_text(ctx, text)
+    if state in directives.STATES:
+        return directives.typed(ctx, text)
     if (typed := _typed_report(ctx, text)) is not None:
         return typed
     if invite_code_of(text):

@@ -16,7 +16,6 @@ from handlers.texts import Texts
 from storage.aggregate.states import AssignmentState
 from storage.aggregate.summary import Summary
 from storage.chat_reader import (
-    DirectiveView,
     HistoryEntry,
     InviteView,
     ItemView,
@@ -24,6 +23,7 @@ from storage.chat_reader import (
     ProgrammeView,
     ReportView,
 )
+from storage.directives import Candidate, DirectiveTarget, DirectiveView, ProgrammeRef
 from storage.people import ActiveMember
 
 
@@ -36,7 +36,9 @@ class State(StrEnum):
     REPORT_EVIDENCE = "report_evidence"
     REPORT_CONFIRM = "report_confirm"
     REVIEW_REASON = "review_reason"
+    DIRECTIVE_PROGRAMME = "directive_programme"
     DIRECTIVE_TEXT = "directive_text"
+    DIRECTIVE_SCOPE = "directive_scope"
     PICK_PROGRAMME = "pick_programme"  # a code in several of the person's programmes: which?
     CONFIRM_JOIN = "confirm_join"  # a second invite on a linked account: move it?
 
@@ -83,8 +85,10 @@ class ReviewReport:
 
 @dataclass(frozen=True)
 class GiveDirective:
-    item_code: str
+    item_id: int
     text: str
+    due_on: date | None = None
+    scope: str = "lead"  # lead | support | counterpart (storage.directives.SCOPES)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,15 @@ class Reader(Protocol):
     def items(self, code: str) -> Sequence[ItemView]: ...
     def item(self, code: str) -> ItemView | None: ...
     def history(self, assignment_ids: Sequence[int], limit: int) -> Sequence[HistoryEntry]: ...
-    def directives(self, item_id: int, limit: int) -> Sequence[DirectiveView]: ...
+    def directives(
+        self, item_code: str, limit: int, programme_id: int | None = None
+    ) -> Sequence[DirectiveView]: ...
+    def directive_programmes(self) -> Sequence[ProgrammeRef]: ...
+    def directive_items(self, code: str) -> Sequence[DirectiveTarget]: ...
+    def directive_target(self, item_id: int) -> DirectiveTarget | None: ...
+    def directive_audience(self, item_id: int) -> Sequence[Candidate]: ...
+    def open_directives(self) -> Sequence[DirectiveView]: ...
+    def directive(self, directive_id: int) -> DirectiveView | None: ...
     def invite(self, code: str) -> InviteView | None: ...
     def failed_joins_last_hour(self) -> int: ...
     def told_since(self, moment: datetime) -> bool: ...

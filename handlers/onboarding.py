@@ -190,7 +190,7 @@ def commands_for(tx: Texts, role: str) -> list[str]:
     if role in REVIEW_ROLES:
         lines.append(tx._("/duyet — xác nhận hoặc trả lại báo cáo"))
     if role in DIRECTIVE_ROLES:
-        lines.append(tx._("/chidao 2.5 nội dung — gửi chỉ đạo tới cơ quan chủ trì"))
+        lines.append(tx._("/chidao 2.5 [hạn dd/mm] nội dung — gửi chỉ đạo; /chidao — theo dõi"))
     lines += [
         tx._("/vangmat — báo vắng và người thay"),
         tx._("/lienket — liên kết thêm tài khoản Zalo hoặc Telegram"),

@@ -1,4 +1,4 @@
-"""Coordinator and Vice-Chair commands: summary, overdue, missing, export, review, directive.
+"""Coordinator and Vice-Chair commands: summary, overdue, missing, export, review.
 
 Each view covers the programmes the member oversees (those their agency coordinates, or has
 leadership in), one section each, or the one typed after the command (`/tonghop HB`).
@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers import programmes
-from handlers.access import refuse as refuse  # the directive flow refuses through here
+from handlers.access import refuse
 from handlers.core import (
-    DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
     REVIEW_ROLES,
-    GiveDirective,
     ReviewReport,
     SendExport,
     State,
@@ -23,8 +21,7 @@ from handlers.core import (
     global_menu,
 )
 from handlers.events import Reply
-from handlers.quick import item_code_of
-from handlers.report import state_line, unknown_code
+from handlers.report import state_line
 from handlers.texts import Texts
 from storage.aggregate.states import AssignmentState
 from storage.aggregate.summary import Summary
@@ -350,51 +347,3 @@ def return_reason(ctx: StepContext, text: str) -> Transition:
         Reply(tx._("Đã trả lại báo cáo #{id}; người báo cáo sẽ được báo kèm lý do.", id=report_id)),
         effects=[ReviewReport(report_id, "returned", short_text(reason, 1000, one_line=False))],
     )
-
-
-def directive(ctx: StepContext, args: str) -> Transition:
-    """`/chidao 2.5 text`: a Vice-Chair's instruction to the item's lead agencies."""
-    if (no := refuse(ctx, DIRECTIVE_ROLES)) is not None:
-        return no
-    tx = ctx.tx
-    code_part, _, text = args.strip().partition(" ")
-    if not code_part:
-        return ctx.stay(
-            Reply(
-                tx._(
-                    "Gõ mã nội dung và nội dung chỉ đạo, ví dụ: "
-                    "/chidao 2.5 Đề nghị hoàn thành khảo sát trước 30/6"
-                )
-            )
-        )
-    code = item_code_of(code_part)
-    if ctx.reader.item(code) is None:
-        return unknown_code(ctx, code)
-    if not text.strip():
-        transition = ctx.go(State.DIRECTIVE_TEXT, {"code": code})
-        transition.replies.append(Reply(tx._("Nội dung chỉ đạo cho mục {code}?", code=code)))
-        return transition
-    return give_directive(ctx, code, text)
-
-
-def give_directive(ctx: StepContext, code: str, text: str) -> Transition:
-    tx = ctx.tx
-    text = text.strip()
-    if len(text) > ctx.settings.max_note_chars:
-        return ctx.stay(
-            Reply(
-                tx._(
-                    "Nội dung chỉ đạo quá dài ({length} ký tự, tối đa {limit}).",
-                    length=len(text),
-                    limit=ctx.settings.max_note_chars,
-                )
-            )
-        )
-    return ctx.idle(
-        Reply(tx._("Đã gửi chỉ đạo về nội dung {code} tới các cơ quan chủ trì.", code=code)),
-        effects=[GiveDirective(code, text)],
-    )
-
-
-def directive_text(ctx: StepContext, text: str) -> Transition:
-    return give_directive(ctx, ctx.conv.draft["code"], text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import programmes
 from handlers.access import refuse
 from handlers.core import DIRECTIVE_ROLES, REPORT_ROLES, StepContext, Transition, global_menu
+from handlers.directives import item_lines
 from handlers.events import Reply
 from handlers.quick import item_code_of
 from handlers.report import grouped, own_states, state_line, status_text, unknown_code
@@ -120,10 +121,10 @@ def _show(ctx: StepContext, found: ItemView, states: list[AssignmentState]) -> T
                 + files
                 + (f" ({names})" if names else "")
             )
-    directives = list(ctx.reader.directives(found.id, 3))
+    directives = list(ctx.reader.directives(found.code, 3, programme_id=found.programme_id))
     if directives:
         lines += ["", tx._("Chỉ đạo:")]
-        lines += [f"– {tx.moment(d.created_at)} {d.author}: {d.text}" for d in directives]
+        lines += item_lines(tx, directives, ctx.today)
     rows = []
     member = ctx.member
     own = next((s for s in states if member is not None and s.agency_id == member.agency_id), None)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handlers import onboarding
+from handlers import directives, onboarding
 from handlers.conversation import step
 from handlers.core import (
     Conv,
@@ -50,13 +50,12 @@ from storage.chat_reader import StoreReader
 from storage.clock import Clock
 from storage.conversations import ConversationRow
 from storage.db import Database
+from storage.directives import answer_with, give
 from storage.models import (
     Assignment,
     Conversation,
-    Directive,
     Evidence,
     InboundSeen,
-    Item,
     Member,
     Mute,
     Outbox,
@@ -302,7 +301,7 @@ class ConversationService:
             elif isinstance(effect, ReviewReport):
                 self._review(session, effect, member(), now)
             elif isinstance(effect, GiveDirective):
-                self._directive(session, effect, member(), now)
+                replies.append(self._directive(session, ctx, effect, member(), now))
             elif isinstance(effect, SendExport):
                 linked()  # an export is for a linked coordinator only
                 replies += self._exports(session, ctx, effect.programme_codes)
@@ -389,6 +388,7 @@ class ConversationService:
             status=effect.status,
             percent=effect.percent,
         )
+        self._tell_answered(session, effect, who, report_id, now)
         return report_id
 
     def _review(
@@ -438,55 +438,70 @@ class ConversationService:
         )
 
     def _directive(
-        self, session: Session, effect: GiveDirective, member: Member, now: datetime
-    ) -> None:
-        item = session.scalar(
-            select(Item).where(Item.code == effect.item_code, Item.archived_at.is_(None)).limit(1)
+        self,
+        session: Session,
+        ctx: StepContext,
+        effect: GiveDirective,
+        member: Member,
+        now: datetime,
+    ) -> Reply:
+        """Record the directive and its recipients; tell every reachable member of each."""
+        given = give(
+            session,
+            item_id=effect.item_id,
+            author=member,
+            text=effect.text,
+            due_on=effect.due_on,
+            scope=effect.scope,
+            at=now,
         )
-        if item is None:
-            return
-        directive = Directive(
-            item_id=item.id, member_id=member.id, text=effect.text, created_at=now
-        )
-        session.add(directive)
-        session.flush()
-        codes = [item.id] + list(
-            session.scalars(
-                select(Item.id).where(Item.code.like(f"{item.code}.%"), Item.archived_at.is_(None))
-            )
-        )
-        agencies = set(
-            session.scalars(
-                select(Assignment.agency_id).where(
-                    Assignment.item_id.in_(codes),
-                    Assignment.role == "lead",
-                    Assignment.archived_at.is_(None),
+        if given is None:
+            return directives.not_given(ctx.tx)
+        for sent in given.recipients:
+            for recipient in sent.members:
+                text = directives.notice(
+                    Texts(recipient.language, self.tz), given, sent, recipient, member
                 )
-            )
-        )
-        recipients = session.scalars(
-            select(Member).where(Member.agency_id.in_(agencies), Member.revoked_at.is_(None))
-        )
-        for recipient in recipients:
-            tx = Texts(recipient.language, self.tz)
-            text = tx._(
-                "CHỈ ĐẠO của {name} ({agency}) về nội dung {code} · {title}:\n{text}",
-                name=member.name,
-                agency=member.agency.name,
-                code=item.code,
-                title=item.title,
-                text=effect.text,
-            )
+                enqueue(
+                    session,
+                    key=f"directive:{given.directive_id}:{recipient.id}",
+                    member=recipient,
+                    reason="directive",
+                    message=Message(text),
+                    due_at=now,
+                    now=now,
+                )
+        return directives.given_reply(ctx.tx, given)
+
+    def _tell_answered(
+        self, session: Session, effect: SaveReport, who: ActiveMember, report_id: int, now: datetime
+    ) -> None:
+        """Link the report as the answer to open directives its agency received on the item
+        (or above it), and tell each directive's author."""
+        for answered in answer_with(
+            session,
+            report_id=report_id,
+            assignment_id=effect.assignment_id,
+            agency_id=who.agency_id,
+            status=effect.status,
+            percent=effect.percent,
+            note=effect.note,
+            at=now,
+        ):
+            author = session.get(Member, answered.directive.author_id)
+            if author is None or author.revoked_at is not None:
+                continue
             enqueue(
                 session,
-                key=f"directive:{directive.id}:{recipient.id}",
-                member=recipient,
+                key=f"directive-answer:{answered.directive.id}:{who.agency_id}",
+                member=author,
                 reason="directive",
-                message=Message(text),
+                message=Message(
+                    directives.answered_text(Texts(author.language, self.tz), answered)
+                ),
                 due_at=now,
                 now=now,
             )
-        record(session, now, f"member:{member.id}", "directive.add", "item", item.code)
 
     def _mute(self, session: Session, effect: MuteItem, member_id: int, now: datetime) -> None:
         assignment = session.get(Assignment, effect.assignment_id)
@@ -514,9 +529,14 @@ class ConversationService:
         for code in codes or [""]:
             label = (labels.get(code) or code) if named else ""
             buffer = io.BytesIO()
-            # The workbook's programme parameter lands with its rewrite (issue 11): until then
-            # each call writes every programme.
-            write_workbook(session, ctx.today, buffer, self.tz, ctx.tx)
+            write_workbook(
+                session,
+                ctx.today,
+                buffer,
+                self.tz,
+                ctx.tx,
+                programme_codes=[code] if code else None,
+            )
             name = "-".join(["tien-do", *([label] if label else []), ctx.today.isoformat()])
             text = (
                 ctx.tx._(

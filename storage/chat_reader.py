@@ -10,12 +10,19 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
+from storage import directives
 from storage.aggregate.states import AssignmentState, assignment_states
 from storage.aggregate.summary import Summary, summary
+from storage.directives import (
+    Candidate,
+    DirectiveTarget,
+    DirectiveView,
+    ProgrammeRef,
+    directed_programmes,
+)
 from storage.models import (
     Agency,
     Assignment,
-    Directive,
     Evidence,
     Item,
     Locality,
@@ -67,13 +74,6 @@ class HistoryEntry:
     percent: int
     note: str
     evidence: list[str]
-
-
-@dataclass(frozen=True)
-class DirectiveView:
-    created_at: datetime
-    author: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,7 @@ class StoreReader:
         self.member = member
         self._summaries: dict[str, Summary] = {}
         self._programmes: list[ProgrammeView] | None = None
+        self._directed: list[ProgrammeRef] | None = None
 
     def programmes(self) -> Sequence[ProgrammeView]:
         """Every programme, oldest first, with the member's agency's part in each."""
@@ -215,15 +216,47 @@ class StoreReader:
             for r in reports
         ]
 
-    def directives(self, item_id: int, limit: int) -> Sequence[DirectiveView]:
-        rows = self.session.execute(
-            select(Directive, Member.name)
-            .join(Member, Member.id == Directive.member_id)
-            .where(Directive.item_id == item_id)
-            .order_by(Directive.created_at.desc())
-            .limit(limit)
-        )
-        return [DirectiveView(d.created_at, name, d.text) for d, name in rows]
+    def directives(
+        self, item_code: str, limit: int, programme_id: int | None = None
+    ) -> Sequence[DirectiveView]:
+        """The newest directives on an item, with who answered (of one programme if given)."""
+        return directives.on_item(self.session, item_code, programme_id, limit)
+
+    def directive_programmes(self) -> Sequence[ProgrammeRef]:
+        """The programmes this member may direct: where their agency has leadership (an admin:
+        all)."""
+        if self._directed is None:
+            member = self.member
+            self._directed = (
+                []
+                if member is None
+                else directed_programmes(
+                    self.session, member.agency_id, every=member.role == "admin"
+                )
+            )
+        return self._directed
+
+    def directive_items(self, code: str) -> Sequence[DirectiveTarget]:
+        ids = [p.id for p in self.directive_programmes()]
+        return directives.targets(self.session, code, ids)
+
+    def directive_target(self, item_id: int) -> DirectiveTarget | None:
+        found = directives.target(self.session, item_id)
+        ids = {p.id for p in self.directive_programmes()}
+        return found if found is not None and found.programme_id in ids else None
+
+    def directive_audience(self, item_id: int) -> Sequence[Candidate]:
+        """Who a directive of this member on the item could reach, own locality first."""
+        found = self.directive_target(item_id)
+        if found is None or self.member is None:
+            return []
+        return directives.audience(self.session, found, self.member.locality_code)
+
+    def open_directives(self) -> Sequence[DirectiveView]:
+        return [] if self.member is None else directives.open_of(self.session, self.member.id)
+
+    def directive(self, directive_id: int) -> DirectiveView | None:
+        return directives.one(self.session, directive_id)
 
     def invite(self, code: str) -> InviteView | None:
         """The invite with this code (None: no such code), and why it cannot be used now."""

@@ -2,7 +2,8 @@
 
 A conversation step asks the store only through `Reader`. The records here have the shapes
 `storage.chat_reader.StoreReader` returns (`AssignmentState`, `ProgrammeView`, `ItemView`,
-`HistoryEntry`, `DirectiveView`, `ReportView`, `InviteView`, `Summary`), so a dialog table can
+`HistoryEntry`, `ReportView`, `InviteView`, `Summary`, and `storage.directives`'
+`DirectiveView`, `DirectiveTarget`, `Candidate`, `ProgrammeRef`), so a dialog table can
 drive `step()` without a database; the store's own answers stay covered by the end-to-end and
 store tests. `make typecheck` checks `MemoryReader` against `Reader` (see `_a_reader`).
 """
@@ -19,7 +20,6 @@ from storage.aggregate.categories import BLOCKED, Category, categorize
 from storage.aggregate.states import AssignmentState
 from storage.aggregate.summary import GroupTally, Summary, Tally, day_bounds
 from storage.chat_reader import (
-    DirectiveView,
     HistoryEntry,
     InviteView,
     ItemView,
@@ -27,6 +27,7 @@ from storage.chat_reader import (
     ProgrammeView,
     ReportView,
 )
+from storage.directives import SCOPES, Candidate, DirectiveTarget, DirectiveView, ProgrammeRef
 from storage.people import ActiveMember
 from storage.periods import period_for
 from tests.harness import HANOI
@@ -76,6 +77,7 @@ class Store:
     directives: dict[int, list[DirectiveView]] = field(default_factory=dict)  # per item id
     reports: list[ReportView] = field(default_factory=list)  # unreviewed, newest first
     invites: dict[str, InviteView] = field(default_factory=dict)
+    unreached: set[str] = field(default_factory=set)  # agencies nobody can be told at (codes)
 
     def item(self, programme_id: int, code: str) -> ItemView:
         return next(i for i in self.items if i.programme_id == programme_id and i.code == code)
@@ -248,8 +250,80 @@ class MemoryReader:
         entries = [e for a in assignment_ids for e in self.store.history.get(a, [])]
         return sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
-    def directives(self, item_id: int, limit: int) -> Sequence[DirectiveView]:
-        return self.store.directives.get(item_id, [])[:limit]
+    def directives(
+        self, item_code: str, limit: int, programme_id: int | None = None
+    ) -> Sequence[DirectiveView]:
+        found = [
+            d
+            for i in self.store.items
+            if i.code == item_code and programme_id in (None, i.programme_id)
+            for d in self.store.directives.get(i.id, [])
+        ]
+        return sorted(found, key=lambda d: (d.created_at, d.id), reverse=True)[:limit]
+
+    def directive_programmes(self) -> Sequence[ProgrammeRef]:
+        """Where the member's agency has leadership; every programme for an admin."""
+        member = self.member
+        if member is None:
+            return []
+        return [
+            ProgrammeRef(p.id, p.label, p.code, p.title)
+            for p in self.store.programmes
+            if member.role == "admin"
+            or self.store.roles.get((p.id, member.agency_code), Roles()).leadership
+        ]
+
+    def directive_items(self, code: str) -> Sequence[DirectiveTarget]:
+        labels = {p.id: p.label for p in self.directive_programmes()}
+        return [
+            DirectiveTarget(i.id, i.code, i.title, i.programme_id, labels[i.programme_id])
+            for i in self.items(code)
+            if i.programme_id in labels
+        ]
+
+    def directive_target(self, item_id: int) -> DirectiveTarget | None:
+        item = next((i for i in self.store.items if i.id == item_id), None)
+        found = self.directive_items(item.code) if item is not None else []
+        return next((t for t in found if t.item_id == item_id), None)
+
+    def directive_audience(self, item_id: int) -> Sequence[Candidate]:
+        target = self.directive_target(item_id)
+        if target is None or self.member is None:
+            return []
+        found: dict[str, Candidate] = {}
+        for s in self.item_states(target.code, target.programme_id):
+            role = (
+                "counterpart"
+                if s.locality_code != self.member.locality_code
+                else "lead"
+                if s.role == "lead" or found.get(s.agency_code, s).role == "lead"
+                else "support"
+            )
+            codes = found[s.agency_code].codes if s.agency_code in found else ()
+            found[s.agency_code] = Candidate(
+                s.agency_id,
+                s.agency_code,
+                s.agency_name,
+                s.locality_code,
+                self.store.localities[s.locality_code],
+                role,
+                (*codes, s.item_code),
+                0 if s.agency_code in self.store.unreached else 1,
+            )
+        return sorted(found.values(), key=lambda c: (SCOPES.index(c.role), c.agency_name))
+
+    def open_directives(self) -> Sequence[DirectiveView]:
+        mine = [
+            d
+            for views in self.store.directives.values()
+            for d in views
+            if self.member is not None and d.author_id == self.member.id and d.closed_at is None
+        ]
+        return sorted(mine, key=lambda d: (d.created_at, d.id), reverse=True)
+
+    def directive(self, directive_id: int) -> DirectiveView | None:
+        views = [d for found in self.store.directives.values() for d in found]
+        return next((d for d in views if d.id == directive_id), None)
 
     def invite(self, code: str) -> InviteView | None:
         return self.store.invites.get(code)

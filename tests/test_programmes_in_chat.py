@@ -3,11 +3,13 @@ bots on Telegram and Zalo: an official of both, the coordinating offices, a Vice
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.loopback.stage import Person, Said, Stage, text_of
@@ -123,6 +125,8 @@ async def test_each_coordinating_office_sees_its_programmes_in_their_periods(
     if world.platform == "telegram":
         document = next(m for m in exported if m.document)
         assert document.document is not None and document.document[0].startswith("tien-do-HB-")
+        sheets = load_workbook(io.BytesIO(document.document[1]), read_only=True).sheetnames
+        assert "Nội dung HB" in sheets and "Nội dung HY" not in sheets  # that programme only
     else:
         assert "Zalo chưa gửi được tệp tien-do-HB-" in text_of(exported)
 

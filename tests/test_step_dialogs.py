@@ -51,13 +51,13 @@ from handlers.events import Choice, Inbound, InboundFile, Reply
 from handlers.settings import ConversationSettings
 from handlers.texts import Texts
 from storage.chat_reader import (
-    DirectiveView,
     HistoryEntry,
     InviteView,
     ItemView,
     MemberView,
     ReportView,
 )
+from storage.directives import DirectiveView, RecipientView
 from storage.people import ActiveMember
 from storage.textfit import fit_file_name
 from tests.harness import HANOI
@@ -179,8 +179,17 @@ def programme() -> Store:
         HistoryEntry(11, _at(2), AGENCIES["HY-GTVT"].name, "in_progress", 40, "", ["khao-sat.pdf"])
     ]
     p.directives[ITEMS["2.5"].id] = [
-        DirectiveView(_at(15), "Trần Quang Vinh", "Đề nghị hoàn thành khảo sát trước 30/6")
-    ]
+        DirectiveView(
+            1, 1, "HY", "2.5", ITEMS["2.5"].title, 5, "Trần Quang Vinh",
+            "Đề nghị hoàn thành khảo sát trước 30/6", _at(15), date(2020, 3, 20), None,
+            (
+                RecipientView(5, "HN-GTVT", AGENCIES["HN-GTVT"].name, "HN", "lead", True,
+                              None, None, None, ""),
+                RecipientView(2, "HN-KHDT", AGENCIES["HN-KHDT"].name, "HN", "support", True,
+                              _at(16), "in_progress", 20, "Đã gửi phương án khảo sát"),
+            ),
+        )
+    ]  # fmt: skip
     p.reports = [
         ReportView(
             14, _at(12), "HY-TNMT", AGENCIES["HY-TNMT"].name, "2.6.c", ITEMS["2.6.c"].title,
@@ -613,19 +622,77 @@ COORDINATOR = [
                          "(Phó Chủ tịch UBND) không dùng được"), never="lãnh đạo UBND"),
 ]
 
+SEND_LEAD = "Gửi cơ quan chủ trì"
+TO_LEAD_OR_HY = ("Gửi cơ quan chủ trì (1)", "Gửi cả cơ quan của Tỉnh Hưng Yên (2)", "Huỷ")
 VICE_CHAIR = [
-    row(VINH, "/chidao 2.6.c Đề nghị báo cáo phương án vốn đối ứng trước 15/4",
-        "Đã gửi chỉ đạo về nội dung 2.6.c tới các cơ quan chủ trì",
-        effects=(GiveDirective("2.6.c", "Đề nghị báo cáo phương án vốn đối ứng trước 15/4"),)),
-    row(VINH, "/chidao", ("Gõ mã nội dung và nội dung chỉ đạo", "/chidao 2.5")),
-    row(VINH, "/chidao 2.6.c", "Nội dung chỉ đạo cho mục 2.6.c?", state=S.DIRECTIVE_TEXT),
-    row(VINH, "/chidao 2.6.c > Khẩn trương bố trí vốn", "Đã gửi chỉ đạo",
-        effects=(GiveDirective("2.6.c", "Khẩn trương bố trí vốn"),)),
+    row(VINH, "/chidao 2.6.c Đề nghị báo cáo phương án vốn đối ứng",
+        ("Chỉ đạo về nội dung 2.6.c · Bảo vệ và quản lý môi trường:",
+         "“Đề nghị báo cáo phương án vốn đối ứng”",
+         "Cơ quan chủ trì: Sở Tài nguyên và Môi trường Hà Nội",
+         "Cơ quan của Tỉnh Hưng Yên: Sở Tài nguyên và Môi trường Hưng Yên", "Gửi tới:"),
+        never=("HY 2.6.c", "hạn"), offers=TO_LEAD_OR_HY, state=S.DIRECTIVE_SCOPE),
+    row(VINH, f"/chidao 2.6.c Đề nghị báo cáo phương án vốn đối ứng > [{SEND_LEAD}]", offers=(),
+        effects=(GiveDirective(8, "Đề nghị báo cáo phương án vốn đối ứng", None, "lead"),)),
+    row(VINH, "/chidao 2.6.c Làm ngay > [Gửi cả cơ quan của Tỉnh Hưng Yên]",
+        effects=(GiveDirective(8, "Làm ngay", None, "counterpart"),)),
+    row(VINH, "/chidao 2.6.c Làm ngay > 1", effects=(GiveDirective(8, "Làm ngay", None, "lead"),),
+        id="/chidao 2.6.c Lam ngay > 1 (typed on Zalo)"),
+    row(VINH, "/chidao 2.5 15/04 Đề nghị hoàn thành khảo sát",
+        ("Chỉ đạo về nội dung 2.5 · Lĩnh vực giao thông, hạn 15/04/2020:",
+         "Cơ quan phối hợp: Sở Kế hoạch và Đầu tư Hà Nội"),
+        offers=("Gửi cơ quan chủ trì (1)", "Gửi cả cơ quan phối hợp (2)",
+                "Gửi cả cơ quan của Tỉnh Hưng Yên (3)", "Huỷ"), state=S.DIRECTIVE_SCOPE),
+    row(VINH, "/chidao 2.5 15/04 Đề nghị hoàn thành khảo sát > [Gửi cả cơ quan phối hợp]",
+        effects=(GiveDirective(6, "Đề nghị hoàn thành khảo sát", date(2020, 4, 15), "support"),)),
+    row(VINH, "/chidao 2.5 15/01/2021 Đề nghị hoàn thành", "hạn 15/01/2021",
+        state=S.DIRECTIVE_SCOPE),
+    row(VINH, "/chidao 2.5 15/01 Làm ngay",
+        ("Hạn 15/01 đã qua (hôm nay 23/03/2020)", "ghi đủ năm, ví dụ 15/01/2021")),
+    row(VINH, "/chidao 2.5 01/03/2020 Làm ngay", "Hạn 01/03/2020 đã qua"),
+    row(VINH, "/chidao 2.5 31/02 Làm ngay", "Ngày 31/02 không có trên lịch"),
+    row(VINH, "/chidao 2.6.c", "nhập nội dung chỉ đạo về 2.6.c · Bảo vệ và quản lý môi trường",
+        state=S.DIRECTIVE_TEXT),
+    row(VINH, "/chidao 2.6.c > 20/04 Khẩn trương bố trí vốn", "hạn 20/04/2020",
+        offers=TO_LEAD_OR_HY, state=S.DIRECTIVE_SCOPE),
+    row(VINH, f"/chidao 2.6.c > 20/04 Khẩn trương bố trí vốn > [{SEND_LEAD}]",
+        effects=(GiveDirective(8, "Khẩn trương bố trí vốn", date(2020, 4, 20), "lead"),)),
+    row(VINH, "/chidao 2.6.c > 31/04 Khẩn trương", "Ngày 31/04 không có trên lịch",
+        state=S.DIRECTIVE_TEXT),
+    row(VINH, "/chidao 2.6.c Làm ngay > thêm ý", "Đề nghị chọn một trong các lựa chọn",
+        state=S.DIRECTIVE_SCOPE),
+    row(VINH, "/chidao 2.6.c Làm ngay > /huy", "Đã huỷ"),
     row(VINH, "/chidao 9.9 Làm ngay", "Không có nội dung mã 9.9"),
+    row(VINH, "/chidao", ("CHỈ ĐẠO ĐANG CHỜ BÁO CÁO (1)",
+                          "2.5 · 15/03/2020 · QUÁ HẠN 20/03/2020 — chờ Sở Giao thông vận tải Hà Nội",
+                          "/chidao <mã> [hạn dd/mm] <nội dung>"), offers=("2.5 · 15/03/2020",)),
+    row(VINH, "/chidao > [2.5]", ("Chỉ đạo của Trần Quang Vinh ngày 15/03/2020 09:00 về nội dung "
+                                  "2.5 · Lĩnh vực giao thông (QUÁ HẠN 20/03/2020)",
+                                  "• Sở Giao thông vận tải Hà Nội (chủ trì): chưa báo cáo",
+                                  "• Sở Kế hoạch và Đầu tư Hà Nội (phối hợp): đã báo cáo 16/03/2020 "
+                                  "09:00: Đang thực hiện 20%: Đã gửi phương án khảo sát")),
     row(VINH, "/tonghop", "TỔNG HỢP TIẾN ĐỘ"),
     row(VINH, "/muc 2.6.c", "Vướng mắc 30%", offers=("Gửi chỉ đạo",)),
-    row(VINH, "/muc 2.6.c > [Gửi chỉ đạo] > Đề nghị Sở TNMT báo cáo", "Đã gửi chỉ đạo",
-        effects=(GiveDirective("2.6.c", "Đề nghị Sở TNMT báo cáo"),)),
+    row(VINH, "/muc 2.5", ("Chỉ đạo:", "Trần Quang Vinh: Đề nghị hoàn thành khảo sát trước 30/6 "
+                           "(QUÁ HẠN 20/03/2020)", "Đã báo cáo: Sở Kế hoạch và Đầu tư Hà Nội",
+                           "Chờ báo cáo: Sở Giao thông vận tải Hà Nội")),
+    row(VINH, f"/muc 2.6.c > [Gửi chỉ đạo] > Đề nghị Sở TNMT báo cáo > [{SEND_LEAD}]",
+        effects=(GiveDirective(8, "Đề nghị Sở TNMT báo cáo", None, "lead"),)),
+    row(VINH2, "/chidao 2.2.b 15/04 Đẩy nhanh tiêu thụ", "Mã 2.2.b có trong 2 chương trình",
+        offers=("HY · 2.2.b Kết nối cung cầu…", "HB · 2.2.b Phòng, chống dịch…", "Huỷ"),
+        state=S.DIRECTIVE_PROGRAMME),
+    row(VINH2, "/chidao 2.2.b 15/04 Đẩy nhanh tiêu thụ > [HY · 2.2.b]",
+        ("Chỉ đạo về nội dung HY 2.2.b", "hạn 15/04/2020", "“Đẩy nhanh tiêu thụ”"),
+        offers=TO_LEAD_OR_HY, state=S.DIRECTIVE_SCOPE),
+    row(VINH2, f"/chidao 2.2.b 15/04 Đẩy nhanh tiêu thụ > [HY · 2.2.b] > [{SEND_LEAD}]",
+        effects=(GiveDirective(3, "Đẩy nhanh tiêu thụ", date(2020, 4, 15), "lead"),)),
+    row(VINH2, "/chidao 2.2.b > [HB · 2.2.b]", "nội dung chỉ đạo về HB 2.2.b",
+        state=S.DIRECTIVE_TEXT),
+    row(VINH2, "/chidao hy 2.2.b Đẩy nhanh", "Chỉ đạo về nội dung HY 2.2.b",
+        offers=TO_LEAD_OR_HY, state=S.DIRECTIVE_SCOPE),
+    row(VINH2, f"/chidao HB 2.2.b Đẩy nhanh > [{SEND_LEAD}]",
+        effects=(GiveDirective(32, "Đẩy nhanh", None, "lead"),)),
+    row(VINH2, "/chidao XY 2.2.b Đẩy nhanh", ("Không có chương trình “XY”", "/chidao 2.5")),
+    row(VINH2, "/chidao HB 2.6.c Đẩy nhanh", "Không có nội dung mã 2.6.c trong chương trình HB"),
     row(LAN, "/chidao 2.5 Làm ngay", ("Lệnh này dành cho Phó Chủ tịch UBND;", "(chuyên viên)"),
         never="cơ quan đầu mối"),
     row(VINH, "/trogiup", ("/muc", "/tonghop", "/chidao"),
@@ -635,6 +702,7 @@ VICE_CHAIR = [
     row(VINH, "2.6.c 50%", "Lệnh này dành cho chuyên viên và cơ quan đầu mối"),
     row(VINH, "/muc 2.8", ("2.8 · Về đảm bảo an sinh xã hội", "Sở Lao động"),
         offers=("Gửi chỉ đạo",)),  # any item of a programme where the office has leadership
+    row(MAI, "/chidao", "không dùng được", never="CHỈ ĐẠO"),
 ]
 
 # An official whose agency works in both programmes: lists grouped, a code in both asked about.

@@ -85,8 +85,9 @@ async def conversations(stage: Stage) -> dict[str, Person]:
     if document is not None:
         (OUT / document[0]).write_bytes(document[1])
     await stage.say(
-        people["pct"], "/chidao 2.6.c Đề nghị Sở Tài chính bố trí vốn đối ứng trong tháng 12"
+        people["pct"], "/chidao 2.6.c 15/01 Đề nghị bố trí vốn đối ứng cho quan trắc chung"
     )
+    await stage.tap(people["pct"], "Gửi cơ quan chủ trì")
     return people
 
 
