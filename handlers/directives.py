@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Final
 
+from handlers.access import refuse
 from handlers.core import (
     DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
@@ -25,7 +26,6 @@ from handlers.core import (
     global_menu,
 )
 from handlers.events import Reply
-from handlers.oversight import refuse
 from handlers.quick import item_code_of, looks_like_code
 from handlers.texts import Texts
 from storage.directives import (

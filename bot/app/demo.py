@@ -206,7 +206,9 @@ async def main() -> int:
     with db.unit_of_work() as session:
         write_workbook(session, today, OUT / "tong-hop.xlsx", HANOI)
         sent = session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.status == "sent")
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.status == "sent", Outbox.reason != "report")  # not chat confirmations
         )
         stored = session.scalar(select(func.count()).select_from(Report))
     charts = sorted((OUT / "charts").glob("*.png")) if (OUT / "charts").exists() else []
