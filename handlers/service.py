@@ -73,7 +73,7 @@ from storage.people import (
     redeem,
     set_absence,
 )
-from storage.reports import append_report
+from storage.reports import append_report, settle_current
 from storage.textfit import short_text
 
 log = logging.getLogger(__name__)
@@ -406,6 +406,8 @@ class ConversationService:
         )
         session.add(review)
         session.flush()
+        if effect.decision == "returned":
+            settle_current(session, report.assignment_id, self.tz)
         reporter = session.get(Member, report.member_id) if report.member_id else None
         if reporter is None:
             return
