@@ -18,6 +18,7 @@ from handlers.settings import ConversationSettings
 from scheduler.settings import DigestSettings, ReminderSettings, SchedulerSettings
 from storage.settings import DatabaseSettings, Section
 from storage.tomlfile import TomlFile, TomlFileError
+from storage.worktime import WorkCalendar
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -106,6 +107,17 @@ class Config:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.app.timezone)
+
+    def calendar(self) -> WorkCalendar:
+        """The working calendar: [reminders] hours and extra days, in the deployment's zone."""
+        reminders = self.settings.reminders
+        return WorkCalendar(
+            self.tz,
+            reminders.work_start,
+            reminders.work_end,
+            reminders.extra_holidays,
+            reminders.extra_workdays,
+        )
 
     def scheduler_settings(self) -> SchedulerSettings:
         """The scheduler's part of the file, with the time zone and data folder it needs."""

@@ -110,6 +110,8 @@ class ProgrammeAgency(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     coordinates: Mapped[bool] = mapped_column(Boolean, default=False)
     leadership: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How its periodic reports are headed (layout, names, signer); empty: derived from its name.
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Item(Base):

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.notice",
     "bot.cli.programme",
     "bot.cli.summary",
+    "bot.cli.report",
     "bot.cli.people",
     "bot.cli.chat",
     "bot.cli.run",

@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_programme_option(parser)
     parser.add_argument(
+        "--period",
+        metavar="PERIOD",
+        help="kỳ báo cáo / the reporting period: 2019-12, 2019-Q4, 2019-H2, 2019 "
+        "(default: the programme's current period)",
+    )
+    parser.add_argument(
         "--limit",
         type=int,
         default=20,
@@ -68,9 +74,11 @@ def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print each programme's summary as tables, or as JSON with --json: always a list with one
     object per programme (in import order), even when one programme was asked for."""
     from storage.aggregate.summary import summary
+    from storage.periods import parse_period
     from storage.programme.lookup import UnknownProgramme, programmes_named
 
     today = _today(args, ctx)
+    due_day = ctx.config.settings.reminders.cycle_day
     try:
         with ctx.unit_of_work() as session:
             results = [
@@ -80,12 +88,19 @@ def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
                     tz=ctx.config.tz,
                     programme_code=programme.code,
                     limit=args.limit or None,
-                    default_due_day=ctx.config.settings.reminders.cycle_day,
+                    default_due_day=due_day,
+                    period=parse_period(
+                        args.period, programme.periods, programme.report_due_day or due_day
+                    )
+                    if args.period
+                    else None,
                 )
                 for programme in programmes_named(session, args.programme)
             ]
     except UnknownProgramme as exc:
         return unknown_programme(ctx, exc)
+    except ValueError as exc:
+        return ctx.fail(ctx.tx._("Kỳ báo cáo không hợp lệ: {error}", error=str(exc)))
     if args.json:
         ctx.json([_summary_json(s) for s in results])
         return 0

@@ -136,7 +136,10 @@ def _check(parsed: ProgrammeFile, report: TomlFile) -> ProgrammeSpec:
                     f"already has {leadership[ag.locality]} as leadership",
                 )
             leadership[ag.locality] = ag.code
-        agencies[ag.code] = AgencySpec(ag.code, ag.locality, ag.name, ag.coordinates, ag.leadership)
+        header = ag.report.model_dump(exclude_none=True, exclude_defaults=True) if ag.report else {}
+        agencies[ag.code] = AgencySpec(
+            ag.code, ag.locality, ag.name, ag.coordinates, ag.leadership, header
+        )
 
     rows: list[AssignmentSpec] = []
     seen_items: dict[str, int] = {}

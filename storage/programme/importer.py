@@ -229,22 +229,27 @@ def _import_roles(
             select(ProgrammeAgency).where(ProgrammeAgency.programme_id == programme.id)
         )
     }
-    wanted: dict[int, tuple[bool, bool]] = {}
+    wanted: dict[int, tuple[bool, bool, dict[str, Any]]] = {}
     for ag in spec.agencies:
         agency = resolve_agency(agencies, by_id, ag.code)
-        coordinates, leadership = wanted.get(agency.id, (False, False))
-        wanted[agency.id] = (coordinates or ag.coordinates, leadership or ag.leadership)
+        coordinates, leadership, header = wanted.get(agency.id, (False, False, {}))
+        wanted[agency.id] = (
+            coordinates or ag.coordinates,
+            leadership or ag.leadership,
+            {**header, **ag.report},
+        )
     changed = 0
     for agency_id in wanted.keys() | existing.keys():
-        coordinates, leadership = wanted.get(agency_id, (False, False))
+        coordinates, leadership, header = wanted.get(agency_id, (False, False, {}))
         row = existing.get(agency_id)
         if row is None:
             row = ProgrammeAgency(programme_id=programme.id, agency_id=agency_id)
             session.add(row)
             diff = {"coordinates": [None, coordinates], "leadership": [None, leadership]}
-            row.coordinates, row.leadership = coordinates, leadership
+            row.coordinates, row.leadership, row.report = coordinates, leadership, header
         else:
-            diff = _set(row, {"coordinates": coordinates, "leadership": leadership})
+            values = {"coordinates": coordinates, "leadership": leadership, "report": header}
+            diff = _set(row, values)
         if diff:
             changed += 1
             record(

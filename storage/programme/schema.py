@@ -53,12 +53,30 @@ class LocalityEntry(_Strict):
     name: Text
 
 
+class ReportHeader(_Strict):
+    """How an office heads the periodic reports it issues; what is left out is derived from
+    the agency's name and locality (handlers/documents/report_header.py)."""
+
+    layout: Literal["state", "party"] | None = None  # Decree 30/2020 | Hướng dẫn 36-HD/VPTW
+    superior: Text | None = None  # UBND tỉnh Hưng Yên · Thành ủy Hà Nội
+    issuer: Text | None = None  # Sở Kế hoạch và Đầu tư · Văn phòng
+    abbreviation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = (
+        None  # the number's suffix: Số: …/BC-SKHĐT
+    )
+    place: Text | None = None  # Hưng Yên, ngày …
+    signer_authority: Text | None = None  # KT. GIÁM ĐỐC · T/L BAN THƯỜNG VỤ
+    signer_title: Text | None = None  # PHÓ GIÁM ĐỐC · CHÁNH VĂN PHÒNG
+    signer_name: Text | None = None
+    recipients: list[Text] = []  # Nơi nhận, before "Lưu: VT"
+
+
 class AgencyEntry(_Strict):
     code: Code
     locality: Code
     name: Text
     coordinates: StrictBool = False
     leadership: StrictBool = False
+    report: ReportHeader | None = None
 
 
 class AssignmentEntry(_Strict):

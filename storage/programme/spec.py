@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from storage.notice.model import ParsedNotice
 
@@ -22,6 +24,7 @@ class AgencySpec:
     name: str
     coordinates: bool = False
     leadership: bool = False
+    report: Mapping[str, Any] = field(default_factory=dict)  # the report header's keys given
 
 
 @dataclass(frozen=True)
