@@ -77,24 +77,23 @@ def pick_programmes(refs: Sequence[ProgrammeRef], wanted: str | None) -> list[Pr
 
 def load_people(session: Session) -> list[Person]:
     """Every active member as the reminder policy sees them."""
-    linked = set(
-        session.scalars(
-            select(Identity.member_id).distinct().where(Identity.platform.in_(PUSH_PLATFORMS))
-        )
-    )
+    linked = select(Identity.member_id).where(Identity.platform.in_(PUSH_PLATFORMS))
     roles = agency_roles(session)
     rows = session.execute(
         select(
             Member.id,
             Member.name,
             Member.agency_id,
-            Agency.code,
-            Locality.code,
+            Agency.code.label("agency_code"),
+            Locality.code.label("locality_code"),
             Member.role,
             Member.is_head,
             Member.language,
-            Member.unreachable_at,
-            Agency.archived_at,
+            (
+                Member.id.in_(linked)
+                & Member.unreachable_at.is_(None)
+                & Agency.archived_at.is_(None)
+            ).label("reachable"),
         )
         .join(Agency, Agency.id == Member.agency_id)
         .join(Locality, Locality.id == Agency.locality_id)
@@ -102,33 +101,22 @@ def load_people(session: Session) -> list[Person]:
         .order_by(Member.id)
     )
     people = []
-    for (
-        member_id,
-        name,
-        agency_id,
-        agency_code,
-        locality,
-        role,
-        is_head,
-        language,
-        unreachable_at,
-        archived_at,
-    ) in rows:
-        part = roles.get(agency_id, Roles())
+    for row in rows:
+        part = roles.get(row.agency_id, Roles())
         people.append(
             Person(
-                member_id,
-                name,
-                agency_id,
-                agency_code,
-                locality,
-                role,
-                is_head,
+                row.id,
+                row.name,
+                row.agency_id,
+                row.agency_code,
+                row.locality_code,
+                row.role,
+                row.is_head,
                 part.programmes,
                 part.coordinates,
                 part.leadership,
-                language,
-                reachable=member_id in linked and unreachable_at is None and archived_at is None,
+                row.language,
+                bool(row.reachable),
             )
         )
     return people

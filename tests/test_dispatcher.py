@@ -180,9 +180,7 @@ async def test_limits_are_kept_so_telegram_never_answers_429(db: Database) -> No
         assert server.stats.rate_limited == 0
 
 
-def enqueue_to(
-    db: Database, clock: FixedClock, chat: int, key: str, text: str = "Nhắc việc"
-) -> None:
+def enqueue_to(db: Database, clock: FixedClock, chat: int, key: str, message: Message) -> None:
     """Write one message to the member behind a chat."""
     with db.unit_of_work() as session:
         member = session.scalars(
@@ -193,10 +191,19 @@ def enqueue_to(
             key=key,
             member=member,
             reason="reminder",
-            message=Message(text),
+            message=message,
             due_at=clock.now(),
             now=clock.now(),
         )
+
+
+def official_and_office(db: Database, server: FakeTelegramServer) -> tuple[int, int]:
+    """A Hưng Yên official and a coordinator of Hưng Yên's office, both on Telegram."""
+    [official] = members(db, 1)
+    [office] = members(db, 1, agency="HY-KHDT", role="coordinator", first_id=9000)
+    server.add_user(official, "Cán bộ")
+    server.add_user(office, "Văn phòng")
+    return official, office
 
 
 def unreachable(db: Database) -> list[str]:
@@ -207,13 +214,10 @@ def unreachable(db: Database) -> list[str]:
 async def test_an_outage_of_hours_delays_the_message_and_silences_nobody(
     db: Database, server: FakeTelegramServer, tmp_path: Path
 ) -> None:
-    [official] = members(db, 1)
-    [office] = members(db, 1, agency="HY-KHDT", role="coordinator", first_id=9000)
-    server.add_user(official, "Cán bộ")
-    server.add_user(office, "Văn phòng")
+    official, _ = official_and_office(db, server)
     clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
     start = clock.now()
-    enqueue_to(db, clock, official, "one")
+    enqueue_to(db, clock, official, "one", Message("Nhắc việc"))
     # The Bot API answers 502 and times out for well over the old 8 tries, then recovers.
     server.inject_fault("sendMessage", "502", count=6)
     server.inject_fault("sendMessage", "timeout", count=2)
@@ -267,8 +271,8 @@ async def test_a_blocked_member_is_marked_once_and_only_their_programmes_offices
         server.add_user(chat, "Cán bộ")
     server.block(official)
     clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
-    enqueue_to(db, clock, official, "one")
-    enqueue_to(db, clock, official, "two")
+    enqueue_to(db, clock, official, "one", Message("Nhắc việc"))
+    enqueue_to(db, clock, official, "two", Message("Nhắc việc"))
     async with Bot(server.token, base_url=server.base_url) as bot:
         dispatcher = Dispatcher(
             db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
@@ -286,22 +290,10 @@ async def test_a_blocked_member_is_marked_once_and_only_their_programmes_offices
 async def test_a_message_telegram_refuses_fails_without_silencing_its_reader(
     db: Database, server: FakeTelegramServer
 ) -> None:
-    [official] = members(db, 1)
-    [office] = members(db, 1, agency="HY-KHDT", role="coordinator", first_id=9000)
-    server.add_user(official, "Cán bộ")
-    server.add_user(office, "Văn phòng")
+    official, office = official_and_office(db, server)
     clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
-    with db.unit_of_work() as session:  # a button Telegram refuses: its data is too long
-        member = session.scalars(select(Member).where(Member.role == "reporter")).one()
-        enqueue(
-            session,
-            key="bad-button",
-            member=member,
-            reason="reminder",
-            message=Message("Nhắc việc", [[("2.5", "o:" + "2.5" * 30)]]),
-            due_at=clock.now(),
-            now=clock.now(),
-        )
+    refused = Message("Nhắc việc", [[("2.5", "o:" + "2.5" * 30)]])  # its data is too long
+    enqueue_to(db, clock, official, "bad-button", refused)
     async with Bot(server.token, base_url=server.base_url) as bot:
         dispatcher = Dispatcher(
             db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
@@ -540,3 +532,15 @@ async def test_a_part_that_must_be_retried_holds_back_the_parts_behind_it(
     received = [m.text or "" for m in zalo.messages_to(chat)]
     assert "\n".join(received) == text
     assert statuses(db) == Counter({"sent": 3})
+
+
+async def test_a_zalo_chat_that_no_longer_exists_marks_its_member_unreachable(
+    db: Database, zalo: FakeZaloServer
+) -> None:
+    members(db, 1, platform="zalo")  # never added to the Zalo server: "chat not found"
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    enqueue_one(db, clock, Message("Nhắc việc"))
+    async with ZaloBotApi(zalo.token, base_url=zalo.base_url, max_retries=0) as api:
+        await zalo_dispatcher(db, clock, api).drain(10)
+    assert statuses(db) == Counter({"failed": 1})
+    assert unreachable(db) == ["Cán bộ 0"]

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli.main import main
+from bot.zalo.adapter import render_outbox
 from handlers.oversight import summary_text
 from handlers.texts import Texts
 from scheduler.digest import build_digest
@@ -91,6 +92,7 @@ def test_an_official_on_two_programmes_reads_each_ones_items_under_its_alias(two
     assert [data for _, data in buttons] == [f"r:{in_hy}", f"r:{in_hb}"]
     assert buttons[0][0].startswith("HY 2.2.a · ") and buttons[1][0].startswith("HB 2.2.a · ")
     assert all(len(label) <= 40 for label, _ in buttons)
+    assert "Gõ mã nội dung (ví dụ HY 2.2.a)" in render_outbox(row.payload)  # on Zalo
     # an official with one programme sees what they always saw
     [only] = two.rows(lan)
     assert "• 2.5 Lĩnh vực giao thông" in only.payload["text"]
@@ -192,6 +194,14 @@ def test_a_vice_chair_gets_a_digest_for_each_programme_they_direct(two: World) -
 # one period, one unit ---------------------------------------------------------------------------
 
 
+def office_digest(world: World, day: date, alias: str) -> str:
+    """The text of Hà Nội's coordinating office's digest of one programme on `day`."""
+    with world.db.unit_of_work() as session:
+        programme = session.scalars(select(Programme).where(Programme.alias == alias)).one()
+        digest = build_digest(session, day, "coordinator", "HN", programme=programme, chart=False)
+        return digest.text
+
+
 def test_reminder_digest_and_summary_name_the_same_period_and_deadline(
     two_cycles: World,
 ) -> None:
@@ -203,35 +213,20 @@ def test_reminder_digest_and_summary_name_the_same_period_and_deadline(
     reminder = world.texts(hoa)[date(2019, 12, 20)]
     assert "chưa báo cáo kỳ tháng 12/2019 (hạn 25/12/2019)" in reminder
     tx = Texts("vi", HANOI)
+    digest = office_digest(world, date(2019, 12, 20), "HY")
     with world.db.unit_of_work() as session:
-        digest = build_digest(
-            session,
-            date(2019, 12, 20),
-            "coordinator",
-            "HN",
-            programme=session.scalars(select(Programme).where(Programme.alias == "HY")).one(),
-            chart=False,
-        )
         hy = summary(session, date(2019, 12, 20), tz=HANOI, programme_code="ha-noi-hung-yen-2019")
     rate = next(g for g in hy.by_locality if g.code == "HN").tally.response_rate
-    assert f"Tỷ lệ báo cáo kỳ tháng 12/2019 (hạn 25/12/2019): {rate:.0%}" in digest.text
-    assert "Cơ quan chưa báo cáo kỳ tháng 12/2019 (hạn 25/12/2019)" in digest.text
+    assert f"Tỷ lệ báo cáo kỳ tháng 12/2019 (hạn 25/12/2019): {rate:.0%}" in digest
+    assert "Cơ quan chưa báo cáo kỳ tháng 12/2019 (hạn 25/12/2019)" in digest
     assert "Tỷ lệ báo cáo kỳ tháng 12/2019 (hạn 25/12/2019)" in summary_text(tx, hy)
     # Hòa Bình reports every six months, due on the 20th
     world.tick(2020, 6, 15, 9, 0)
     reminder = world.texts(hoa)[date(2020, 6, 15)]
     assert "• HB 2.2.a " in reminder
     assert "chưa báo cáo kỳ 6 tháng đầu năm 2020 (hạn 20/06/2020)" in reminder
-    with world.db.unit_of_work() as session:
-        hb_digest = build_digest(
-            session,
-            date(2020, 6, 15),
-            "coordinator",
-            "HN",
-            programme=session.scalars(select(Programme).where(Programme.alias == "HB")).one(),
-            chart=False,
-        )
-    assert "Tỷ lệ báo cáo kỳ 6 tháng đầu năm 2020 (hạn 20/06/2020)" in hb_digest.text
+    hb_digest = office_digest(world, date(2020, 6, 15), "HB")
+    assert "Tỷ lệ báo cáo kỳ 6 tháng đầu năm 2020 (hạn 20/06/2020)" in hb_digest
 
 
 def test_overdue_is_counted_in_working_days_in_reminders_and_digests_alike(world: World) -> None:

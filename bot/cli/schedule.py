@@ -120,6 +120,8 @@ def _programmes(ctx: CommandContext, wanted: str | None) -> tuple[list[Programme
 
     with ctx.unit_of_work() as session:
         known = programme_refs(session)
+    if not known:
+        raise ValueError(ctx.tx._("Chưa nhập chương trình nào: chạy tiendo import."))
     chosen = pick_programmes(known, wanted)
     if wanted is not None and not chosen:
         raise ValueError(

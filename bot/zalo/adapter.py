@@ -70,9 +70,8 @@ def render_outbox(payload: dict[str, Any], language: str = "vi") -> str:
     if not choices:
         return str(text)
     tx = Texts(language)
-    hint = tx._(
-        "Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.", code=choices[0].split()[0]
-    )
+    code = choices[0].split(" · ")[0]  # "2.5 · Lĩnh vực giao thông", or "HY 2.5 · …"
+    hint = tx._("Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.", code=code)
     return f"{text}\n\n{hint}"
 
 
