@@ -1,8 +1,9 @@
 """What an operator checks first: backlog, reachability, how far the scheduler has run,
 and how the bots' connections stand.
 
-`tiendo run` writes how each platform stands (`mark`, `note_dropped`) and `tiendo status`,
-another process, reads it here. Problems are data (a code and its values), so the command
+`tiendo run` writes how each platform stands (`mark`, `note_dropped`; the dispatcher, under
+`outbox:<platform>`, whether the Bot API takes the outbox's messages) and `tiendo status`,
+another process, reads it here, with the backlog and how long its oldest message has waited. Problems are data (a code and its values), so the command
 line says them in the reader's language and `--json` gives monitoring a stable code.
 """
 
