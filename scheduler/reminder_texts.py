@@ -110,10 +110,10 @@ def render_reminder(planned: PlannedMessage, tz: ZoneInfo) -> Message:
 
 
 def _heading(programme: ProgrammeRef) -> str:
-    """`HY — Chương trình hợp tác Hà Nội – Hưng Yên giai đoạn 2019–2020:`."""
+    """`HY — Chương trình hợp tác Hà Nội – Hưng Yên giai đoạn 2019–2020`, as in chat."""
     if not programme.title:
-        return f"{programme.label}:"
-    return f"{programme.label} — {short_text(programme.title, 80)}:"
+        return programme.label
+    return f"{programme.label} — {short_text(programme.title, 80)}"
 
 
 def _code(item: DueItem, named: bool) -> str:

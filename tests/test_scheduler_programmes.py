@@ -28,8 +28,8 @@ from tests.harness import HANOI, REPO, cli_context, write_config
 from tests.test_reminders import NO_CYCLES, World
 
 HOA_BINH = REPO / "programmes" / "ha-noi-hoa-binh-2019.toml"
-HY_TITLE = "HY — Chương trình hợp tác Hà Nội – Hưng Yên giai đoạn 2019–2020:"
-HB_TITLE = "HB — Chương trình hợp tác Hà Nội – Hòa Bình giai đoạn 2019–2021:"
+HY_TITLE = "HY — Chương trình hợp tác Hà Nội – Hưng Yên giai đoạn 2019–2020\n"
+HB_TITLE = "HB — Chương trình hợp tác Hà Nội – Hòa Bình giai đoạn 2019–2021\n"
 
 
 @pytest.fixture(scope="session")
