@@ -26,7 +26,7 @@ lint: setup  ## ruff (rules and format) and the layer contracts (import-linter)
 	$(VENV)/bin/lint-imports
 
 typecheck: setup
-	$(VENV)/bin/mypy bot handlers storage scheduler
+	$(VENV)/bin/mypy bot handlers storage scheduler tests/memory_reader.py
 
 bench: setup  ## print the figures quoted in docs/figures.md
 	$(PY) bench/aggregate.py

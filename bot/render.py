@@ -6,8 +6,8 @@ from handlers.events import Reply
 
 
 def render_text(reply: Reply) -> str:
-    """Text followed by the choices: numbered (with their details, when given), or inline
-    when the labels are what to type."""
+    """Text followed by the choices: numbered (with their details, when given, and the
+    headings of their groups), or inline when the labels are what to type."""
     choices = reply.flat_choices()
     if not choices:
         return reply.text_with_details()
@@ -18,6 +18,4 @@ def render_text(reply: Reply) -> str:
         if rest:
             lines.append(" · ".join(f"/huy = {label}" for label in rest[:1]))
         return "\n".join(lines)
-    details = list(reply.details) + [c.label for c in choices[len(reply.details) :]]
-    numbered = [f"{index}. {line}" for index, line in enumerate(details, start=1)]
-    return "\n".join([reply.text, *numbered])
+    return "\n".join([reply.text, *reply.listing(numbered=True)])

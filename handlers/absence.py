@@ -14,7 +14,8 @@ def start(ctx: StepContext, args: str) -> Transition:
             Reply(tx._("Đã ghi nhận anh/chị đã trở lại; nhắc việc sẽ gửi cho anh/chị như thường.")),
             effects=[SetAbsence(None, 0)],
         )
-    days = int(words[0]) if words and words[0].isdigit() else 7
+    typed = words[0] if words else "7"
+    days = int(typed) if typed.isascii() and typed.isdigit() else 0
     if not 1 <= days <= 90:
         return ctx.stay(Reply(tx._("Số ngày vắng phải từ 1 đến 90. Ví dụ: /vangmat 5")))
     colleagues = list(ctx.reader.colleagues())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -13,6 +13,17 @@ from zoneinfo import ZoneInfo
 from handlers.events import Choice, Inbound, Reply
 from handlers.settings import ConversationSettings
 from handlers.texts import Texts
+from storage.aggregate.states import AssignmentState
+from storage.aggregate.summary import Summary
+from storage.chat_reader import (
+    HistoryEntry,
+    InviteView,
+    ItemView,
+    MemberView,
+    ProgrammeView,
+    ReportView,
+)
+from storage.directives import Candidate, DirectiveTarget, DirectiveView, ProgrammeRef
 from storage.people import ActiveMember
 
 
@@ -25,9 +36,15 @@ class State(StrEnum):
     REPORT_EVIDENCE = "report_evidence"
     REPORT_CONFIRM = "report_confirm"
     REVIEW_REASON = "review_reason"
+    DIRECTIVE_PROGRAMME = "directive_programme"
     DIRECTIVE_TEXT = "directive_text"
+    DIRECTIVE_SCOPE = "directive_scope"
+    PICK_PROGRAMME = "pick_programme"  # a code in several of the person's programmes: which?
+    CONFIRM_JOIN = "confirm_join"  # a second invite on a linked account: move it?
 
 
+# Who may do what (handlers.access says it to whoever may not).
+REPORT_ROLES = {"reporter", "coordinator", "admin"}  # report on their agency's items
 OVERSIGHT_ROLES = {"coordinator", "vice_chair", "admin"}
 REVIEW_ROLES = {"coordinator", "admin"}
 DIRECTIVE_ROLES = {"vice_chair", "admin"}
@@ -68,13 +85,15 @@ class ReviewReport:
 
 @dataclass(frozen=True)
 class GiveDirective:
-    item_code: str
+    item_id: int
     text: str
+    due_on: date | None = None
+    scope: str = "lead"  # lead | support | counterpart (storage.directives.SCOPES)
 
 
 @dataclass(frozen=True)
 class SendExport:
-    pass
+    programme_codes: tuple[str, ...] = ()  # one workbook each
 
 
 @dataclass(frozen=True)
@@ -134,21 +153,34 @@ class Transition:
 
 
 class Reader(Protocol):
-    """The read-only questions a step may ask of the store."""
+    """The read-only questions a step may ask of the store (storage.chat_reader answers)."""
 
-    def agency_states(self, agency_id: int) -> Sequence[Any]: ...
-    def agency_state(self, agency_id: int, code: str) -> Any | None: ...
-    def item_states(self, code: str) -> Sequence[Any]: ...
-    def assignment_state(self, assignment_id: int) -> Any | None: ...
-    def item(self, code: str) -> Any | None: ...
-    def history(self, assignment_ids: Sequence[int], limit: int) -> Sequence[Any]: ...
-    def directives(self, item_code: str, limit: int) -> Sequence[Any]: ...
-    def invite_problem(self, code: str) -> str | None: ...
+    def programmes(self) -> Sequence[ProgrammeView]: ...
+    def agency_states(self, agency_id: int) -> Sequence[AssignmentState]: ...
+    def agency_states_on(self, agency_id: int, code: str) -> Sequence[AssignmentState]: ...
+    def item_states(self, code: str, programme_id: int) -> Sequence[AssignmentState]: ...
+    def assignment_state(self, assignment_id: int) -> AssignmentState | None: ...
+    def items(self, code: str) -> Sequence[ItemView]: ...
+    def item(self, code: str) -> ItemView | None: ...
+    def history(self, assignment_ids: Sequence[int], limit: int) -> Sequence[HistoryEntry]: ...
+    def directives(
+        self, item_code: str, limit: int, programme_id: int | None = None
+    ) -> Sequence[DirectiveView]: ...
+    def directive_programmes(self) -> Sequence[ProgrammeRef]: ...
+    def directive_items(self, code: str) -> Sequence[DirectiveTarget]: ...
+    def directive_target(self, item_id: int) -> DirectiveTarget | None: ...
+    def directive_audience(self, item_id: int) -> Sequence[Candidate]: ...
+    def open_directives(self) -> Sequence[DirectiveView]: ...
+    def directive(self, directive_id: int) -> DirectiveView | None: ...
+    def invite(self, code: str) -> InviteView | None: ...
     def failed_joins_last_hour(self) -> int: ...
-    def summary(self) -> Any: ...
-    def recent_reports(self, limit: int) -> Sequence[Any]: ...
-    def report(self, report_id: int) -> Any | None: ...
-    def colleagues(self) -> Sequence[Any]: ...
+    def told_since(self, moment: datetime) -> bool: ...
+    def summary(self, programme_code: str) -> Summary: ...
+    def recent_reports(
+        self, limit: int, programme_ids: Collection[int], locality_code: str | None
+    ) -> Sequence[ReportView]: ...
+    def report(self, report_id: int) -> ReportView | None: ...
+    def colleagues(self) -> Sequence[MemberView]: ...
     def channels(self) -> Sequence[str]: ...
 
 
@@ -197,6 +229,7 @@ class StepContext:
         *,
         typed_choices: bool = False,
         details: tuple[str, ...] = (),
+        headings: tuple[tuple[int, str], ...] = (),
     ) -> Transition:
         """Move to `state` and show `rows` as a menu bound to the new token."""
         transition = self.go(state, draft)
@@ -207,6 +240,7 @@ class StepContext:
                 menu(transition.menu_token, rows),
                 typed_choices=typed_choices,
                 details=details,
+                headings=headings,
             )
         )
         return transition

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from handlers import programmes
 from handlers.core import (
     DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
+    REPORT_ROLES,
     REVIEW_ROLES,
     FailedJoin,
     Join,
     MakeLinkCode,
     SetChannel,
     SetLanguage,
+    State,
     StepContext,
     Transition,
     menu,
 )
 from handlers.events import Reply
-from handlers.texts import Texts
+from handlers.texts import LANGUAGES, Texts
+from storage.chat_reader import InviteView
 from storage.people import ActiveMember, invite_code_of
 
 
@@ -35,7 +39,8 @@ def not_linked(ctx: StepContext) -> Transition:
 
 
 def try_join(ctx: StepContext, typed: str) -> Transition:
-    """Check a typed or deep-linked invite code; the service links the account."""
+    """Check a typed or deep-linked invite code; the service links the account. On an account
+    already linked, say first what the code would change, and ask."""
     tx = ctx.tx
     limit = ctx.settings.join_attempts_per_hour
     if ctx.reader.failed_joins_last_hour() >= limit:
@@ -49,9 +54,13 @@ def try_join(ctx: StepContext, typed: str) -> Transition:
             )
         )
     code = invite_code_of(typed)
-    problem = ctx.reader.invite_problem(code) if code else "unknown"
-    if problem is None and code:
-        return ctx.idle(effects=[Join(code)])
+    invite = ctx.reader.invite(code) if code else None
+    if invite is not None and invite.problem is None:
+        if ctx.member is not None:
+            return _ask_to_move(ctx, invite)
+        return ctx.idle(effects=[Join(invite.code)])
+    if invite is not None and invite.problem in {"not_leadership", "not_coordinating"}:
+        return ctx.stay(Reply(_wrong_role(tx, invite)))  # a real code: not a guess
     messages = {
         "unknown": tx._(
             "Mã mời {code} không đúng. Vui lòng kiểm tra lại (8 ký tự, "
@@ -65,7 +74,91 @@ def try_join(ctx: StepContext, typed: str) -> Transition:
         "expired": tx._("Mã mời này đã hết hạn. Vui lòng xin mã mới từ cơ quan đầu mối."),
         "revoked": tx._("Mã mời này đã bị thu hồi. Vui lòng liên hệ cơ quan đầu mối."),
     }
+    problem = invite.problem if invite is not None else "unknown"
     return ctx.stay(Reply(messages[problem or "unknown"]), effects=[FailedJoin()])
+
+
+def _wrong_role(tx: Texts, invite: InviteView) -> str:
+    """An invite whose role the agency no longer holds (the programme files changed)."""
+    if invite.problem == "not_leadership":
+        return tx._(
+            "Mã mời này dành cho Phó Chủ tịch UBND, nhưng {agency} không phải nơi Phó Chủ tịch "
+            "chỉ đạo chương trình nào. Vui lòng liên hệ cơ quan đầu mối để được cấp mã phù hợp.",
+            agency=invite.agency_name,
+        )
+    return tx._(
+        "Mã mời này dành cho cơ quan đầu mối, nhưng {agency} hiện không là cơ quan đầu mối "
+        "của chương trình nào. Vui lòng liên hệ cơ quan đầu mối để được cấp mã phù hợp.",
+        agency=invite.agency_name,
+    )
+
+
+def _ask_to_move(ctx: StepContext, invite: InviteView) -> Transition:
+    """A second invite on a linked account: say what it changes and ask before moving it."""
+    tx = ctx.tx
+    member = ctx.member
+    assert member is not None
+    if invite.member_id == member.id:
+        return ctx.stay(
+            Reply(tx._("Tài khoản này đã được liên kết với anh/chị; không cần dùng mã này."))
+        )
+    now = tx._(
+        "Tài khoản này đang liên kết với {name} — {agency} ({role}).",
+        name=member.name,
+        agency=member.agency_name,
+        role=tx.role(member.role),
+    )
+    if invite.agency_code != member.agency_code:
+        change = tx._(
+            "Nếu dùng mã {code}, tài khoản sẽ chuyển sang {agency} ({role}): từ đó anh/chị "
+            "nhận nhắc việc, xem và báo cáo các nội dung của {agency}, không còn của {old}.",
+            code=invite.code,
+            agency=invite.agency_name,
+            role=tx.role(invite.role),
+            old=member.agency_name,
+        )
+    elif invite.role != member.role:
+        change = tx._(
+            "Nếu dùng mã {code}, tài khoản vẫn thuộc {agency} nhưng vai trò đổi từ {old} "
+            "sang {role}.",
+            code=invite.code,
+            agency=invite.agency_name,
+            old=tx.role(member.role),
+            role=tx.role(invite.role),
+        )
+    elif invite.member_name:
+        change = tx._(
+            "Nếu dùng mã {code}, tài khoản sẽ gắn với thành viên {name} của {agency}; "
+            "{old} không còn nhận tin qua tài khoản này.",
+            code=invite.code,
+            name=invite.member_name,
+            agency=invite.agency_name,
+            old=member.name,
+        )
+    else:
+        change = tx._(
+            "Nếu dùng mã {code}, tài khoản sẽ gắn với một thành viên mới của {agency}; "
+            "{old} không còn nhận tin qua tài khoản này.",
+            code=invite.code,
+            agency=invite.agency_name,
+            old=member.name,
+        )
+    rows = [[(tx._("Chuyển tài khoản"), "j:ok")], [(tx._("Giữ như cũ"), "x")]]
+    text = "\n".join([now, change, tx._("Anh/chị có muốn chuyển không?")])
+    return ctx.ask(State.CONFIRM_JOIN, {"code": invite.code}, text, rows)
+
+
+def confirm_move(ctx: StepContext) -> Transition:
+    """The person agreed to move their account: check the code again, then join."""
+    code = str(ctx.conv.draft.get("code", ""))
+    invite = ctx.reader.invite(code)
+    if invite is None or invite.problem is not None:
+        return ctx.idle(
+            Reply(
+                ctx.tx._("Mã mời này không còn dùng được. Vui lòng xin mã mới từ cơ quan đầu mối.")
+            )
+        )
+    return ctx.idle(effects=[Join(invite.code)])
 
 
 def unlinked(ctx: StepContext) -> Transition:
@@ -77,17 +170,16 @@ def unlinked(ctx: StepContext) -> Transition:
 
 
 def commands_for(tx: Texts, role: str) -> list[str]:
-    lines = [
-        tx._("/baocao — báo cáo tiến độ một nội dung"),
-        tx._("/cuatoi — các nội dung của cơ quan tôi"),
-        tx._("/muc 2.5 — xem một nội dung, lịch sử và minh chứng"),
-        tx._("/sua 2.5 — sửa báo cáo gần nhất của một nội dung"),
-        tx._("/vangmat — báo vắng và người thay"),
-        tx._("/lienket — liên kết thêm tài khoản Zalo hoặc Telegram"),
-        tx._("/kenh — chọn kênh nhận nhắc việc"),
-        tx._("/ngonngu — đổi ngôn ngữ (Tiếng Việt / English)"),
-        tx._("/huy — huỷ thao tác đang làm"),
-    ]
+    """The commands this role may use, one line each (the same sets that refuse the others)."""
+    lines = []
+    if role in REPORT_ROLES:
+        lines += [
+            tx._("/baocao — báo cáo tiến độ một nội dung"),
+            tx._("/cuatoi — các nội dung của cơ quan tôi"),
+        ]
+    lines.append(tx._("/muc 2.5 — xem một nội dung, lịch sử và minh chứng"))
+    if role in REPORT_ROLES:
+        lines.append(tx._("/sua 2.5 — sửa báo cáo gần nhất của một nội dung"))
     if role in OVERSIGHT_ROLES:
         lines += [
             tx._("/tonghop — bảng tổng hợp"),
@@ -98,7 +190,14 @@ def commands_for(tx: Texts, role: str) -> list[str]:
     if role in REVIEW_ROLES:
         lines.append(tx._("/duyet — xác nhận hoặc trả lại báo cáo"))
     if role in DIRECTIVE_ROLES:
-        lines.append(tx._("/chidao 2.5 nội dung — gửi chỉ đạo tới cơ quan chủ trì"))
+        lines.append(tx._("/chidao 2.5 [hạn dd/mm] nội dung — gửi chỉ đạo; /chidao — theo dõi"))
+    lines += [
+        tx._("/vangmat — báo vắng và người thay"),
+        tx._("/lienket — liên kết thêm tài khoản Zalo hoặc Telegram"),
+        tx._("/kenh — chọn kênh nhận nhắc việc"),
+        tx._("/ngonngu — đổi ngôn ngữ (Tiếng Việt / English)"),
+        tx._("/huy — huỷ thao tác đang làm"),
+    ]
     return lines
 
 
@@ -110,10 +209,15 @@ def welcome(tx: Texts, member: ActiveMember) -> Reply:
         agency=member.agency_name,
         role=tx.role(member.role),
     )
-    quick = tx._(
-        "Báo cáo nhanh bằng một tin nhắn, ví dụ: 2.5 60% đã khảo sát tuyến buýt, hoặc: 2.2.b xong"
-    )
-    return Reply("\n\n".join([intro, "\n".join(commands_for(tx, member.role)), quick]))
+    parts = [intro, "\n".join(commands_for(tx, member.role))]
+    if member.role in REPORT_ROLES:
+        parts.append(
+            tx._(
+                "Báo cáo nhanh bằng một tin nhắn, ví dụ: 2.5 60% đã khảo sát tuyến buýt, "
+                "hoặc: 2.2.b xong"
+            )
+        )
+    return Reply("\n\n".join(parts))
 
 
 def start(ctx: StepContext, args: str) -> Transition:
@@ -128,18 +232,43 @@ def help_(ctx: StepContext, args: str) -> Transition:
     if ctx.member is None:
         return not_linked(ctx)
     tx = ctx.tx
-    text = (
-        tx._("Các lệnh:")
-        + "\n"
-        + "\n".join(commands_for(tx, ctx.member.role))
-        + "\n\n"
-        + tx._(
-            "Báo cáo nhanh: gõ mã nội dung, trạng thái hoặc phần trăm, rồi ghi chú. "
-            "Ví dụ: 2.5 60% đã khảo sát tuyến buýt · 2.2.b xong · "
-            "2.6.a vướng mắc: chưa có vốn. Gõ không dấu cũng được."
+    parts = [tx._("Các lệnh:") + "\n" + "\n".join(commands_for(tx, ctx.member.role))]
+    if ctx.member.role in REPORT_ROLES:
+        parts.append(
+            tx._(
+                "Báo cáo nhanh: gõ mã nội dung, trạng thái hoặc phần trăm, rồi ghi chú. "
+                "Ví dụ: 2.5 60% đã khảo sát tuyến buýt · 2.2.b xong · "
+                "2.6.a vướng mắc: chưa có vốn. Gõ không dấu cũng được."
+            )
         )
-    )
-    return ctx.stay(Reply(text))
+    several = programmes.mine(ctx)
+    if len(several) > 1:
+        parts.append(
+            tx._(
+                "Anh/chị theo dõi {count} chương trình ({labels}). Khi một mã có ở nhiều "
+                "chương trình, gõ mã chương trình trước mã nội dung, ví dụ: {example}.",
+                count=len(several),
+                labels=", ".join(p.label for p in several),
+                example=_example(ctx, several[-1].label),
+            )
+        )
+    return ctx.stay(Reply("\n\n".join(parts)))
+
+
+def _example(ctx: StepContext, label: str) -> str:
+    """A programme-first example the member can use: one of their own items that is in
+    several programmes (else any of theirs), or an item view for someone who oversees."""
+    assert ctx.member is not None
+    if ctx.member.role not in REPORT_ROLES:
+        return f"/muc {label} 2"
+    states = ctx.reader.agency_states(ctx.member.agency_id)
+    shared = [
+        s for s in states if len({t.programme_id for t in states if t.item_code == s.item_code}) > 1
+    ]
+    chosen = (shared or list(states))[-1:]
+    if not chosen:
+        return f"{label} 2.1 60%"
+    return f"{chosen[0].programme_label} {chosen[0].item_code} 60%"
 
 
 def language(ctx: StepContext, args: str) -> Transition:
@@ -156,6 +285,8 @@ def language(ctx: StepContext, args: str) -> Transition:
 
 
 def choose_language(ctx: StepContext, wanted: str) -> Transition:
+    if wanted not in LANGUAGES:  # only a made-up button carries another
+        return language(ctx, "")
     tx = Texts(wanted, ctx.tz)
     return ctx.stay(Reply(tx._("Đã chuyển sang tiếng Việt.")), effects=[SetLanguage(wanted)])
 

@@ -1,14 +1,18 @@
-"""Coordinator and Vice-Chair commands: summary, overdue, missing, export, review, directive."""
+"""Coordinator and Vice-Chair commands: summary, overdue, missing, export, review.
+
+Each view covers the programmes the member oversees (those their agency coordinates, or has
+leadership in), one section each, or the one typed after the command (`/tonghop HB`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
+from handlers import programmes
+from handlers.access import refuse
 from handlers.core import (
-    DIRECTIVE_ROLES,
     OVERSIGHT_ROLES,
     REVIEW_ROLES,
-    GiveDirective,
     ReviewReport,
     SendExport,
     State,
@@ -17,47 +21,109 @@ from handlers.core import (
     global_menu,
 )
 from handlers.events import Reply
-from handlers.quick import item_code_of
-from handlers.report import state_line, unknown_code
+from handlers.report import state_line
+from handlers.texts import Texts
+from storage.aggregate.states import AssignmentState
+from storage.aggregate.summary import Summary
+from storage.chat_reader import ProgrammeView, ReportView
 from storage.textfit import short_text
 
 MAX_LISTED = 25
 
 
-def refuse(ctx: StepContext, roles: set[str]) -> Transition | None:
-    """Say no politely when the member's role may not use this command."""
+def chosen(ctx: StepContext, args: str) -> list[ProgrammeView] | Transition:
+    """The programmes a view covers: the one typed (`HB`), else every one the member
+    oversees; or the answer saying why there is none to show."""
     assert ctx.member is not None
-    if ctx.member.role in roles:
-        return None
-    return ctx.stay(
-        Reply(
-            ctx.tx._(
-                "Lệnh này dành cho cơ quan đầu mối và lãnh đạo UBND; tài khoản của anh/chị "
-                "({role}) không dùng được. Gõ /trogiup để xem các lệnh của mình.",
-                role=ctx.tx.role(ctx.member.role),
+    tx = ctx.tx
+    overseen = programmes.overseen(ctx)
+    words = args.split()
+    if words:
+        wanted = programmes.named(ctx, words[0])
+        if wanted is None:
+            return ctx.stay(
+                Reply(
+                    tx._(
+                        "Không có chương trình “{typed}”. Các chương trình: {labels}.",
+                        typed=short_text(words[0], 20),
+                        labels=", ".join(p.label for p in ctx.reader.programmes()),
+                    )
+                )
             )
+        if all(p.id != wanted.id for p in overseen):
+            return ctx.stay(Reply(_outside(tx, ctx.member.agency_name, wanted, overseen)))
+        return [wanted]
+    if not overseen:
+        return ctx.stay(Reply(_oversees_none(tx, ctx.member.role, ctx.member.agency_name)))
+    return overseen
+
+
+def _outside(tx: Texts, agency: str, wanted: ProgrammeView, overseen: list[ProgrammeView]) -> str:
+    if not overseen:
+        return tx._(
+            "Chương trình {programme} không thuộc phạm vi theo dõi của {agency}.",
+            programme=wanted.label,
+            agency=agency,
         )
+    return tx._(
+        "Chương trình {programme} không thuộc phạm vi theo dõi của {agency}; anh/chị xem "
+        "được: {labels}.",
+        programme=wanted.label,
+        agency=agency,
+        labels=", ".join(p.label for p in overseen),
     )
 
 
-def summary(ctx: StepContext, args: str = "") -> Transition:
+def _oversees_none(tx: Texts, role: str, agency: str) -> str:
+    if role == "vice_chair":
+        return tx._(
+            "{agency} hiện không được giao chỉ đạo chương trình nào, nên chưa có số liệu để "
+            "xem. Vui lòng liên hệ cơ quan đầu mối.",
+            agency=agency,
+        )
+    return tx._(
+        "{agency} hiện không là cơ quan đầu mối của chương trình nào, nên chưa có số liệu để "
+        "xem. Vui lòng liên hệ quản trị hệ thống.",
+        agency=agency,
+    )
+
+
+def _per_programme(
+    ctx: StepContext, args: str, write: Callable[[Summary, bool], Reply]
+) -> Transition:
+    """One reply per programme the view covers, each from that programme's summary."""
     if (no := refuse(ctx, OVERSIGHT_ROLES)) is not None:
         return no
-    return ctx.stay(Reply(summary_text(ctx.tx, ctx.reader.summary())))
+    covered = chosen(ctx, args)
+    if isinstance(covered, Transition):
+        return covered
+    titled = programmes.several(ctx)
+    return ctx.stay(*(write(ctx.reader.summary(p.code), titled) for p in covered))
 
 
-def summary_text(tx: Any, data: Any) -> str:
-    """The consolidated table as chat text: overall, per field, per locality, rates."""
+def _title(tx: Texts, data: Summary) -> str:
+    return programmes.heading(data.programme_label, data.programme_title)
+
+
+def summary(ctx: StepContext, args: str = "") -> Transition:
+    return _per_programme(ctx, args, lambda data, titled: Reply(summary_text(ctx.tx, data, titled)))
+
+
+def summary_text(tx: Texts, data: Summary, titled: bool = False) -> str:
+    """The consolidated table as chat text: overall, per field, per locality, rates
+    (`titled`: naming its programme, for someone who follows several)."""
     overall = data.overall
-    lines = [
-        tx._("TỔNG HỢP TIẾN ĐỘ đến {day}", day=tx.date(data.today)),
+    lines = [tx._("TỔNG HỢP TIẾN ĐỘ đến {day}", day=tx.date(data.today))]
+    if titled:
+        lines.append(_title(tx, data))
+    lines.append(
         tx._(
             "{count} nhiệm vụ · tiến độ bình quân {avg}% · hoàn thành {done}",
             count=overall.count,
             avg=f"{overall.avg_percent:.0f}",
             done=f"{overall.done_share:.0%}",
-        ),
-    ]
+        )
+    )
     for category, count in overall.categories.items():
         if count:
             lines.append(f"  {tx.category(category)}: {count}")
@@ -90,7 +156,7 @@ def summary_text(tx: Any, data: Any) -> str:
     return "\n".join(lines)
 
 
-def _listing(tx: Any, states: list[Any]) -> list[str]:
+def _listing(tx: Texts, states: list[AssignmentState]) -> list[str]:
     lines = [
         f"• {s.agency_code}: {state_line(tx, s)}"
         + (f" — {short_text(s.note, 120)}" if s.status == "blocked" and s.note else "")
@@ -104,79 +170,133 @@ def _listing(tx: Any, states: list[Any]) -> list[str]:
 
 
 def overdue(ctx: StepContext, args: str = "") -> Transition:
-    if (no := refuse(ctx, OVERSIGHT_ROLES)) is not None:
-        return no
-    tx = ctx.tx
-    data = ctx.reader.summary()
-    lines = [tx._("QUÁ HẠN ({count}):", count=len(data.overdue))] + _listing(tx, data.overdue)
+    return _per_programme(ctx, args, lambda data, titled: _overdue(ctx.tx, data, titled))
+
+
+def _overdue(tx: Texts, data: Summary, titled: bool) -> Reply:
+    lines = [_title(tx, data)] if titled else []
+    if not data.overdue and not data.blocked:
+        lines.append(tx._("Không có nhiệm vụ quá hạn hay vướng mắc."))
+        return Reply("\n".join(lines))
+    lines += [tx._("QUÁ HẠN ({count}):", count=len(data.overdue))] + _listing(tx, data.overdue)
     lines += ["", tx._("VƯỚNG MẮC, CẦN QUYẾT ĐỊNH ({count}):", count=len(data.blocked))]
     lines += _listing(tx, data.blocked)
-    if not data.overdue and not data.blocked:
-        lines = [tx._("Không có nhiệm vụ quá hạn hay vướng mắc.")]
-    codes = sorted({s.item_code for s in [*data.overdue, *data.blocked]})[:8]
-    rows = [[(tx._("Xem {code}", code=c), f"o:{c}")] for c in codes]
-    return ctx.stay(Reply("\n".join(lines), global_menu(rows)))
+    shown = {s.item_code: s.programme_id for s in [*data.overdue, *data.blocked]}
+    label = data.programme_label if titled else None
+    rows = [
+        [(tx._("Xem {code}", code=programmes.coded(label, code)), f"o:{shown[code]}:{code}")]
+        for code in sorted(shown)[:8]
+    ]
+    return Reply("\n".join(lines), global_menu(rows))
 
 
 def missing(ctx: StepContext, args: str = "") -> Transition:
-    if (no := refuse(ctx, OVERSIGHT_ROLES)) is not None:
-        return no
-    tx = ctx.tx
-    data = ctx.reader.summary()
-    by_agency: dict[str, list[Any]] = {}
+    return _per_programme(ctx, args, lambda data, titled: _missing(ctx.tx, data, titled))
+
+
+def _missing(tx: Texts, data: Summary, titled: bool) -> Reply:
+    lines = [_title(tx, data)] if titled else []
+    by_agency: dict[str, list[AssignmentState]] = {}
     for state in data.not_reported:
         by_agency.setdefault(f"{state.agency_code} · {state.agency_name}", []).append(state)
     if not by_agency:
-        return ctx.stay(
-            Reply(tx._("Tất cả cơ quan đã báo cáo kỳ {period}.", period=tx.period(data.period)))
-        )
-    lines = [
+        lines.append(tx._("Tất cả cơ quan đã báo cáo kỳ {period}.", period=tx.period(data.period)))
+        return Reply("\n".join(lines))
+    lines.append(
         tx._(
             "CHƯA BÁO CÁO kỳ {period}, hạn {due} ({count} cơ quan):",
             period=tx.period(data.period),
             due=tx.date(data.period.due),
             count=len(by_agency),
         )
-    ]
+    )
     for agency, states in sorted(by_agency.items()):
         codes = ", ".join(s.item_code for s in states[:12])
         lines.append(f"• {agency}: {codes}" + (" …" if len(states) > 12 else ""))
-    return ctx.stay(Reply("\n".join(lines)))
+    return Reply("\n".join(lines))
 
 
 def export(ctx: StepContext, args: str = "") -> Transition:
+    """Send the Excel workbook of each programme the view covers."""
     if (no := refuse(ctx, OVERSIGHT_ROLES)) is not None:
         return no
-    return ctx.stay(effects=[SendExport()])
+    covered = chosen(ctx, args)
+    if isinstance(covered, Transition):
+        return covered
+    return ctx.stay(effects=[SendExport(tuple(p.code for p in covered))])
+
+
+# Reviews: a coordinating office confirms or returns the reports of its own locality's
+# agencies, in the programmes it coordinates (a Hà Nội office never a Hưng Yên report).
+
+
+def _review_scope(ctx: StepContext) -> tuple[list[int], str | None]:
+    """The programmes and the locality (None: every one) whose reports the member reviews."""
+    assert ctx.member is not None
+    ids = [p.id for p in programmes.overseen(ctx)]
+    return ids, None if ctx.member.role == "admin" else ctx.member.locality_code
 
 
 def review_list(ctx: StepContext, args: str = "") -> Transition:
-    """Show recent reports, each with a button to confirm or return it."""
+    """Show recent reports the member may review, each with a button to confirm or return it."""
     if (no := refuse(ctx, REVIEW_ROLES)) is not None:
         return no
+    assert ctx.member is not None
     tx = ctx.tx
-    reports = list(ctx.reader.recent_reports(8))
+    ids, locality = _review_scope(ctx)
+    if not ids:
+        return ctx.stay(Reply(_oversees_none(tx, ctx.member.role, ctx.member.agency_name)))
+    reports = list(ctx.reader.recent_reports(8, ids, locality))
     if not reports:
         return ctx.stay(Reply(tx._("Không có báo cáo mới nào chờ xem xét.")))
+    titled = programmes.several(ctx)
     lines = [tx._("Báo cáo mới chờ xem xét:")]
     rows = []
     for r in reports:
+        code = programmes.coded(r.programme_label if titled else None, r.item_code)
         lines.append(
-            f"#{r.id} {tx.moment(r.created_at)} {r.agency_code} {r.item_code}: "
+            f"#{r.id} {tx.moment(r.created_at)} {r.agency_code} {code}: "
             f"{tx.status(r.status)} {r.percent}%"
             + (f" — {short_text(r.note, 80)}" if r.note else "")
         )
-        rows.append([(f"#{r.id} {r.item_code} {r.agency_code}", f"v:{r.id}")])
+        rows.append([(f"#{r.id} {code} {r.agency_code}", f"v:{r.id}")])
     return ctx.stay(Reply("\n".join(lines), global_menu(rows)))
 
 
-def review_one(ctx: StepContext, report_id: int) -> Transition:
+def _reviewable(ctx: StepContext, report_id: int) -> ReportView | Transition:
+    """The report, if it exists and the member may review it; else the answer saying why."""
     if (no := refuse(ctx, REVIEW_ROLES)) is not None:
         return no
+    assert ctx.member is not None
     tx = ctx.tx
     report = ctx.reader.report(report_id)
     if report is None:
         return ctx.stay(Reply(tx._("Không tìm thấy báo cáo #{id}.", id=report_id)))
+    ids, locality = _review_scope(ctx)
+    if report.programme_id not in ids or locality not in (None, report.locality_code):
+        return ctx.stay(
+            Reply(
+                tx._(
+                    "Báo cáo #{id} của {agency} không thuộc phạm vi xem xét của {office}: "
+                    "mỗi cơ quan đầu mối xác nhận báo cáo của các cơ quan cùng địa phương, "
+                    "trong chương trình mình làm đầu mối.",
+                    id=report.id,
+                    agency=report.agency_name,
+                    office=ctx.member.agency_name,
+                )
+            )
+        )
+    return report
+
+
+def review_one(ctx: StepContext, report_id: int) -> Transition:
+    tx = ctx.tx
+    report = _reviewable(ctx, report_id)
+    if isinstance(report, Transition):
+        return report
+    code = programmes.coded(
+        report.programme_label if programmes.several(ctx) else None, report.item_code
+    )
     text = "\n".join(
         [
             tx._(
@@ -186,7 +306,7 @@ def review_one(ctx: StepContext, report_id: int) -> Transition:
                 reporter=report.reporter_name or "—",
                 when=tx.moment(report.created_at),
             ),
-            f"{report.item_code} · {short_text(report.item_title, 80)}",
+            f"{code} · {short_text(report.item_title, 80)}",
             f"{tx.status(report.status)} {report.percent}% — {report.note or '—'}",
         ]
     )
@@ -197,9 +317,10 @@ def review_one(ctx: StepContext, report_id: int) -> Transition:
 
 
 def review_decide(ctx: StepContext, report_id: int, decision: str) -> Transition:
-    if (no := refuse(ctx, REVIEW_ROLES)) is not None:
-        return no
     tx = ctx.tx
+    report = _reviewable(ctx, report_id)
+    if isinstance(report, Transition):
+        return report
     if decision == "ok":
         return ctx.idle(
             Reply(tx._("Đã xác nhận báo cáo #{id}; người báo cáo sẽ được báo.", id=report_id)),
@@ -226,51 +347,3 @@ def return_reason(ctx: StepContext, text: str) -> Transition:
         Reply(tx._("Đã trả lại báo cáo #{id}; người báo cáo sẽ được báo kèm lý do.", id=report_id)),
         effects=[ReviewReport(report_id, "returned", short_text(reason, 1000, one_line=False))],
     )
-
-
-def directive(ctx: StepContext, args: str) -> Transition:
-    """`/chidao 2.5 text`: a Vice-Chair's instruction to the item's lead agencies."""
-    if (no := refuse(ctx, DIRECTIVE_ROLES)) is not None:
-        return no
-    tx = ctx.tx
-    code_part, _, text = args.strip().partition(" ")
-    if not code_part:
-        return ctx.stay(
-            Reply(
-                tx._(
-                    "Gõ mã nội dung và nội dung chỉ đạo, ví dụ: "
-                    "/chidao 2.5 Đề nghị hoàn thành khảo sát trước 30/6"
-                )
-            )
-        )
-    code = item_code_of(code_part)
-    if ctx.reader.item(code) is None:
-        return unknown_code(ctx, code)
-    if not text.strip():
-        transition = ctx.go(State.DIRECTIVE_TEXT, {"code": code})
-        transition.replies.append(Reply(tx._("Nội dung chỉ đạo cho mục {code}?", code=code)))
-        return transition
-    return give_directive(ctx, code, text)
-
-
-def give_directive(ctx: StepContext, code: str, text: str) -> Transition:
-    tx = ctx.tx
-    text = text.strip()
-    if len(text) > ctx.settings.max_note_chars:
-        return ctx.stay(
-            Reply(
-                tx._(
-                    "Nội dung chỉ đạo quá dài ({length} ký tự, tối đa {limit}).",
-                    length=len(text),
-                    limit=ctx.settings.max_note_chars,
-                )
-            )
-        )
-    return ctx.idle(
-        Reply(tx._("Đã gửi chỉ đạo về nội dung {code} tới các cơ quan chủ trì.", code=code)),
-        effects=[GiveDirective(code, text)],
-    )
-
-
-def directive_text(ctx: StepContext, text: str) -> Transition:
-    return give_directive(ctx, ctx.conv.draft["code"], text)

@@ -6,7 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-ITEM_CODE = re.compile(r"^(?:[IVX]+\.)?\d{1,2}(?:\.\d{1,2})*(?:\.[a-z]{1,2})?$", re.IGNORECASE)
+ITEM_CODE = re.compile(
+    r"^(?:[IVX]+\.)?[0-9]{1,2}(?:\.[0-9]{1,2})*(?:\.[a-z]{1,2})?$", re.IGNORECASE
+)
 
 # Folded (no diacritics, lower case) phrases, longest first so "chua hoan thanh" wins.
 STATUS_WORDS: list[tuple[str, str]] = sorted(
@@ -35,8 +37,12 @@ STATUS_WORDS: list[tuple[str, str]] = sorted(
     ],
     key=lambda pair: -len(pair[0]),
 )
-LEADING_PERCENT = re.compile(r"(\d{1,3})\s*(?:%|phan tram|percent)?(?![\d.,%a-z])")
-SEPARATORS = " :,-–.;"
+# ASCII digits only: int() would take "٦٠" and choke on "²"; a sign is kept so -5% is refused.
+LEADING_PERCENT = re.compile(
+    r"(?P<sign>-)?(?P<number>[0-9]{1,3})\s*(?P<unit>%|phan tram|percent)?(?![0-9.,%a-z])"
+)
+SEPARATORS = " \t:,.;"
+DASHES = "-–"
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,20 @@ def item_code_of(token: str) -> str:
 
 
 def _skip(folded: str, at: int) -> int:
-    while at < len(folded) and folded[at] in SEPARATORS:
-        at += 1
+    """Step over the separators after a code, status or percent. A dash is a separator only
+    before a space (`60% - ghi chú`); `-5` or `-giảm` is content. A line break ends the first
+    line: what follows (a list of `- …` points, say) is the note, untouched."""
+    while at < len(folded):
+        char = folded[at]
+        if char == "\n":
+            while at < len(folded) and folded[at].isspace():
+                at += 1
+            return at
+        nxt = folded[at + 1 : at + 2]
+        if char in SEPARATORS or (char in DASHES and nxt in ("", " ", "\t")):
+            at += 1
+            continue
+        break
     return at
 
 
@@ -91,14 +109,14 @@ def parse_quick(text: str) -> QuickReport | None:
     """Split a one-line report into code, status, percent and note; None if it is not one.
 
     The status and the percent lead (in either order); whatever follows is the note, taken
-    from the original text so that diacritics survive.
+    from the original text so that diacritics (and its line breaks) survive.
     """
     text = unicodedata.normalize("NFC", text).strip()
-    first, _, rest = text.partition(" ")
-    if not looks_like_code(first) or not any(ch.isdigit() for ch in first):
+    first, _, rest = text.replace("\n", " \n", 1).partition(" ")
+    if not looks_like_code(first) or not any(ch in "0123456789" for ch in first):
         return None
     code = item_code_of(first)
-    original = re.sub(r"\s+", " ", rest.strip())
+    original = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", rest)).strip()
     folded = fold(original)
     status: str | None = None
     percent: int | None = None
@@ -109,12 +127,15 @@ def parse_quick(text: str) -> QuickReport | None:
             status, at = found[0], _skip(folded, found[1])
             continue
         match = LEADING_PERCENT.match(folded, at) if percent is None else None
+        if match and match["sign"] and not match["unit"] and status is not None:
+            match = None  # `xong -3 km …`: a note, not a percent
         if match:
-            percent, at = int(match.group(1)), _skip(folded, match.end())
+            number = int(match["number"])
+            percent, at = (-number if match["sign"] else number), _skip(folded, match.end())
             continue
         break
-    note = original[at:].strip(SEPARATORS)
-    problem = "percent_range" if percent is not None and percent > 100 else None
+    note = original[at:].rstrip()
+    problem = "percent_range" if percent is not None and not 0 <= percent <= 100 else None
     if status is None and percent is None:
         return QuickReport(code, None, None, note, "no_status" if note else "empty")
     if status is None:

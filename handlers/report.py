@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from handlers.core import MuteItem, SaveReport, State, StepContext, Transition, global_menu
+from handlers import programmes
+from handlers.access import refuse
+from handlers.core import (
+    REPORT_ROLES,
+    MuteItem,
+    SaveReport,
+    State,
+    StepContext,
+    Transition,
+    global_menu,
+)
 from handlers.events import Reply
 from handlers.quick import QuickReport, item_code_of, parse_quick
 from handlers.texts import Texts
 from storage.aggregate.categories import categorize
-from storage.textfit import short_text
+from storage.aggregate.states import AssignmentState
+from storage.textfit import fit_file_name, short_text
 
 MAX_FILES = 5
+FILE_NAME_CHARS = 300  # evidence.file_name
 STATUSES = ("in_progress", "done", "blocked", "not_started")
 PERCENT_BUTTONS = (0, 10, 25, 50, 75, 90, 100)
 
 
-def status_text(tx: Texts, state: Any) -> str:
+def status_text(tx: Texts, state: AssignmentState) -> str:
     """`Đang thực hiện 60%`, or `Chưa báo cáo`."""
     status = tx.status(state.status)
     if state.percent is not None and state.status is not None:
@@ -24,28 +37,45 @@ def status_text(tx: Texts, state: Any) -> str:
     return status
 
 
-def state_line(tx: Texts, state: Any) -> str:
-    """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020`."""
+def state_line(tx: Texts, state: AssignmentState, labelled: bool = False) -> str:
+    """`2.5 · Lĩnh vực giao thông — Đang thực hiện 60% · hạn 30/06/2020` (`labelled`: the
+    programme's alias first, `HY · 2.5 · …`)."""
     return tx._(
         "{code} · {title} — {status} · hạn {due}",
-        code=state.item_code,
+        code=programmes.coded(state.programme_label if labelled else None, state.item_code),
         title=short_text(state.item_title, 60),
         status=status_text(tx, state),
         due=tx.date(state.due_date),
     )
 
 
-def own_states(ctx: StepContext) -> list[Any]:
+def own_states(ctx: StepContext, programme_id: int | None = None) -> list[AssignmentState]:
+    """The agency's assignments (in one programme, or all), by programme, in document order."""
     assert ctx.member is not None
-    return list(ctx.reader.agency_states(ctx.member.agency_id))
+    states = ctx.reader.agency_states(ctx.member.agency_id)
+    return [s for s in states if programme_id is None or s.programme_id == programme_id]
+
+
+def grouped(states: list[AssignmentState]) -> bool:
+    """Whether a list spans programmes (then it is grouped, and its items carry the alias)."""
+    return len({s.programme_id for s in states}) > 1
 
 
 def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
-    """Show the agency's items as a paged menu (or jump straight to one by code)."""
+    """Show the agency's items as a paged menu, grouped by programme when they span several
+    (`/baocao HB`: one programme's; `/baocao 2.5`: straight to that item)."""
+    if (no := refuse(ctx, REPORT_ROLES)) is not None:
+        return no
     tx = ctx.tx
-    if args.strip():
+    programme, rest = programmes.token_of(ctx, args)
+    if rest:
         return pick_code(ctx, args.strip())
-    states = own_states(ctx)
+    if programme is None and ctx.conv.state == State.REPORT_ITEM:
+        programme_id = ctx.conv.draft.get("programme")  # turning a page of one programme's list
+    else:
+        programme_id = programme.id if programme is not None else None
+    everything = own_states(ctx)
+    states = [s for s in everything if programme_id in (None, s.programme_id)]
     if not states:
         return ctx.idle(
             Reply(
@@ -60,8 +90,15 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     page = max(0, min(page, pages - 1))
     shown = states[page * size : (page + 1) * size]
     head = tx._("Chọn nội dung cần báo cáo (trang {page}/{pages}):", page=page + 1, pages=pages)
+    labelled = grouped(everything)
     rows = [
-        [(short_text(f"{s.item_code} {s.item_title}", 48), f"i:{s.assignment_id}")] for s in shown
+        [
+            (
+                short_text(f"{_code(s, labelled)} {s.item_title}", 48),
+                f"i:{s.assignment_id}",
+            )
+        ]
+        for s in shown
     ]
     nav = []
     if page > 0:
@@ -73,24 +110,49 @@ def start(ctx: StepContext, args: str = "", page: int = 0) -> Transition:
     rows.append([(tx._("Huỷ"), "x")])
     return ctx.ask(
         State.REPORT_ITEM,
-        {"page": page},
+        {"page": page, "programme": programme_id},
         head,
         rows,
-        details=tuple(state_line(tx, s) for s in shown),
+        details=tuple(state_line(tx, s, labelled) for s in shown),
+        headings=programmes.headings(ctx, [s.programme_id for s in shown])
+        if grouped(states)
+        else (),
     )
 
 
-def unknown_code(ctx: StepContext, code: str) -> Transition:
-    return ctx.stay(
-        Reply(
-            ctx.tx._("Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code)
+def _code(state: AssignmentState, labelled: bool) -> str:
+    return programmes.coded(state.programme_label if labelled else None, state.item_code)
+
+
+def unknown_code(ctx: StepContext, code: str, programme_label: str | None = None) -> Transition:
+    if programme_label:
+        text = ctx.tx._(
+            "Chương trình {programme} không có nội dung mã {code}. Gõ /cuatoi để xem mã các "
+            "nội dung.",
+            programme=programme_label,
+            code=code,
         )
-    )
+    else:
+        text = ctx.tx._(
+            "Không có nội dung mã {code}. Gõ /cuatoi để xem mã các nội dung.", code=code
+        )
+    return ctx.stay(Reply(text))
 
 
-def not_own(ctx: StepContext, code: str) -> Transition:
+def not_own(ctx: StepContext, code: str, programme_id: int | None = None) -> Transition:
     """Why `code` is not one of the agency's items: no such item, or someone else's."""
-    return unknown_code(ctx, code) if ctx.reader.item(code) is None else _not_yours(ctx, code)
+    label = _label(ctx, programme_id)
+    items = [i for i in ctx.reader.items(code) if programme_id in (None, i.programme_id)]
+    if not items:
+        return unknown_code(ctx, code, label)
+    return _not_yours(ctx, programmes.coded(label, code))
+
+
+def _label(ctx: StepContext, programme_id: int | None) -> str | None:
+    """The alias to name a programme by, when the person works in several (else None)."""
+    if programme_id is None or not programmes.several(ctx):
+        return None
+    return next((p.label for p in ctx.reader.programmes() if p.id == programme_id), None)
 
 
 def _not_yours(ctx: StepContext, code: str) -> Transition:
@@ -106,23 +168,47 @@ def _not_yours(ctx: StepContext, code: str) -> Transition:
     )
 
 
-def find_own(ctx: StepContext, code: str) -> Any | None:
-    """The agency's assignment on an item code, as item_code_of wrote it."""
+def candidates(ctx: StepContext, code: str, programme_id: int | None) -> list[AssignmentState]:
+    """The agency's assignments on an item code (as item_code_of wrote it): one per programme
+    that has it, or only in `programme_id`."""
     assert ctx.member is not None
-    return ctx.reader.agency_state(ctx.member.agency_id, code)
+    states = ctx.reader.agency_states_on(ctx.member.agency_id, code)
+    return [s for s in states if programme_id in (None, s.programme_id)]
 
 
-def pick_code(ctx: StepContext, typed: str, correct: bool = False) -> Transition:
-    """Open the report (or its correction) for an item code the official typed."""
-    code = item_code_of(typed.split()[0])
-    state = find_own(ctx, code)
-    if state is None:
-        return not_own(ctx, code)
-    return pick(ctx, state.assignment_id, correct=correct)
+def _options(states: list[AssignmentState]) -> list[tuple[int, str, str]]:
+    return [(s.programme_id, s.item_code, s.item_title) for s in states]
+
+
+def pick_code(
+    ctx: StepContext, typed: str, correct: bool = False, programme_id: int | None = None
+) -> Transition:
+    """Open the report (or its correction) for an item code the official typed, after the
+    programme's alias if they typed one (`HB 2.2.a`); asked when the code is in several."""
+    if (no := refuse(ctx, REPORT_ROLES)) is not None:
+        return no
+    programme, rest = programmes.token_of(ctx, typed)
+    if not rest and correct:
+        return ctx.stay(Reply(ctx.tx._("Gõ mã nội dung cần sửa, ví dụ: /sua 2.5")))
+    if not rest:
+        return start(ctx, typed)
+    if programme is not None:
+        programme_id = programme.id
+    code = item_code_of(rest.split()[0])
+    found = candidates(ctx, code, programme_id)
+    if not found:
+        return not_own(ctx, code, programme_id)
+    if len(found) > 1:
+        return programmes.ask(
+            ctx, {"do": "correct" if correct else "report", "code": code}, _options(found)
+        )
+    return pick(ctx, found[0].assignment_id, correct=correct)
 
 
 def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transition:
     """Start reporting on one assignment of the member's agency."""
+    if (no := refuse(ctx, REPORT_ROLES)) is not None:
+        return no
     tx = ctx.tx
     state = ctx.reader.assignment_state(assignment_id)
     if state is None:
@@ -130,14 +216,9 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
     assert ctx.member is not None
     if state.agency_id != ctx.member.agency_id:
         return _not_yours(ctx, state.item_code)
-    draft: dict[str, Any] = {
-        "aid": assignment_id,
-        "code": state.item_code,
-        "title": state.item_title,
-        "evidence": [],
-    }
+    draft = _draft(ctx, state)
     head = tx._(
-        "Nội dung {code}: {title}", code=state.item_code, title=short_text(state.item_title, 200)
+        "Nội dung {code}: {title}", code=_shown(draft), title=short_text(state.item_title, 200)
     )
     current = tx._(
         "Hiện tại: {status} · hạn {due}", status=status_text(tx, state), due=tx.date(state.due_date)
@@ -148,7 +229,7 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
                 Reply(
                     tx._(
                         "Nội dung {code} chưa có báo cáo nào để sửa. Gõ /baocao để báo cáo.",
-                        code=state.item_code,
+                        code=_shown(draft),
                     )
                 )
             )
@@ -156,9 +237,28 @@ def pick(ctx: StepContext, assignment_id: int, correct: bool = False) -> Transit
         head = tx._(
             "Sửa báo cáo ngày {when} của nội dung {code}.",
             when=tx.moment(state.reported_at),
-            code=state.item_code,
+            code=_shown(draft),
         )
     return ask_status(ctx, draft, "\n".join([head, current]))
+
+
+def _draft(ctx: StepContext, state: AssignmentState) -> dict[str, Any]:
+    """A report's first answers: the assignment, and how to name its item (with the
+    programme's alias for someone who works in several)."""
+    draft: dict[str, Any] = {
+        "aid": state.assignment_id,
+        "code": state.item_code,
+        "title": state.item_title,
+        "evidence": [],
+    }
+    if programmes.several(ctx):
+        draft["programme_label"] = state.programme_label
+    return draft
+
+
+def _shown(draft: dict[str, Any]) -> str:
+    """The item as the person reads it: `2.5`, or `HB · 2.2.a` among several programmes."""
+    return programmes.coded(draft.get("programme_label"), str(draft["code"]))
 
 
 def ask_status(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
@@ -250,6 +350,8 @@ def typed_percent(ctx: StepContext, text: str) -> Transition:
 
 
 def choose_percent(ctx: StepContext, value: int, draft: dict[str, Any] | None = None) -> Transition:
+    if not 0 <= value <= 100:  # only a made-up button carries one
+        return ask_percent(ctx, dict(ctx.conv.draft if draft is None else draft))
     draft = dict(ctx.conv.draft if draft is None else draft, percent=value)
     if value == 100 and draft.get("status") == "in_progress":
         draft["status"] = "done"
@@ -272,19 +374,26 @@ def ask_note(ctx: StepContext, draft: dict[str, Any]) -> Transition:
     return ctx.ask(State.REPORT_NOTE, draft, text, rows)
 
 
-def typed_note(ctx: StepContext, text: str) -> Transition:
+def too_long(ctx: StepContext, note: str) -> Transition | None:
+    """Refuse a note over the configured length, saying by how much."""
     limit = ctx.settings.max_note_chars
-    if len(text) > limit:
-        return ctx.stay(
-            Reply(
-                ctx.tx._(
-                    "Ghi chú dài {length} ký tự, vượt giới hạn {limit}. Vui lòng rút gọn và gửi lại "
-                    "(có thể đính kèm tệp chi tiết ở bước sau).",
-                    length=len(text),
-                    limit=limit,
-                )
+    if len(note) <= limit:
+        return None
+    return ctx.stay(
+        Reply(
+            ctx.tx._(
+                "Ghi chú dài {length} ký tự, vượt giới hạn {limit}. Vui lòng rút gọn và gửi lại "
+                "(có thể đính kèm tệp chi tiết ở bước sau).",
+                length=len(note),
+                limit=limit,
             )
         )
+    )
+
+
+def typed_note(ctx: StepContext, text: str) -> Transition:
+    if (no := too_long(ctx, text.strip())) is not None:
+        return no
     return ask_evidence(ctx, dict(ctx.conv.draft, note=text.strip()))
 
 
@@ -358,17 +467,18 @@ def add_file(ctx: StepContext) -> Transition:
                 )
             )
         )
+    name = fit_file_name(file.file_name, FILE_NAME_CHARS)
     evidence.append(
         {
             "kind": file.kind,
-            "file_name": file.file_name,
+            "file_name": name,
             "mime_type": file.mime_type,
             "size": file.size or 0,
             "ref": file.ref,
         }
     )
     draft["evidence"] = evidence
-    return ask_evidence(ctx, draft, tx._("Đã nhận tệp {name}.", name=file.file_name))
+    return ask_evidence(ctx, draft, tx._("Đã nhận tệp {name}.", name=short_text(name, 80)))
 
 
 def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transition:
@@ -377,7 +487,7 @@ def confirm(ctx: StepContext, draft: dict[str, Any], intro: str = "") -> Transit
     lines += [
         tx._("Kiểm tra lại báo cáo:"),
         tx._(
-            "Nội dung: {code} · {title}", code=draft["code"], title=short_text(draft["title"], 80)
+            "Nội dung: {code} · {title}", code=_shown(draft), title=short_text(draft["title"], 80)
         ),
         tx._("Tình trạng: {status}", status=tx.status(draft["status"])),
         tx._("Tiến độ: {percent}%", percent=draft["percent"]),
@@ -419,7 +529,7 @@ def submit(ctx: StepContext) -> Transition:
     text = tx._(
         "Cảm ơn anh/chị! Đã ghi nhận báo cáo nội dung {code}: {status} {percent}% — "
         "{category} (hạn {due}).",
-        code=draft["code"],
+        code=_shown(draft),
         status=tx.status(draft["status"]),
         percent=draft["percent"],
         category=tx.category(category),
@@ -450,12 +560,15 @@ def mute(ctx: StepContext, assignment_id: int) -> Transition:
     )
 
 
-def quick(ctx: StepContext, parsed: QuickReport) -> Transition:
-    """Turn a one-line report into a draft and ask for one tap to confirm."""
+def quick(ctx: StepContext, parsed: QuickReport, programme_id: int | None = None) -> Transition:
+    """Turn a one-line report into a draft and ask for one tap to confirm; when its code is
+    in several of the agency's programmes, ask which first, keeping what was typed."""
+    if (no := refuse(ctx, REPORT_ROLES)) is not None:
+        return no
     tx = ctx.tx
-    state = find_own(ctx, parsed.code)
-    if state is None:
-        return not_own(ctx, parsed.code)
+    found = candidates(ctx, parsed.code, programme_id)
+    if not found:
+        return not_own(ctx, parsed.code, programme_id)
     if parsed.problem == "percent_range":
         return ctx.stay(
             Reply(
@@ -465,17 +578,17 @@ def quick(ctx: StepContext, parsed: QuickReport) -> Transition:
                 )
             )
         )
-    draft: dict[str, Any] = {
-        "aid": state.assignment_id,
-        "code": state.item_code,
-        "title": state.item_title,
-        "evidence": [],
-    }
+    if (no := too_long(ctx, parsed.note)) is not None:
+        return no
+    if len(found) > 1:
+        return programmes.ask(ctx, {"do": "quick", **asdict(parsed)}, _options(found))
+    state = found[0]
+    draft = _draft(ctx, state)
     if parsed.status is None:
         return ask_status(
             ctx,
             draft,
-            tx._("Nội dung {code}: chưa rõ tình trạng. Vui lòng chọn:", code=state.item_code),
+            tx._("Nội dung {code}: chưa rõ tình trạng. Vui lòng chọn:", code=_shown(draft)),
         )
     draft.update(status=parsed.status, percent=parsed.percent, note=parsed.note)
     if parsed.percent is None:

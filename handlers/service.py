@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handlers import onboarding
+from handlers import directives, onboarding
 from handlers.conversation import step
 from handlers.core import (
     Conv,
@@ -48,15 +50,16 @@ from storage.chat_reader import StoreReader
 from storage.clock import Clock
 from storage.conversations import ConversationRow
 from storage.db import Database
+from storage.directives import answer_with, give
 from storage.models import (
     Assignment,
     Conversation,
-    Directive,
     Evidence,
     InboundSeen,
-    Item,
     Member,
     Mute,
+    Outbox,
+    Programme,
     Report,
     Review,
 )
@@ -70,7 +73,8 @@ from storage.people import (
     redeem,
     set_absence,
 )
-from storage.reports import append_report
+from storage.reports import append_report, settle_current
+from storage.textfit import short_text
 
 log = logging.getLogger(__name__)
 Fetch = Callable[[InboundFile], Awaitable[bytes]]
@@ -127,6 +131,33 @@ class ConversationService:
         if stored is not None and fetch is not None:
             return await self._fetch_evidence(event, stored, fetch, replies)
         return replies
+
+    @contextmanager
+    def replying(self, replies: Sequence[Reply]) -> Iterator[None]:
+        """Send `replies` inside this block: the ones also kept in the outbox (a report's
+        confirmation) are marked sent when it ends, or left to the dispatcher to send if it
+        fails. A process killed inside it leaves them in flight; the dispatcher's recovery
+        sends them after the restart, so the person gets the confirmation exactly once."""
+        keys = [r.receipt for r in replies if r.receipt]
+        try:
+            yield
+        except BaseException:
+            self._settle(keys, delivered=False)
+            raise
+        self._settle(keys, delivered=True)
+
+    def _settle(self, keys: list[str], *, delivered: bool) -> None:
+        if not keys:
+            return
+        now = self.clock.now()
+        values = {"status": "sent", "sent_at": now} if delivered else {"status": "pending"}
+        parts = [Outbox.idempotency_key.startswith(f"{key}:", autoescape=True) for key in keys]
+        with self.db.unit_of_work() as session:
+            session.execute(
+                update(Outbox)
+                .where(or_(Outbox.idempotency_key.in_(keys), *parts), Outbox.status == "sending")
+                .values(next_attempt_at=now, **values)
+            )
 
     def language_of(self, platform: str, user_id: str) -> str:
         """The language this person reads, for what an adapter says outside a step (an
@@ -248,7 +279,7 @@ class ConversationService:
                     event.platform,
                     event.user_id,
                     event.chat_id,
-                    event.display_name,
+                    short_text(event.display_name, 200),  # member.name, identity.display_name
                     conv_row.language,
                     now,
                 )
@@ -266,14 +297,15 @@ class ConversationService:
                 if ctx.member is not None:
                     member().language = effect.language
             elif isinstance(effect, SaveReport):
-                self._save_report(session, effect, linked(), event.platform, now)
+                report_id = self._save_report(session, effect, linked(), event.platform, now)
+                replies = self._confirmations(session, replies, report_id, linked(), event, now)
             elif isinstance(effect, ReviewReport):
                 self._review(session, effect, member(), now)
             elif isinstance(effect, GiveDirective):
-                self._directive(session, effect, member(), now)
+                replies.append(self._directive(session, ctx, effect, member(), now))
             elif isinstance(effect, SendExport):
                 linked()  # an export is for a linked coordinator only
-                replies.append(self._export(session, ctx))
+                replies += self._exports(session, ctx, effect.programme_codes)
             elif isinstance(effect, SetAbsence):
                 set_absence(
                     session, linked().id, effect.stand_in_id, effect.days, now, self.tz, actor
@@ -287,9 +319,39 @@ class ConversationService:
                 self._mute(session, effect, linked().id, now)
         return replies
 
+    def _confirmations(
+        self,
+        session: Session,
+        replies: list[Reply],
+        report_id: int,
+        who: ActiveMember,
+        event: Inbound,
+        now: datetime,
+    ) -> list[Reply]:
+        """Keep a report's confirmation in the outbox, in the report's transaction, marked in
+        flight to this chat: the adapter answers and marks it sent (`replying`); if the
+        process dies first, the dispatcher sends it after the restart. Only its text goes
+        there: its buttons belong to a conversation that will have moved on by then."""
+        kept = []
+        for index, reply in enumerate(replies):
+            key = f"report:{report_id}:confirmation:{index}"
+            enqueue(
+                session,
+                key=key,
+                member=who,
+                reason="report",
+                message=Message(reply.text_with_details()),
+                due_at=now,
+                now=now,
+                chat=(event.platform, event.chat_id),
+                in_flight=True,
+            )
+            kept.append(replace(reply, receipt=key))
+        return kept
+
     def _save_report(
         self, session: Session, effect: SaveReport, who: ActiveMember, channel: str, now: datetime
-    ) -> None:
+    ) -> int:
         report_id = append_report(
             session,
             assignment_id=effect.assignment_id,
@@ -327,6 +389,8 @@ class ConversationService:
             status=effect.status,
             percent=effect.percent,
         )
+        self._tell_answered(session, effect, who, report_id, now)
+        return report_id
 
     def _review(
         self, session: Session, effect: ReviewReport, member: Member, now: datetime
@@ -343,6 +407,8 @@ class ConversationService:
         )
         session.add(review)
         session.flush()
+        if effect.decision == "returned":
+            settle_current(session, report.assignment_id, self.tz)
         reporter = session.get(Member, report.member_id) if report.member_id else None
         if reporter is None:
             return
@@ -375,55 +441,70 @@ class ConversationService:
         )
 
     def _directive(
-        self, session: Session, effect: GiveDirective, member: Member, now: datetime
-    ) -> None:
-        item = session.scalar(
-            select(Item).where(Item.code == effect.item_code, Item.archived_at.is_(None)).limit(1)
+        self,
+        session: Session,
+        ctx: StepContext,
+        effect: GiveDirective,
+        member: Member,
+        now: datetime,
+    ) -> Reply:
+        """Record the directive and its recipients; tell every reachable member of each."""
+        given = give(
+            session,
+            item_id=effect.item_id,
+            author=member,
+            text=effect.text,
+            due_on=effect.due_on,
+            scope=effect.scope,
+            at=now,
         )
-        if item is None:
-            return
-        directive = Directive(
-            item_id=item.id, member_id=member.id, text=effect.text, created_at=now
-        )
-        session.add(directive)
-        session.flush()
-        codes = [item.id] + list(
-            session.scalars(
-                select(Item.id).where(Item.code.like(f"{item.code}.%"), Item.archived_at.is_(None))
-            )
-        )
-        agencies = set(
-            session.scalars(
-                select(Assignment.agency_id).where(
-                    Assignment.item_id.in_(codes),
-                    Assignment.role == "lead",
-                    Assignment.archived_at.is_(None),
+        if given is None:
+            return directives.not_given(ctx.tx)
+        for sent in given.recipients:
+            for recipient in sent.members:
+                text = directives.notice(
+                    Texts(recipient.language, self.tz), given, sent, recipient, member
                 )
-            )
-        )
-        recipients = session.scalars(
-            select(Member).where(Member.agency_id.in_(agencies), Member.revoked_at.is_(None))
-        )
-        for recipient in recipients:
-            tx = Texts(recipient.language, self.tz)
-            text = tx._(
-                "CHỈ ĐẠO của {name} ({agency}) về nội dung {code} · {title}:\n{text}",
-                name=member.name,
-                agency=member.agency.name,
-                code=item.code,
-                title=item.title,
-                text=effect.text,
-            )
+                enqueue(
+                    session,
+                    key=f"directive:{given.directive_id}:{recipient.id}",
+                    member=recipient,
+                    reason="directive",
+                    message=Message(text),
+                    due_at=now,
+                    now=now,
+                )
+        return directives.given_reply(ctx.tx, given)
+
+    def _tell_answered(
+        self, session: Session, effect: SaveReport, who: ActiveMember, report_id: int, now: datetime
+    ) -> None:
+        """Link the report as the answer to open directives its agency received on the item
+        (or above it), and tell each directive's author."""
+        for answered in answer_with(
+            session,
+            report_id=report_id,
+            assignment_id=effect.assignment_id,
+            agency_id=who.agency_id,
+            status=effect.status,
+            percent=effect.percent,
+            note=effect.note,
+            at=now,
+        ):
+            author = session.get(Member, answered.directive.author_id)
+            if author is None or author.revoked_at is not None:
+                continue
             enqueue(
                 session,
-                key=f"directive:{directive.id}:{recipient.id}",
-                member=recipient,
+                key=f"directive-answer:{answered.directive.id}:{who.agency_id}",
+                member=author,
                 reason="directive",
-                message=Message(text),
+                message=Message(
+                    directives.answered_text(Texts(author.language, self.tz), answered)
+                ),
                 due_at=now,
                 now=now,
             )
-        record(session, now, f"member:{member.id}", "directive.add", "item", item.code)
 
     def _mute(self, session: Session, effect: MuteItem, member_id: int, now: datetime) -> None:
         assignment = session.get(Assignment, effect.assignment_id)
@@ -438,14 +519,39 @@ class ConversationService:
         else:
             mute.until = until
 
-    def _export(self, session: Session, ctx: StepContext) -> Reply:
-        buffer = io.BytesIO()
-        write_workbook(session, ctx.today, buffer, self.tz, ctx.tx)
-        name = f"tien-do-{ctx.today.isoformat()}.xlsx"
-        return Reply(
-            ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today)),
-            file=OutFile(name, buffer.getvalue(), XLSX),
-        )
+    def _exports(self, session: Session, ctx: StepContext, codes: Sequence[str]) -> list[Reply]:
+        """One workbook per programme asked for (the store's only one when none is named)."""
+        labels = {
+            code: alias
+            for code, alias in session.execute(
+                select(Programme.code, Programme.alias).where(Programme.code.in_(codes))
+            )
+        }
+        named = len(codes) > 1 or (session.scalar(select(func.count(Programme.id))) or 0) > 1
+        replies = []
+        for code in codes or [""]:
+            label = (labels.get(code) or code) if named else ""
+            buffer = io.BytesIO()
+            write_workbook(
+                session,
+                ctx.today,
+                buffer,
+                self.tz,
+                ctx.tx,
+                programme_codes=[code] if code else None,
+            )
+            name = "-".join(["tien-do", *([label] if label else []), ctx.today.isoformat()])
+            text = (
+                ctx.tx._(
+                    "Bảng tổng hợp chương trình {programme} đến ngày {day}.",
+                    programme=label,
+                    day=ctx.tx.date(ctx.today),
+                )
+                if label
+                else ctx.tx._("Bảng tổng hợp đến ngày {day}.", day=ctx.tx.date(ctx.today))
+            )
+            replies.append(Reply(text, file=OutFile(f"{name}.xlsx", buffer.getvalue(), XLSX)))
+        return replies
 
     # evidence ----------------------------------------------------------------------------
 

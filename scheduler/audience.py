@@ -8,7 +8,7 @@ gets a digest for each programme they direct.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -64,15 +64,6 @@ def programme_refs(session: Session) -> list[ProgrammeRef]:
         ProgrammeRef(p.id, p.label, p.title, p.periods, p.report_due_day, p.code)
         for p in session.scalars(select(Programme).order_by(Programme.id))
     ]
-
-
-def pick_programmes(refs: Sequence[ProgrammeRef], wanted: str | None) -> list[ProgrammeRef]:
-    """The programme named by its alias or code (any case), or all of them when None;
-    empty when nothing has that name."""
-    if wanted is None:
-        return list(refs)
-    key = wanted.strip().casefold()
-    return [r for r in refs if key in {r.label.casefold(), r.code.casefold()}]
 
 
 def load_people(session: Session) -> list[Person]:

@@ -23,7 +23,8 @@ from storage.aggregate.categories import Category
 from storage.aggregate.codes import natural_key
 from storage.aggregate.states import AssignmentState, assignment_states
 from storage.aggregate.summary import the_programme
-from storage.models import Directive, Item, Locality, Member, Programme
+from storage.directives import DirectiveView, RecipientView, for_digest
+from storage.models import Item, Locality, Programme
 from storage.periods import Period, current_period
 from storage.worktime import WorkCalendar
 
@@ -48,14 +49,20 @@ class FieldRow:
 
 @dataclass(frozen=True)
 class OpenDirective:
-    """A Vice-Chair's directive the lead agencies have not reported on since."""
+    """A directive to the digest's agencies: still waiting (for whom), or answered by some of
+    them since the previous digest."""
 
-    item_code: str
-    item_title: str
-    author: str
-    text: str
-    created_at: datetime
-    waiting: tuple[str, ...]  # agency names
+    directive: DirectiveView
+    answered_since: tuple[RecipientView, ...]  # answers from the digest's agencies since then
+
+    @property
+    def item_code(self) -> str:
+        return self.directive.item_code
+
+    @property
+    def waiting(self) -> tuple[str, ...]:
+        """The agencies it still waits for (names)."""
+        return tuple(r.agency_name for r in self.directive.waiting)
 
 
 @dataclass
@@ -110,30 +117,23 @@ def field_rows(
     return rows
 
 
-def open_directives(session: Session, states: Sequence[AssignmentState]) -> list[OpenDirective]:
-    """Directives newer than the last report of a lead agency on the item (or below it)."""
-    leads = [s for s in states if s.role == "lead"]
-    found = []
-    rows = session.execute(
-        select(Directive, Item.code, Item.title, Member.name)
-        .join(Item, Item.id == Directive.item_id)
-        .join(Member, Member.id == Directive.member_id)
-        .order_by(Directive.created_at, Directive.id)
-    )
-    for directive, code, title, author in rows:
-        mine = [s for s in leads if s.item_code == code or s.item_code.startswith(f"{code}.")]
-        waiting = tuple(
-            dict.fromkeys(
-                s.agency_name
-                for s in mine
-                if s.reported_at is None or s.reported_at < directive.created_at
-            )
+def open_directives(
+    session: Session, states: Sequence[AssignmentState], since: date, tz: ZoneInfo = HANOI
+) -> list[OpenDirective]:
+    """Directives that went to the agencies of `states`, in their programmes: those still
+    open, and those one of these agencies answered after the day `since`; oldest first."""
+    agencies = {s.agency_id for s in states}
+    after = datetime.combine(since + timedelta(days=1), time(), tzinfo=tz)
+    still_open, answered = for_digest(session, {s.programme_id for s in states}, agencies, after)
+    found = {d.id: OpenDirective(d, ()) for d in still_open}
+    for d in answered:
+        recent = tuple(
+            r
+            for r in d.answered
+            if r.answered_at is not None and r.answered_at >= after and r.agency_id in agencies
         )
-        if waiting:
-            found.append(
-                OpenDirective(code, title, author, directive.text, directive.created_at, waiting)
-            )
-    return found
+        found[d.id] = OpenDirective(d, recent)
+    return sorted(found.values(), key=lambda o: (o.directive.created_at, o.directive.id))
 
 
 def build_digest(
@@ -191,7 +191,7 @@ def build_digest(
         else:
             silent[state.agency_name] = silent.get(state.agency_name, 0) + 1
     silent_agencies = sorted(silent.items(), key=lambda kv: (-kv[1], kv[0]))
-    directives = open_directives(session, states)
+    directives = open_directives(session, states, since, tz)
     fields = field_rows(session, states, programme.id)
     place = _locality_name(session, locality_code)
     scope = f"{programme.label} · {place or tx._('toàn chương trình')}" if named else place

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from handlers.directives import digest_answered_lines, digest_open_line
 from handlers.documents.colours import CATEGORY_COLOURS
 from handlers.texts import Texts
 from storage.aggregate.categories import Category
@@ -98,20 +99,22 @@ def digest_lines(
             f"{round(row.percent)}% · {finished}/{row.overdue}/"
             f"{row.counts[Category.NOT_REPORTED]}"
         )
+    several = len({d.directive.programme_id for d in directives}) > 1
+    waiting = [d for d in directives if d.directive.waiting]
+    answers = [
+        line
+        for d in directives
+        for line in digest_answered_lines(tx, d.directive, d.answered_since, several)
+    ]
+    after = tx.date(since + timedelta(days=1))
     sections: list[tuple[str, list[str]]] = [
         (
-            tx._("Chỉ đạo chưa được báo cáo lại ({count}):", count=len(directives)),
-            [
-                tx._(
-                    "• {code} ({day}, {author}): {text} — chờ {agencies}",
-                    code=d.item_code,
-                    day=tx.date(d.created_at.astimezone(tx.tz).date()),
-                    author=d.author,
-                    text=short_text(d.text, 160),
-                    agencies=", ".join(d.waiting),
-                )
-                for d in directives
-            ],
+            tx._("Chỉ đạo chưa được báo cáo lại ({count}):", count=len(waiting)),
+            [digest_open_line(tx, d.directive, today, several) for d in waiting],
+        ),
+        (
+            tx._("Báo cáo theo chỉ đạo từ {since} ({count}):", since=after, count=len(answers)),
+            answers,
         ),
         (
             tx._("Vướng mắc, cần cho ý kiến chỉ đạo ({count}):", count=len(blocked)),

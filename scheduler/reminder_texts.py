@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.programmes import heading
 from handlers.texts import Texts
 from scheduler.reminders import DueItem, PlannedMessage, ProgrammeRef
 from storage.outbox import Message
@@ -111,9 +112,7 @@ def render_reminder(planned: PlannedMessage, tz: ZoneInfo) -> Message:
 
 def _heading(programme: ProgrammeRef) -> str:
     """`HY — Chương trình hợp tác Hà Nội – Hưng Yên giai đoạn 2019–2020`, as in chat."""
-    if not programme.title:
-        return programme.label
-    return f"{programme.label} — {short_text(programme.title, 80)}"
+    return heading(programme.label, programme.title) if programme.title else programme.label
 
 
 def _code(item: DueItem, named: bool) -> str:

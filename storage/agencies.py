@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.audit import record
@@ -22,7 +22,7 @@ from storage.models import (
     Programme,
     ProgrammeAgency,
 )
-from storage.roles import roles_by_agency
+from storage.programme.lookup import programmes_named
 
 
 class AgencyError(Exception):
@@ -47,6 +47,18 @@ class MemberRow:
 
 
 @dataclass(frozen=True)
+class ProgrammeRole:
+    """An agency's part in one programme: its flags and how many items it leads, supports."""
+
+    programme: str  # the code
+    label: str  # the alias people type, or the code
+    coordinates: bool
+    leadership: bool
+    lead: int
+    support: int
+
+
+@dataclass(frozen=True)
 class AgencyRow:
     code: str
     name: str
@@ -57,6 +69,7 @@ class AgencyRow:
     merged_into: str | None
     archived: bool
     members: tuple[MemberRow, ...]
+    programmes: tuple[ProgrammeRole, ...] = ()  # its part in each programme it takes part in
 
 
 @dataclass(frozen=True)
@@ -71,9 +84,10 @@ class ItemRow:
     lead: tuple[str, ...]
     support: tuple[str, ...]
     due: date | None
+    programme_label: str = ""  # the alias people type, or the code
 
 
-def _get(session: Session, code: str) -> Agency:
+def agency_by_code(session: Session, code: str) -> Agency:
     """Return the agency with this code or raise AgencyError."""
     agency = session.scalar(select(Agency).where(Agency.code == code.strip().upper()))
     if agency is None:
@@ -95,7 +109,7 @@ def merge_agencies(
     session: Session, old_code: str, new_code: str, at: datetime, actor: str
 ) -> MergeResult:
     """Fold OLD into NEW: its assignments, members and open invites move; OLD is archived."""
-    old, new = _get(session, old_code), _get(session, new_code)
+    old, new = agency_by_code(session, old_code), agency_by_code(session, new_code)
     if old.id == new.id:
         raise AgencyError(
             f"không thể hợp nhất {old.code} vào chính nó / cannot merge "
@@ -216,7 +230,7 @@ def _merge_roles(session: Session, old_id: int, new_id: int) -> None:
 
 def rename_agency(session: Session, code: str, new_name: str, at: datetime, actor: str) -> None:
     """Give an agency a new name; reports keep the name they were filed under."""
-    agency = _get(session, code)
+    agency = agency_by_code(session, code)
     name = " ".join(new_name.split())
     if not name:
         raise AgencyError("tên mới không được để trống / the new name must not be empty")
@@ -239,15 +253,60 @@ def rename_agency(session: Session, code: str, new_name: str, at: datetime, acto
     )
 
 
-def list_agencies(session: Session) -> list[AgencyRow]:
-    """Every agency with its locality, roles, merge target and active members."""
-    agencies = list(
-        session.scalars(
-            select(Agency)
-            .join(Locality)
-            .order_by(Locality.code, Agency.merged_into_id.is_not(None), Agency.code)
+def _programme_roles(
+    session: Session, programmes: list[Programme]
+) -> dict[int, list[ProgrammeRole]]:
+    """Each agency's part in each of these programmes, in programme order."""
+    ids = [p.id for p in programmes]
+    counts: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    active = (
+        select(Item.programme_id, Assignment.agency_id, Assignment.role, func.count())
+        .join(Item, Item.id == Assignment.item_id)
+        .where(
+            Item.programme_id.in_(ids),
+            Assignment.archived_at.is_(None),
+            Item.archived_at.is_(None),
         )
+        .group_by(Item.programme_id, Assignment.agency_id, Assignment.role)
     )
+    for programme_id, agency_id, role, n in session.execute(active):
+        counts[(programme_id, agency_id)][role] += int(n)
+    by_id = {p.id: p for p in programmes}
+    found: dict[int, list[ProgrammeRole]] = defaultdict(list)
+    rows = session.scalars(
+        select(ProgrammeAgency)
+        .where(ProgrammeAgency.programme_id.in_(ids))
+        .order_by(ProgrammeAgency.programme_id)
+    )
+    for row in rows:
+        programme = by_id[row.programme_id]
+        tally = counts.get((row.programme_id, row.agency_id), {})
+        found[row.agency_id].append(
+            ProgrammeRole(
+                programme.code,
+                programme.label,
+                row.coordinates,
+                row.leadership,
+                tally.get(AssignmentRole.LEAD, 0),
+                tally.get(AssignmentRole.SUPPORT, 0),
+            )
+        )
+    return found
+
+
+def list_agencies(session: Session, programme: str | None = None) -> list[AgencyRow]:
+    """Every agency (or those taking part in the programme typed, alias or code) with its
+    locality, its part in each programme, merge target and active members."""
+    programmes = programmes_named(session, programme)
+    roles = _programme_roles(session, programmes)
+    query = (
+        select(Agency)
+        .join(Locality)
+        .order_by(Locality.code, Agency.merged_into_id.is_not(None), Agency.code)
+    )
+    if programme is not None:
+        query = query.where(Agency.id.in_(list(roles)))
+    agencies = list(session.scalars(query))
     codes = {a.id: a.code for a in agencies}
     members: dict[int, list[Member]] = defaultdict(list)
     for member in session.scalars(
@@ -257,37 +316,29 @@ def list_agencies(session: Session) -> list[AgencyRow]:
     platforms: dict[int, set[str]] = defaultdict(set)
     for member_id, platform in session.execute(select(Identity.member_id, Identity.platform)):
         platforms[member_id].add(platform)
-    roles = roles_by_agency(session)
     return [
         AgencyRow(
             code=a.code,
             name=a.name,
             locality_code=a.locality.code,
             locality_name=a.locality.name,
-            coordinates=tuple(p for p, coordinates, _ in roles.get(a.id, []) if coordinates),
-            leadership=tuple(p for p, _, leadership in roles.get(a.id, []) if leadership),
+            coordinates=tuple(r.label for r in roles.get(a.id, []) if r.coordinates),
+            leadership=tuple(r.label for r in roles.get(a.id, []) if r.leadership),
             merged_into=codes.get(a.merged_into_id) if a.merged_into_id else None,
             archived=a.archived_at is not None,
             members=tuple(
                 MemberRow(m.name, m.role, tuple(sorted(platforms[m.id]))) for m in members[a.id]
             ),
+            programmes=tuple(roles.get(a.id, [])),
         )
         for a in agencies
     ]
 
 
-def item_tree(session: Session, programme_code: str | None = None) -> list[ItemRow]:
-    """The items in notice order with depth, lead and supporting agencies and due date."""
-    query = select(Programme).order_by(Programme.code)
-    if programme_code is not None:
-        query = query.where(Programme.code == programme_code)
-    programmes = list(session.scalars(query))
-    if programme_code is not None and not programmes:
-        raise AgencyError(
-            f'không có chương trình "{programme_code}" / unknown programme '
-            f'"{programme_code}"; import it first with `tiendo import`'
-        )
-    return [row for programme in programmes for row in _tree_rows(session, programme)]
+def item_tree(session: Session, programme: str | None = None) -> list[ItemRow]:
+    """The items in notice order with depth, lead and supporting agencies and due date, of
+    the programme typed (alias or code; UnknownProgramme if none) or of every programme."""
+    return [row for p in programmes_named(session, programme) for row in _tree_rows(session, p)]
 
 
 def _tree_rows(session: Session, programme: Programme) -> list[ItemRow]:
@@ -332,6 +383,7 @@ def _tree_rows(session: Session, programme: Programme) -> list[ItemRow]:
                 lead=tuple(lead[item.id]),
                 support=tuple(support[item.id]),
                 due=due.get(item.id),
+                programme_label=programme.label,
             )
         )
         stack.extend((child, depth + 1) for child in reversed(children[item.id]))

@@ -73,7 +73,7 @@ def part_keys(key: str, count: int) -> list[str]:
     return [key[: KEY_LENGTH - len(suffix)] + suffix for suffix in suffixes]
 
 
-def target_for(session: Session, member: Member) -> Identity | None:
+def target_for(session: Session, member: Member | ActiveMember) -> Identity | None:
     """The chat account to reach a member on: the preferred channel first."""
     targets = chat_targets(session, member)
     return targets[0] if targets else None
@@ -83,17 +83,29 @@ def enqueue(
     session: Session,
     *,
     key: str,
-    member: Member,
+    member: Member | ActiveMember,
     reason: str,
     message: Message,
     due_at: datetime,
     now: datetime,
+    chat: tuple[str, str] | None = None,
+    in_flight: bool = False,
 ) -> bool:
     """Add a message (one row per part on the member's channel) unless its idempotency key
-    exists; return whether anything was added."""
-    target = target_for(session, member)
-    channel = target.platform if target else "none"
+    exists; return whether anything was added.
+
+    `chat` (platform, chat id) sends it to that chat rather than the member's preferred one.
+    `in_flight` writes it as being sent: the caller is answering in that chat itself and marks
+    it sent when it has; a restart (the dispatcher's recovery) sends what was never answered.
+    """
+    target = target_for(session, member) if chat is None else None
+    channel, chat_id = chat or (
+        target.platform if target else "none",
+        target.chat_id if target else "",
+    )
     parts = message.parts(channel)
+    reachable = chat is not None or target is not None
+    status = "sending" if in_flight else "pending" if reachable else "unreachable"
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     added = False
     for part_key, part in zip(part_keys(key, len(parts)), parts, strict=True):
@@ -103,10 +115,10 @@ def enqueue(
                 idempotency_key=part_key,
                 member_id=member.id,
                 channel=channel,
-                chat_id=target.chat_id if target else "",
+                chat_id=chat_id,
                 reason=reason,
                 payload=part.payload(),
-                status="pending" if target else "unreachable",
+                status=status,
                 attempts=0,
                 created_at=now,
                 next_attempt_at=due_at,

@@ -21,6 +21,7 @@ from storage.models import (
     Member,
     Role,
 )
+from storage.roles import coordinates_any, leadership_any
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -73,6 +74,19 @@ def create_invites(
         )
     if not 1 <= count <= 500:
         raise PeopleError("số lượng phải từ 1 đến 500 / --count must be 1..500")
+    problem = role_problem(session, agency.id, role)
+    if problem == "not_leadership":
+        raise PeopleError(
+            f"{agency.code} không phải nơi Phó Chủ tịch chỉ đạo chương trình nào (leadership) "
+            f"nên không mời vai trò vice_chair được / {agency.code} has leadership in no "
+            "programme; a vice_chair invite is only for the agency of a directing Vice-Chair"
+        )
+    if problem == "not_coordinating":
+        raise PeopleError(
+            f"{agency.code} không là cơ quan đầu mối của chương trình nào (coordinates) "
+            f"nên không mời vai trò coordinator được / {agency.code} coordinates no "
+            "programme; a coordinator invite is only for a coordinating office"
+        )
     invites = []
     for _ in range(count):
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -105,6 +119,16 @@ def invite_problem(invite: Invite | None, at: datetime) -> str | None:
         return "used"
     if invite.expires_at <= at:
         return "expired"
+    return None
+
+
+def role_problem(session: Session, agency_id: int, role: str) -> str | None:
+    """Say why an agency cannot hold this role now: a Vice-Chair sits in an agency with
+    leadership in some programme, a coordinator in one that coordinates some programme."""
+    if role == Role.VICE_CHAIR and not session.scalar(select(leadership_any(agency_id))):
+        return "not_leadership"
+    if role == Role.COORDINATOR and not session.scalar(select(coordinates_any(agency_id))):
+        return "not_coordinating"
     return None
 
 

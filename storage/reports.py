@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import Agency, Assignment, Report, Status
+from storage.models import Agency, Assignment, Report, Review, Status
 
 CHANNELS_MAX = 16
 
@@ -154,3 +154,45 @@ def _valid_status(status: Status | str) -> Status:
     except ValueError:
         allowed = ", ".join(s.value for s in Status)
         raise ReportError(f"status must be one of {allowed}, got {status!r}") from None
+
+
+def settle_current(session: Session, assignment_id: int, tz: tzinfo) -> None:
+    """Recompute an assignment's current state from its history, leaving out the reports its
+    coordinating office returned (their latest review says "returned").
+
+    A returned report stays in the history, where everyone can read it, but never counts as
+    where the work stands: views, digests, the Excel file and the periodic report then show the
+    report before it, until the agency sends a completed one.
+    """
+    session.flush()
+    latest_review = (
+        select(Review.decision)
+        .where(Review.report_id == Report.id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Report.id, Report.status, Report.percent, Report.created_at, latest_review)
+        .where(Report.assignment_id == assignment_id)
+        .order_by(Report.created_at, Report.id)
+    ).all()
+    latest: int | None = None
+    status: str | None = None
+    percent: int | None = None
+    completed: date | None = None
+    for report_id, report_status, report_percent, created_at, decision in rows:
+        if decision == "returned":
+            continue
+        completed = next_completed_on(status, completed, report_status, created_at, tz)
+        latest, status, percent = report_id, report_status, report_percent
+    state = {
+        "latest_report_id": latest,
+        "current_status": status,
+        "current_percent": percent,
+        "completed_on": completed,
+    }
+    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(**state))
+    loaded = session.identity_map.get(identity_key(Assignment, assignment_id))
+    for name, value in state.items() if loaded is not None else ():
+        set_committed_value(loaded, name, value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from storage.models import Agency, Programme, ProgrammeAgency
@@ -44,6 +44,17 @@ def programmes_of(
     if leadership:
         query = query.where(ProgrammeAgency.leadership.is_(True))
     return list(session.scalars(query))
+
+
+def parts_of(
+    session: Session, agency_id: int | None
+) -> list[tuple[Programme, ProgrammeAgency | None]]:
+    """Every programme, oldest first, with the agency's part in it (None: not in its file)."""
+    part = and_(
+        ProgrammeAgency.programme_id == Programme.id, ProgrammeAgency.agency_id == agency_id
+    )
+    query = select(Programme, ProgrammeAgency).outerjoin(ProgrammeAgency, part)
+    return [(programme, row) for programme, row in session.execute(query.order_by(Programme.id))]
 
 
 def roles_by_agency(

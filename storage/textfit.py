@@ -1,4 +1,5 @@
-"""Fit texts to a place: shorten one to a line or a label, split one into a platform's parts.
+"""Fit texts to a place: shorten one to a line or a label, split one into a platform's parts,
+and clean what a store or a file cannot hold.
 
 The one text cutter of the app, in the lowest layer that needs it: the outbox splits a message
 per channel when it is enqueued, the conversations and digests shorten titles and notes.
@@ -6,6 +7,7 @@ per channel when it is enqueued, the conversations and digests shorten titles an
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Final
 
@@ -26,6 +28,28 @@ def short_text(text: str, limit: int, *, one_line: bool = True) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
     return cut.rstrip(" \n,;:-–…") + "…"
+
+
+# Control characters (Unicode category Cc) but tab and line feed, and lone surrogates: PostgreSQL
+# refuses NUL in text, openpyxl refuses the C0 controls, and no encoder takes a lone surrogate.
+_UNHOLDABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Drop the characters a store or a file cannot hold, keeping tabs and line breaks (a
+    carriage return becomes a line break): every text a person sends is cleaned once, when
+    it is accepted."""
+    return _UNHOLDABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def fit_file_name(name: str, limit: int) -> str:
+    """Shorten a file name to at most `limit` characters, keeping its extension."""
+    if len(name) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) > 16:
+        return name[: limit - 1] + "…"
+    return stem[: limit - len(suffix) - 2] + "…." + suffix
 
 
 def utf16_len(text: str) -> int:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.loopback.stage import Person, Stage, text_of
+from handlers.events import Inbound
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from storage.models import Evidence, Identity, Member, Report, Review
@@ -370,3 +371,67 @@ async def test_an_unexpected_error_is_apologised_for_and_the_bot_goes_on(
     await world.say(lan, "/cuatoi")  # the apology follows the failed update; wait for it
     await eventually(lambda: "Xin lỗi, bot gặp lỗi" in world.stage.received(lan)[-1].text)
     assert "2.5" in text_of(await world.say(lan, "/cuatoi"))
+
+
+def restarted_dispatcher(world: World) -> Dispatcher:
+    """The outbox dispatcher of a process that has just started: it first takes back what a
+    killed process left in flight."""
+    dispatcher = Dispatcher(
+        world.db,
+        world.clock,
+        world.stage.messengers,
+        {"telegram": Limits(30, 1), "zalo": Limits(10, 1)},
+    )
+    dispatcher.recover()
+    return dispatcher
+
+
+def confirmations(world: World, person: Person) -> list[str]:
+    return [m.text for m in world.stage.received(person) if "Đã ghi nhận báo cáo" in m.text]
+
+
+async def test_a_confirmation_lost_to_a_kill_goes_out_once_after_the_restart(world: World) -> None:
+    lan = await world.join("Lan", "HY-GTVT")
+    confirm = await world.say(lan, "2.5 60% khảo sát")
+    send = next(data for label, data in confirm[-1].buttons if "Gửi báo cáo" in label)
+    # The tap is handled and committed, and the process dies before it answers.
+    tap = (
+        Inbound("telegram", lan.id, lan.id, choice=send)
+        if world.platform == "telegram"
+        else Inbound("zalo", lan.id, lan.id, text=send)  # Zalo: the option's number
+    )
+    await world.stage.service.handle(tap)
+    assert [r.percent for r in reports(world)] == [60]
+    assert confirmations(world, lan) == []
+    await restarted_dispatcher(world).drain(5)
+    [told] = confirmations(world, lan)
+    assert "nội dung 2.5: Đang thực hiện 60%" in told
+    await restarted_dispatcher(world).drain(5)  # and another restart sends nothing more
+    assert len(confirmations(world, lan)) == 1
+
+
+async def test_a_confirmation_answered_at_once_is_not_sent_again(world: World) -> None:
+    lan = await world.join("Lan", "HY-GTVT")
+    await world.say(lan, "2.5 60% khảo sát")
+    await world.tap(lan, "Gửi báo cáo")
+    assert len(confirmations(world, lan)) == 1
+    await restarted_dispatcher(world).drain(5)
+    assert len(confirmations(world, lan)) == 1
+
+
+async def test_a_second_invite_on_a_linked_account_asks_before_moving_it(world: World) -> None:
+    lan = await world.join("Lan", "HY-GTVT")
+    code = world.invite("HN-GTVT", name="Lan (Hà Nội)")
+    asked = text_of(await world.start(lan, code))
+    assert "đang liên kết với Lan — Sở Giao thông vận tải Hưng Yên (chuyên viên)" in asked
+    assert "chuyển sang Sở Giao thông vận tải Hà Nội" in asked
+    assert "vẫn liên kết như cũ" in text_of(await world.tap(lan, "Giữ như cũ"))
+    assert "2.5" in text_of(await world.say(lan, "/cuatoi"))  # still Hưng Yên's official
+    await world.start(lan, code)
+    moved = text_of(await world.tap(lan, "Chuyển tài khoản"))
+    assert "Xin chào Lan (Hà Nội)" in moved and "Sở Giao thông vận tải Hà Nội" in moved
+    with world.db.unit_of_work() as session:
+        owner = session.scalars(
+            select(Member.name).join(Identity, Identity.member_id == Member.id)
+        ).all()
+    assert owner == ["Lan (Hà Nội)"]

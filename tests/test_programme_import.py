@@ -32,8 +32,10 @@ from storage.models import (
     ProgrammeAgency,
     Report,
 )
+from storage.notice.model import NoticeNode
 from storage.programme.file import ProgrammeFileError, load_programme_file
-from storage.programme.importer import import_programme
+from storage.programme.identity import StoredItem, match_items
+from storage.programme.importer import ImportNeedsConfirmation, import_programme
 from storage.programme.spec import ProgrammeSpec
 from tests.harness import PROGRAMME, REPO, cli_context, write_config
 
@@ -564,3 +566,206 @@ def test_tiendo_import_of_a_broken_file_prints_one_red_line_and_exits_2(
     assert "support[1]" in captured.err and 'unknown agency code "HY-LDTB"' in captured.err
     assert main(["items", "--json"], ctx=_ctx(config)) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+# ------------------------------------------------------- items keep their identity (issue 11)
+
+BULLET_22B_END = "chú trọng mở rộng thị trường tiêu thụ sản phẩm nông sản tiêu biểu của tỉnh Hưng Yên tại thủ đô Hà Nội.\n\n"
+INSERTED = (
+    "- Hỗ trợ xây dựng vùng sản xuất rau an toàn tập trung, cấp mã số vùng trồng cho "
+    "vải, nhãn, chuối của Hưng Yên."
+)
+TEXT_22C = "Tăng cường tuyên truyền, giới thiệu về phát triển nông nghiệp"
+TEXT_22D = "Phối hợp tổ chức các đoàn cán bộ nông nghiệp và nông dân tiêu biểu"
+
+
+def insert_bullet_in_22(folder: Path) -> Path:
+    """Copy the programme, insert a bullet after 2.2.b in the notice, and renumber the file:
+    2.2.c → 2.2.d, 2.2.d → 2.2.e, and a block for the new 2.2.c."""
+    path = copy_programme(folder)
+    edit(folder / NOTICE.name, BULLET_22B_END, BULLET_22B_END + INSERTED + "\n\n")
+    edit(path, 'item = "2.2.d"', 'item = "2.2.e"')
+    edit(path, 'item = "2.2.c"', 'item = "2.2.d"')
+    edit(
+        path,
+        '[[assignments]]\nitem = "2.2.d"',
+        '[[assignments]]\nitem = "2.2.c"\nlead = ["HY-NN"]\nsupport = ["HN-NN"]\n\n'
+        '[[assignments]]\nitem = "2.2.d"',
+    )
+    return path
+
+
+def _report_item(s: Session, report_id: int) -> Item:
+    report = s.get(Report, report_id)
+    assert report is not None
+    return s.get(Assignment, report.assignment_id).item  # type: ignore[union-attr]
+
+
+def test_a_bullet_inserted_in_the_middle_keeps_reports_with_their_commitments(
+    db: Database, tmp_path: Path
+) -> None:
+    with db.unit_of_work() as s:
+        import_programme(s, load_programme_file(copy_programme(tmp_path)), AT)
+        on_c = _report_on(s, "2.2.c", "HN-NN")
+        on_d = _report_on(s, "2.2.d", "HY-NN")
+        before = snapshot(s), counts(s)
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    changed = load_programme_file(insert_bullet_in_22(folder))
+    assert changed.notice.node("2.2.e") is not None
+
+    with pytest.raises(ImportNeedsConfirmation) as caught, db.unit_of_work() as s:
+        import_programme(s, changed, LATER)
+    moves = [(c.old_code, c.new_code, c.reports) for c in caught.value.changes]
+    assert moves == [("2.2.c", "2.2.d", 1), ("2.2.d", "2.2.e", 1)]
+    assert caught.value.changes[0].old_text.startswith(TEXT_22C)
+    assert caught.value.changes[0].new_text.startswith(TEXT_22C)
+    with db.unit_of_work() as s:
+        assert (snapshot(s), counts(s)) == before  # nothing written without confirmation
+
+    with db.unit_of_work() as s:
+        result = import_programme(s, changed, LATER, confirm=True)
+    assert (result.items_created, result.items_archived) == (1, 0)
+    assert {(c.old_code, c.new_code) for c in result.item_changes if c.recoded} == {
+        ("2.2.c", "2.2.d"),
+        ("2.2.d", "2.2.e"),
+    }
+    with db.unit_of_work() as s:
+        c_item, d_item = _report_item(s, on_c), _report_item(s, on_d)
+        assert (c_item.code, d_item.code) == ("2.2.d", "2.2.e")
+        assert c_item.text.startswith(TEXT_22C) and d_item.text.startswith(TEXT_22D)
+        assert c_item.archived_at is None and d_item.archived_at is None
+        new = s.scalars(select(Item).where(Item.code == "2.2.c")).one()
+        assert new.text == INSERTED[2:] and new.id not in (c_item.id, d_item.id)
+        assert active_assignments(s) == expected_assignments(changed)
+        rows = [r.code for r in item_tree(s) if r.parent_code == "2.2"]
+        assert rows == ["2.2.a", "2.2.b", "2.2.c", "2.2.d", "2.2.e"]
+        recodes = s.scalars(select(AuditLog).where(AuditLog.action == "item.recode")).all()
+        assert {(e.detail["old"], e.detail["new"]) for e in recodes} == {
+            ("2.2.c", "2.2.d"),
+            ("2.2.d", "2.2.e"),
+        }
+
+    with db.unit_of_work() as s:
+        assert not import_programme(s, changed, LATER + timedelta(days=1)).changed
+
+
+def test_renumbering_items_without_reports_needs_no_confirmation(
+    db: Database, tmp_path: Path
+) -> None:
+    with db.unit_of_work() as s:
+        import_programme(s, load_programme_file(copy_programme(tmp_path)), AT)
+        c_id = s.scalars(select(Item.id).where(Item.code == "2.2.c")).one()
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    with db.unit_of_work() as s:
+        result = import_programme(s, load_programme_file(insert_bullet_in_22(folder)), LATER)
+        assert s.get(Item, c_id).code == "2.2.d"  # type: ignore[union-attr]
+    assert [c.new_code for c in result.item_changes] == ["2.2.d", "2.2.e"]
+    assert not any(c.moves_reports for c in result.item_changes)
+
+
+def test_a_bullet_removed_in_the_middle_archives_it_and_keeps_the_next_ones_reports(
+    db: Database, tmp_path: Path
+) -> None:
+    path = copy_programme(tmp_path)
+    with db.unit_of_work() as s:
+        import_programme(s, load_programme_file(path), AT)
+        on_d = _report_on(s, "2.2.d", "HY-NN")
+        c_id = s.scalars(select(Item.id).where(Item.code == "2.2.c")).one()
+    notice = tmp_path / NOTICE.name
+    bullet_c = next(
+        p for p in notice.read_text(encoding="utf-8").split("\n\n") if p.startswith("- " + TEXT_22C)
+    )
+    edit(notice, bullet_c + "\n\n", "")
+    text = path.read_text(encoding="utf-8")
+    block_c = re.compile(r'\[\[assignments\]\]\nitem = "2\.2\.c"\n(?:[^\n]+\n)*')
+    path.write_text(block_c.sub("", text, count=1).replace('"2.2.d"', '"2.2.c"'), "utf-8")
+    shorter = load_programme_file(path)
+    with pytest.raises(ImportNeedsConfirmation), db.unit_of_work() as s:
+        import_programme(s, shorter, LATER)
+    with db.unit_of_work() as s:
+        result = import_programme(s, shorter, LATER, confirm=True)
+        assert _report_item(s, on_d).code == "2.2.c"
+        gone = s.get(Item, c_id)
+        assert gone is not None and gone.archived_at == LATER
+        assert gone.code.startswith("2.2.c~") and gone.text.startswith(TEXT_22C)
+    assert result.items_archived == 1 and result.items_created == 0
+
+
+# (what happened, stored (code, text), notice (code, text), expected {new code: old code})
+MATCHES = [
+    ("unchanged", [("a", "one two")], [("a", "one two")], {"a": "a"}),
+    (
+        "swapped",
+        [("a", "alpha x"), ("b", "beta y")],
+        [("a", "beta y"), ("b", "alpha x")],
+        {"a": "b", "b": "a"},
+    ),
+    (
+        "reworded in place",
+        [("a", "Phối hợp tổ chức đoàn tham quan học tập kinh nghiệm")],
+        [("a", "Phối hợp tổ chức các đoàn tham quan, học tập kinh nghiệm")],
+        {"a": "a"},
+    ),
+    (
+        "moved and reworded",
+        [("a", "Mở tuyến xe buýt Hưng Yên – Hà Nội"), ("b", "Nghiên cứu cầu Mễ Sở")],
+        [
+            ("a", "Xây dựng khu công nghiệp"),
+            ("b", "Mở tuyến xe buýt Hưng Yên – Hà Nội mới"),
+            ("c", "Nghiên cứu cầu Mễ Sở"),
+        ],
+        {"b": "a", "c": "b"},
+    ),
+    ("replaced under its code", [("a", "old words")], [("a", "entirely new")], {"a": "a"}),
+    (
+        "same text twice",
+        [("a", "same"), ("b", "same")],
+        [("b", "same"), ("a", "same")],
+        {"a": "a", "b": "b"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stored", "nodes", "expected"), [m[1:] for m in MATCHES], ids=[m[0] for m in MATCHES]
+)
+def test_items_are_matched_by_what_they_say_before_their_code(
+    stored: list[tuple[str, str]], nodes: list[tuple[str, str]], expected: dict[str, str]
+) -> None:
+    items = [StoredItem(n, code, text) for n, (code, text) in enumerate(stored)]
+    notice = [
+        NoticeNode(code, "bullet", None, text, text, 1, n) for n, (code, text) in enumerate(nodes)
+    ]
+    found = match_items(items, notice)
+    assert {code: items[i].code for code, i in found.items()} == expected
+
+
+def test_tiendo_import_shows_what_moves_and_waits_for_confirm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, PROGRAMME)
+    assert main(["import"], ctx=_ctx(config)) == 0
+    db = Database.open(f"sqlite:///{tmp_path / 'tiendo.sqlite3'}")
+    with db.unit_of_work() as s:
+        report_id = _report_on(s, "2.2.c", "HN-NN")
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    changed = insert_bullet_in_22(folder)
+    capsys.readouterr()
+
+    assert main(["import", str(changed)], ctx=_ctx(config)) == 1
+    captured = capsys.readouterr()
+    assert re.search(r"2\.2\.c → 2\.2\.d", captured.out)
+    assert TEXT_22C[:30] in captured.out
+    assert "--confirm" in captured.err and captured.err.count("\n") == 1
+    with db.unit_of_work() as s:
+        assert _report_item(s, report_id).code == "2.2.c"
+
+    assert main(["import", str(changed), "--confirm"], ctx=_ctx(config)) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"2\.2\.c → 2\.2\.d", out) and re.search(r"2\.2\.d → 2\.2\.e", out)
+    with db.unit_of_work() as s:
+        assert _report_item(s, report_id).code == "2.2.d"
+    db.dispose()

@@ -85,8 +85,9 @@ async def conversations(stage: Stage) -> dict[str, Person]:
     if document is not None:
         (OUT / document[0]).write_bytes(document[1])
     await stage.say(
-        people["pct"], "/chidao 2.6.c Đề nghị Sở Tài chính bố trí vốn đối ứng trong tháng 12"
+        people["pct"], "/chidao 2.6.c 15/01 Đề nghị bố trí vốn đối ứng cho quan trắc chung"
     )
+    await stage.tap(people["pct"], "Gửi cơ quan chủ trì")
     return people
 
 
@@ -205,7 +206,9 @@ async def main() -> int:
     with db.unit_of_work() as session:
         write_workbook(session, today, OUT / "tong-hop.xlsx", HANOI)
         sent = session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.status == "sent")
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.status == "sent", Outbox.reason != "report")  # not chat confirmations
         )
         stored = session.scalar(select(func.count()).select_from(Report))
     charts = sorted((OUT / "charts").glob("*.png")) if (OUT / "charts").exists() else []

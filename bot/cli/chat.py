@@ -72,13 +72,15 @@ async def _loop(
     while line is not None:
         if line.strip():
             event = Inbound("cli", external, external, text=line.strip())
-            for reply in await service.handle(event):
-                ctx.console.print(render_text(reply), markup=False, highlight=False)
-                if reply.file is not None:
-                    path = ctx.config.data_dir / "exports" / reply.file.file_name
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(reply.file.content)
-                    ctx.say(ctx.tx._("[tệp] {path}", path=path))
+            replies = await service.handle(event)
+            with service.replying(replies):
+                for reply in replies:
+                    ctx.console.print(render_text(reply), markup=False, highlight=False)
+                    if reply.file is not None:
+                        path = ctx.config.data_dir / "exports" / reply.file.file_name
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_bytes(reply.file.content)
+                        ctx.say(ctx.tx._("[tệp] {path}", path=path))
         try:
             line = await asyncio.to_thread(input, "> ")
         except EOFError:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from rich.text import Text
 
     from bot.cli.context import CommandContext
-    from storage.agencies import AgencyRow, ItemRow
+    from storage.agencies import AgencyRow, ItemRow, ProgrammeRole
+    from storage.programme.identity import ItemChange
     from storage.programme.importer import ImportResult
+    from storage.programme.lookup import UnknownProgramme
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,14 +33,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="PROGRAMME.toml",
         help="tệp chương trình / programme file (default: [app] programme)",
     )
+    imp.add_argument(
+        "--confirm",
+        action="store_true",
+        help="nhập cả khi nội dung đã có báo cáo đổi mã hoặc sửa lời văn / import even when items "
+        "with reports change code or text",
+    )
     imp.set_defaults(func=run_import)
 
     items = subparsers.add_parser("items", help="cây nội dung và phân công / items and owners")
-    items.add_argument("--programme", metavar="CODE", help="chỉ một chương trình / one programme")
+    add_programme_option(items)
     items.add_argument("--json", action="store_true", help="in JSON / print JSON")
     items.set_defaults(func=run_items)
 
     agencies = subparsers.add_parser("agencies", help="danh sách cơ quan / list agencies")
+    add_programme_option(agencies)
     agencies.add_argument("--json", action="store_true", help="in JSON / print JSON")
     agencies.set_defaults(func=run_agencies)
 
@@ -52,20 +63,92 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rename.set_defaults(func=run_rename)
 
 
+def add_programme_option(parser: argparse.ArgumentParser) -> None:
+    """The --programme option every reading command takes: an alias or a code."""
+    parser.add_argument(
+        "--programme",
+        metavar="CODE_OR_ALIAS",
+        help="chỉ một chương trình (HY, ha-noi-hung-yen-2019); mặc định: tất cả / one "
+        "programme by alias or code; default: every programme, each in its own section",
+    )
+
+
+def unknown_programme(ctx: CommandContext, exc: UnknownProgramme) -> int:
+    """One red line: the programme typed is unknown, and the ones that exist."""
+    from storage.programme.lookup import known_names
+
+    tx = ctx.tx
+    if not exc.known:
+        return ctx.fail(tx._("Chưa nhập chương trình nào: chạy tiendo import."))
+    return ctx.fail(
+        tx._(
+            "Không có chương trình “{typed}”. Các chương trình đã nhập: {known}.",
+            typed=exc.typed,
+            known=", ".join(known_names(exc.known)),
+        )
+    )
+
+
 def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Validate the file, import it in one transaction and print what changed."""
     from storage.programme.file import ProgrammeFileError, load_programme_file
-    from storage.programme.importer import ImportRefused, import_programme
+    from storage.programme.importer import (
+        ImportNeedsConfirmation,
+        ImportRefused,
+        import_programme,
+    )
 
+    tx = ctx.tx
     path = args.file or ctx.config.resolve(ctx.config.settings.app.programme)
     try:
         spec = load_programme_file(path)
         with ctx.unit_of_work() as session:
-            result = import_programme(session, spec, ctx.clock.now())
+            result = import_programme(session, spec, ctx.clock.now(), confirm=args.confirm)
+    except ImportNeedsConfirmation as exc:
+        ctx.console.print(
+            _changes_table(
+                ctx,
+                tx._(
+                    "Nội dung đã có báo cáo sẽ đổi mã hoặc sửa lời văn ({programme})",
+                    programme=exc.programme_code,
+                ),
+                exc.changes,
+            )
+        )
+        return ctx.fail(
+            tx._(
+                "Chưa nhập: báo cáo của {count} nội dung sẽ gắn với mã hoặc lời văn mới như trên. "
+                "Đề nghị kiểm tra lại; nếu đúng, chạy lại lệnh với --confirm.",
+                count=len(exc.changes),
+            ),
+            code=1,
+        )
     except (ProgrammeFileError, ImportRefused) as exc:
-        return ctx.fail(ctx.tx._("Lỗi tệp chương trình: {error}", error=str(exc)))
+        return ctx.fail(tx._("Lỗi tệp chương trình: {error}", error=str(exc)))
     print_result(ctx, result)
     return 0
+
+
+def _changes_table(ctx: CommandContext, title: str, changes: Sequence[ItemChange]) -> Table:
+    """Old code → new code, the old and new texts (short), and the reports that follow."""
+    from rich.table import Table
+
+    from storage.textfit import short_text
+
+    tx = ctx.tx
+    table = Table(title=title, title_justify="left")
+    table.add_column(tx._("Mã cũ → mã mới"), no_wrap=True)
+    table.add_column(tx._("Nội dung cũ"), ratio=1)
+    table.add_column(tx._("Nội dung mới"), ratio=1)
+    table.add_column(tx._("Báo cáo"), justify="right")
+    for change in changes:
+        table.add_row(
+            f"{change.old_code} → {change.new_code}",
+            short_text(change.old_text, 70),
+            tx._("(không đổi)") if not change.reworded else short_text(change.new_text, 70),
+            str(change.reports),
+        )
+    return table
 
 
 def print_result(ctx: CommandContext, result: ImportResult) -> None:
@@ -97,6 +180,10 @@ def print_result(ctx: CommandContext, result: ImportResult) -> None:
         "–",
     )
     ctx.console.print(table)
+    if result.item_changes:
+        ctx.console.print(
+            _changes_table(ctx, tx._("Nội dung đổi mã hoặc sửa lời văn"), result.item_changes)
+        )
     if not result.changed:
         ctx.say(tx._("Không có thay đổi."))
     if result.unassigned_items:
@@ -119,6 +206,7 @@ def print_result(ctx: CommandContext, result: ImportResult) -> None:
 def _item_json(row: ItemRow) -> dict[str, Any]:
     return {
         "programme": row.programme,
+        "programme_label": row.programme_label,
         "code": row.code,
         "kind": row.kind,
         "title": row.title,
@@ -157,14 +245,15 @@ def run_items(args: argparse.Namespace, ctx: CommandContext) -> int:
     from rich.text import Text
     from rich.tree import Tree
 
-    from storage.agencies import AgencyError, item_tree
+    from storage.agencies import item_tree
+    from storage.programme.lookup import UnknownProgramme
 
     tx = ctx.tx
     try:
         with ctx.unit_of_work() as session:
             rows = item_tree(session, args.programme)
-    except AgencyError as exc:
-        return ctx.fail(str(exc))
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     if args.json:
         ctx.json([_item_json(r) for r in rows])
         return 0
@@ -174,7 +263,10 @@ def run_items(args: argparse.Namespace, ctx: CommandContext) -> int:
     roots: dict[str, Tree] = {}
     branches: dict[tuple[str, str], Tree] = {}
     for row in rows:
-        root = roots.setdefault(row.programme, Tree(Text(row.programme, style="bold")))
+        name = row.programme
+        if row.programme_label != row.programme:
+            name = f"{row.programme_label} ({row.programme})"
+        root = roots.setdefault(row.programme, Tree(Text(name, style="bold")))
         parent = branches.get((row.programme, row.parent_code or ""), root)
         branches[(row.programme, row.code)] = parent.add(_item_label(ctx, row))
     for root in roots.values():
@@ -191,6 +283,17 @@ def _agency_json(row: AgencyRow) -> dict[str, Any]:
         "locality_name": row.locality_name,
         "coordinates": list(row.coordinates),
         "leadership": list(row.leadership),
+        "programmes": [
+            {
+                "programme": r.programme,
+                "label": r.label,
+                "coordinates": r.coordinates,
+                "leadership": r.leadership,
+                "lead": r.lead,
+                "support": r.support,
+            }
+            for r in row.programmes
+        ],
         "merged_into": row.merged_into,
         "archived": row.archived,
         "members": [
@@ -200,26 +303,32 @@ def _agency_json(row: AgencyRow) -> dict[str, Any]:
 
 
 def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
-    """Print the agencies with locality, roles and members."""
+    """Print the agencies with locality, their part in each programme, and members."""
     from rich.table import Table
 
     from storage.agencies import list_agencies
+    from storage.programme.lookup import UnknownProgramme
 
     tx = ctx.tx
-    with ctx.unit_of_work() as session:
-        rows = list_agencies(session)
+    try:
+        with ctx.unit_of_work() as session:
+            rows = list_agencies(session, args.programme)
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     if args.json:
         ctx.json([_agency_json(r) for r in rows])
         return 0
     table = Table(title=tx._("Cơ quan"), title_justify="left")
-    for head in (tx._("Mã"), tx._("Tên"), tx._("Địa phương"), tx._("Vai trò"), tx._("Thành viên")):
+    for head in (
+        tx._("Mã"),
+        tx._("Tên"),
+        tx._("Địa phương"),
+        tx._("Vai trò theo chương trình"),
+        tx._("Thành viên"),
+    ):
         table.add_column(head)
     for row in rows:
-        roles = []
-        if row.coordinates:
-            roles.append(tx._("thường trực ({programmes})", programmes=", ".join(row.coordinates)))
-        if row.leadership:
-            roles.append(tx._("lãnh đạo ({programmes})", programmes=", ".join(row.leadership)))
+        roles = [_programme_role(ctx, r) for r in row.programmes]
         if row.merged_into:
             roles.append(tx._("đã hợp nhất vào {code}", code=row.merged_into))
         members = (
@@ -241,6 +350,21 @@ def run_agencies(args: argparse.Namespace, ctx: CommandContext) -> int:
         )
     ctx.console.print(table)
     return 0
+
+
+def _programme_role(ctx: CommandContext, role: ProgrammeRole) -> str:
+    """'HY: chủ trì 3, phối hợp 2; thường trực' — an agency's part in one programme."""
+    tx = ctx.tx
+    parts = []
+    if role.lead or role.support:
+        parts.append(
+            tx._("chủ trì {lead}, phối hợp {support}", lead=role.lead, support=role.support)
+        )
+    if role.coordinates:
+        parts.append(tx._("thường trực"))
+    if role.leadership:
+        parts.append(tx._("lãnh đạo"))
+    return f"{role.label}: " + ("; ".join(parts) or tx._("tham gia"))
 
 
 def run_merge(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli import values
+from bot.cli.programme import add_programme_option, unknown_programme
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
@@ -40,13 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=None,
         help="giờ địa phương / local time, e.g. '27/01/2020 09:00' (default: now)",
     )
-    reminders.add_argument(
-        "--programme",
-        metavar="ALIAS",
-        default=None,
-        help="một chương trình (mã hoặc tên gõ tắt) / one programme, by alias or code "
-        "(default: all, each in its own section)",
-    )
+    add_programme_option(reminders)
     reminders.add_argument("--json", action="store_true")
     reminders.set_defaults(func=run_reminders)
 
@@ -59,13 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="vice_chair | coordinator",
     )
     digest.add_argument("--locality", default=None, help="HN, HY … (default: both)")
-    digest.add_argument(
-        "--programme",
-        metavar="ALIAS",
-        default=None,
-        help="một chương trình (mã hoặc tên gõ tắt) / one programme, by alias or code "
-        "(default: all, each in its own section)",
-    )
+    add_programme_option(digest)
     digest.add_argument(
         "--at", type=values.moment, default=None, help="the digest's day (default: today)"
     )
@@ -114,24 +103,17 @@ def _service(
 
 
 def _programmes(ctx: CommandContext, wanted: str | None) -> tuple[list[ProgrammeRef], bool]:
-    """The programmes asked for (all by default) and whether the store holds several; an
-    unknown name is said in one line (ValueError)."""
-    from scheduler.audience import pick_programmes, programme_refs
+    """The programmes asked for (all by default) and whether the store holds several;
+    UnknownProgramme when none answers to the name (or none was imported)."""
+    from scheduler.audience import programme_refs
+    from storage.programme.lookup import UnknownProgramme, programmes_named
 
     with ctx.unit_of_work() as session:
         known = programme_refs(session)
-    if not known:
-        raise ValueError(ctx.tx._("Chưa nhập chương trình nào: chạy tiendo import."))
-    chosen = pick_programmes(known, wanted)
-    if wanted is not None and not chosen:
-        raise ValueError(
-            ctx.tx._(
-                "Không có chương trình {name}; đề nghị chọn một trong: {known}",
-                name=wanted,
-                known=", ".join(r.label for r in known) or "—",
-            )
-        )
-    return chosen, len(known) > 1
+        if not known:
+            raise UnknownProgramme(wanted or "", [])
+        ids = {p.id for p in programmes_named(session, wanted)}
+    return [r for r in known if r.id in ids], len(known) > 1
 
 
 def _heading(ctx: CommandContext, programme: ProgrammeRef) -> None:
@@ -142,12 +124,14 @@ def _heading(ctx: CommandContext, programme: ProgrammeRef) -> None:
 
 
 def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from storage.programme.lookup import UnknownProgramme
+
     tx = ctx.tx
     at = _local(ctx, args.at)
     try:
         chosen, several = _programmes(ctx, args.programme)
-    except ValueError as problem:
-        return ctx.fail(str(problem))
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     service = _service(ctx)
     everything = service.preview(at)
     sections = [
@@ -272,6 +256,7 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     from scheduler.digest import build_digest
     from storage.models import Locality, Programme
+    from storage.programme.lookup import UnknownProgramme
 
     config, tx = ctx.config, ctx.tx
     day: date = _local(ctx, args.at).date()
@@ -279,8 +264,8 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
     language = args.lang or config.settings.app.language
     try:
         chosen, several = _programmes(ctx, args.programme)
-    except ValueError as problem:
-        return ctx.fail(str(problem))
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     settings = config.scheduler_settings()
     calendar = settings.work_calendar()
     with ctx.unit_of_work() as session:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli import values
+from bot.cli.programme import add_programme_option, unknown_programme
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="DATE",
         help="tính hạn theo ngày này / judge deadlines on this day (30/12/2019, 2019-12-30)",
     )
-    parser.add_argument("--programme", metavar="CODE", help="chỉ một chương trình / one programme")
+    add_programme_option(parser)
     parser.add_argument(
         "--limit",
         type=int,
@@ -47,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(func=run_summary)
     export = subparsers.add_parser("export", help="xuất Excel / write the Excel workbook")
     export.add_argument("file", type=Path, metavar="FILE.xlsx")
+    add_programme_option(export)
     export.add_argument(
         "--at",
         type=values.day,
@@ -63,23 +65,46 @@ def _today(args: argparse.Namespace, ctx: CommandContext) -> date:
 
 
 def run_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
-    """Print the summary as tables, or as JSON with --json."""
+    """Print each programme's summary as tables, or as JSON with --json: always a list with one
+    object per programme (in import order), even when one programme was asked for."""
     from storage.aggregate.summary import summary
+    from storage.programme.lookup import UnknownProgramme, programmes_named
 
     today = _today(args, ctx)
-    with ctx.unit_of_work() as session:
-        result = summary(
-            session,
-            today,
-            tz=ctx.config.tz,
-            programme_code=args.programme,
-            limit=args.limit or None,
-        )
+    try:
+        with ctx.unit_of_work() as session:
+            results = [
+                summary(
+                    session,
+                    today,
+                    tz=ctx.config.tz,
+                    programme_code=programme.code,
+                    limit=args.limit or None,
+                    default_due_day=ctx.config.settings.reminders.cycle_day,
+                )
+                for programme in programmes_named(session, args.programme)
+            ]
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     if args.json:
-        ctx.json(result.as_dict())
+        ctx.json([_summary_json(s) for s in results])
         return 0
-    _print_summary(ctx, result)
+    if not results:
+        ctx.say(ctx.tx._("Chưa nhập chương trình nào: chạy tiendo import."))
+    for result in results:
+        _print_summary(ctx, result)
     return 0
+
+
+def _summary_json(s: Summary) -> dict[str, object]:
+    """One programme's summary, named as people type it (label) and as the notice titles it."""
+    data = s.as_dict()
+    return {
+        "programme": data.pop("programme"),
+        "programme_label": s.programme_label,
+        "programme_title": s.programme_title,
+        **data,
+    }
 
 
 def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -90,9 +115,33 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     target: Path = args.file
     if target.suffix.lower() != ".xlsx":
         return ctx.fail(ctx.tx._("Tên tệp phải kết thúc bằng .xlsx."))
+    from storage.programme.lookup import UnknownProgramme, programmes_named
+    from storage.worktime import WorkCalendar
+
+    reminders = ctx.config.settings.reminders
+    try:
+        with ctx.unit_of_work() as session:
+            codes = [p.code for p in programmes_named(session, args.programme)]
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     target.parent.mkdir(parents=True, exist_ok=True)
     with ctx.unit_of_work() as session:
-        write_workbook(session, today, target, ctx.config.tz, ctx.tx)
+        write_workbook(
+            session,
+            today,
+            target,
+            ctx.config.tz,
+            ctx.tx,
+            programme_codes=codes,
+            default_due_day=reminders.cycle_day,
+            calendar=WorkCalendar(
+                ctx.config.tz,
+                reminders.work_start,
+                reminders.work_end,
+                reminders.extra_holidays,
+                reminders.extra_workdays,
+            ),
+        )
     ctx.say(ctx.tx._("Đã ghi tệp {path}", path=target.resolve()))
     return 0
 
@@ -108,6 +157,13 @@ def _print_summary(ctx: CommandContext, s: Summary) -> None:
     from storage.aggregate.categories import Category
 
     console, tx = ctx.console, ctx.tx
+    console.rule(
+        Text(
+            tx._("Chương trình {label}: {title}", label=s.programme_label, title=s.programme_title),
+            style="bold",
+        ),
+        align="left",
+    )
     console.print(
         Text(tx._("Tổng hợp tiến độ ngày {day}", day=tx.date(s.today)), style="bold")
         + Text(

@@ -345,8 +345,9 @@ class TelegramBot:
                 replies = await self.service.handle(event, self._fetch)
             finally:
                 await self._answer_tap(update)
-            for reply in replies:
-                await self._send(event.chat_id, reply)
+            with self.service.replying(replies):
+                for reply in replies:
+                    await self._send(event.chat_id, reply)
         finally:
             if self.on_handled is not None:
                 self.on_handled(event)

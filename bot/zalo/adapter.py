@@ -132,8 +132,10 @@ class ZaloBot:
         try:
             if not inbound.for_the_bot:
                 return
-            for reply in await self.service.handle(inbound, self._fetch):
-                await self.send(inbound.chat_id, reply, inbound.user_id)
+            replies = await self.service.handle(inbound, self._fetch)
+            with self.service.replying(replies):
+                for reply in replies:
+                    await self.send(inbound.chat_id, reply, inbound.user_id)
         finally:
             if self.on_handled is not None:
                 self.on_handled(inbound)

@@ -1,7 +1,10 @@
 """Write a checked programme into the store: idempotent, audited, in the caller's transaction.
 
-Items mirror the notice's tree (archived when they leave it, restored when they come back);
-agencies and assignments follow the file; every change is written to the audit log.
+Items mirror the notice's tree (archived when they leave it, restored when they come back),
+each node kept on the row that says the same (storage.programme.identity), so reports stay
+with their commitment when bullets are renumbered; a re-import that would show reports under
+another code or text waits for the office's confirmation. Agencies and assignments follow the
+file; every change is written to the audit log.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.audit import record
@@ -22,13 +25,29 @@ from storage.models import (
     Locality,
     Programme,
     ProgrammeAgency,
+    Report,
 )
 from storage.notice.model import NoticeWarning
+from storage.programme.identity import ItemChange, StoredItem, match_items
 from storage.programme.spec import AssignmentSpec, ProgrammeSpec
 
 
 class ImportRefused(Exception):
     """A programme file that cannot go into this store as it is; the message says why."""
+
+
+class ImportNeedsConfirmation(ImportRefused):
+    """A re-import that would show reports under another code or text; nothing was written."""
+
+    def __init__(self, programme_code: str, changes: tuple[ItemChange, ...]) -> None:
+        self.programme_code = programme_code
+        self.changes = changes
+        listed = "; ".join(f"{c.old_code} → {c.new_code}" for c in changes)
+        super().__init__(
+            f"{programme_code}: {len(changes)} nội dung đã có báo cáo sẽ đổi mã hoặc sửa "
+            f"lời văn / items with reports would change code or text ({listed}); "
+            "confirm to import"
+        )
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,7 @@ class ImportResult:
     notice_warnings: tuple[NoticeWarning, ...]
     programme_changed: bool = False
     unassigned_items: tuple[str, ...] = field(default=())
+    item_changes: tuple[ItemChange, ...] = field(default=())  # codes or texts that changed
 
     @property
     def changed(self) -> bool:
@@ -241,13 +261,116 @@ def _import_roles(
     return changed
 
 
+def _stored_items(session: Session, programme: Programme | None) -> dict[int, Item]:
+    """The programme's items already in the store (archived ones too), by id."""
+    if programme is None or programme.id is None:
+        return {}
+    query = select(Item).where(Item.programme_id == programme.id).order_by(Item.id)
+    return {item.id: item for item in session.scalars(query)}
+
+
+def _reports_per_item(session: Session, item_ids: list[int]) -> dict[int, int]:
+    """How many reports were filed on each item's assignments."""
+    if not item_ids:
+        return {}
+    query = (
+        select(Assignment.item_id, func.count(Report.id))
+        .join(Report, Report.assignment_id == Assignment.id)
+        .where(Assignment.item_id.in_(item_ids))
+        .group_by(Assignment.item_id)
+    )
+    return {item_id: int(n) for item_id, n in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    """Which stored item each node of the notice is, and what that changes."""
+
+    matches: dict[str, int]  # node code -> stored item id
+    changes: tuple[ItemChange, ...]  # stored items given another code or text, notice order
+
+    @property
+    def moving(self) -> tuple[ItemChange, ...]:
+        """The changes that would show reports under another code or text."""
+        return tuple(c for c in self.changes if c.moves_reports)
+
+
+def plan_items(session: Session, spec: ProgrammeSpec) -> ItemPlan:
+    """Match the notice's nodes to the programme's stored items; write nothing."""
+    programme = session.scalar(select(Programme).where(Programme.code == spec.code))
+    stored = _stored_items(session, programme)
+    matches = match_items(
+        [StoredItem(i.id, i.code, i.text) for i in stored.values()], spec.notice.nodes
+    )
+    changed = [
+        (node, stored[matches[node.code]])
+        for node in spec.notice.nodes
+        if node.code in matches
+        and (
+            stored[matches[node.code]].code != node.code
+            or " ".join(stored[matches[node.code]].text.split()) != " ".join(node.text.split())
+        )
+    ]
+    reports = _reports_per_item(session, [item.id for _, item in changed])
+    return ItemPlan(
+        matches,
+        tuple(
+            ItemChange(item.code, node.code, item.text, node.text, reports.get(item.id, 0))
+            for node, item in changed
+        ),
+    )
+
+
+def _recode(session: Session, moves: list[tuple[Item, str]]) -> None:
+    """Give items new codes, through a free placeholder: codes are unique per programme,
+    and a bullet moving down one place takes the code the next one still holds."""
+    for item, _ in moves:
+        item.code = f"~{item.id}"
+    session.flush()
+    for item, code in moves:
+        item.code = code
+    session.flush()
+
+
 def _import_items(
-    session: Session, spec: ProgrammeSpec, programme: Programme, at: datetime, actor: str
+    session: Session,
+    spec: ProgrammeSpec,
+    programme: Programme,
+    plan: ItemPlan,
+    at: datetime,
+    actor: str,
 ) -> tuple[dict[str, Item], list[int]]:
-    """Mirror the notice's tree into items; return them by code and the counts."""
-    existing = {
-        i.code: i for i in session.scalars(select(Item).where(Item.programme_id == programme.id))
-    }
+    """Mirror the notice's tree into items, each node kept on the row the plan matched it to;
+    return the items by their (new) code and the counts."""
+    stored = _stored_items(session, programme)
+    wanted = {node.code for node in spec.notice.nodes}
+    matched_ids = set(plan.matches.values())
+    moves: list[tuple[Item, str]] = [
+        (stored[item_id], code)
+        for code, item_id in plan.matches.items()
+        if stored[item_id].code != code
+    ]
+    # An item that leaves the notice gives up its code when another item takes it.
+    moves += [
+        (item, f"{item.code}~{item.id}")
+        for item in stored.values()
+        if item.id not in matched_ids and item.code in wanted
+    ]
+    old_codes = {item.id: item.code for item, _ in moves}
+    _recode(session, moves)
+    for item, code in moves:
+        record(
+            session,
+            at,
+            actor,
+            "item.recode",
+            "item",
+            item.id,
+            programme=spec.code,
+            old=old_codes[item.id],
+            new=code,
+        )
+    existing = {stored[item_id].code: stored[item_id] for item_id in matched_ids}
     new: set[str] = set()
     updated = archived = restored = 0
     for node in spec.notice.nodes:
@@ -267,7 +390,7 @@ def _import_items(
             existing[node.code] = item
             new.add(node.code)
     session.flush()
-    wanted = {node.code for node in spec.notice.nodes}
+    recoded = {item.id for item, _ in moves}
     for node in spec.notice.nodes:
         item = existing[node.code]
         parent_id = existing[node.parent_code].id if node.parent_code in existing else None
@@ -297,35 +420,38 @@ def _import_items(
                 programme=spec.code,
                 code=item.code,
             )
-        elif diff and node.code not in new:
+        elif (diff or item.id in recoded) and node.code not in new:
             updated += 1
-            record(
-                session,
-                at,
-                actor,
-                "item.update",
-                "item",
-                item.id,
-                programme=spec.code,
-                code=item.code,
-                changes={k: v for k, v in diff.items() if k != "text"},
-                text_changed="text" in diff,
-            )
-    for code, item in existing.items():
-        if code not in wanted and item.archived_at is None:
-            item.archived_at = at
-            archived += 1
-            record(
-                session,
-                at,
-                actor,
-                "item.archive",
-                "item",
-                item.id,
-                programme=spec.code,
-                code=code,
-                reason="no longer in the notice",
-            )
+            if diff:
+                record(
+                    session,
+                    at,
+                    actor,
+                    "item.update",
+                    "item",
+                    item.id,
+                    programme=spec.code,
+                    code=item.code,
+                    changes={k: v for k, v in diff.items() if k != "text"},
+                    text_changed="text" in diff,
+                )
+    for item in stored.values():
+        if item.id not in matched_ids:
+            existing[item.code] = item
+            if item.archived_at is None:
+                item.archived_at = at
+                archived += 1
+                record(
+                    session,
+                    at,
+                    actor,
+                    "item.archive",
+                    "item",
+                    item.id,
+                    programme=spec.code,
+                    code=item.code,
+                    reason="no longer in the notice",
+                )
     session.flush()
     return existing, [len(new), updated, archived, restored]
 
@@ -422,16 +548,28 @@ def _unassigned(spec: ProgrammeSpec, session: Session, items: dict[str, Item]) -
 
 
 def import_programme(
-    session: Session, spec: ProgrammeSpec, at: datetime, actor: str = "cli"
+    session: Session,
+    spec: ProgrammeSpec,
+    at: datetime,
+    actor: str = "cli",
+    *,
+    confirm: bool = False,
 ) -> ImportResult:
-    """Write a validated spec into the store; the caller's unit of work commits."""
+    """Write a validated spec into the store; the caller's unit of work commits.
+
+    Raise ImportNeedsConfirmation, before writing anything, when items that have reports
+    would change code or text, unless `confirm`.
+    """
+    plan = plan_items(session, spec)
+    if plan.moving and not confirm:
+        raise ImportNeedsConfirmation(spec.code, plan.moving)
     programme, programme_changed = _import_programme_row(session, spec, at, actor)
     localities, localities_changed = _import_localities(session, spec, at, actor)
     agencies, agencies_created, agencies_updated = _import_agencies(
         session, spec, localities, at, actor
     )
     roles_changed = _import_roles(session, spec, programme, agencies, at, actor)
-    items, item_counts = _import_items(session, spec, programme, at, actor)
+    items, item_counts = _import_items(session, spec, programme, plan, at, actor)
     assignment_counts = _import_assignments(session, spec, items, agencies, at, actor)
     result = ImportResult(
         programme_code=spec.code,
@@ -447,6 +585,7 @@ def import_programme(
         notice_warnings=spec.notice.warnings,
         programme_changed=programme_changed or localities_changed or bool(roles_changed),
         unassigned_items=_unassigned(spec, session, items),
+        item_changes=plan.changes,
     )
     if result.changed:
         if not programme_changed:
