@@ -63,7 +63,7 @@ from storage.models import (
     Report,
     Review,
 )
-from storage.outbox import Message, enqueue
+from storage.outbox import Message, enqueue, heard_from
 from storage.people import (
     ActiveMember,
     create_link_code,
@@ -194,6 +194,7 @@ class ConversationService:
                 now=now,
             )
             who = conv_row.member
+            heard_from(session, who)
             language = who.language if who else conv_row.language
             conv = Conv(
                 State(conv_row.state),

@@ -15,7 +15,9 @@ from handlers.documents.colours import CATEGORY_COLOURS
 from handlers.texts import Texts
 from storage.aggregate.categories import Category
 from storage.aggregate.states import AssignmentState
+from storage.periods import Period
 from storage.textfit import short_text
+from storage.worktime import WorkCalendar
 
 if TYPE_CHECKING:
     from scheduler.digest import FieldRow, OpenDirective, Role
@@ -23,9 +25,10 @@ if TYPE_CHECKING:
 LIST_LIMIT = 15  # items per list in the text; the rest are counted
 
 
-def chart_title(tx: Texts, today: date, locality_name: str | None) -> str:
-    """`Tiến độ theo lĩnh vực — Tỉnh Hưng Yên — 16/03/2020`."""
-    scope = locality_name or tx._("Toàn chương trình")
+def chart_title(tx: Texts, today: date, scope_name: str | None) -> str:
+    """`Tiến độ theo lĩnh vực — Tỉnh Hưng Yên — 16/03/2020` (`HY · Tỉnh Hưng Yên` for a
+    reader with several programmes)."""
+    scope = scope_name or tx._("Toàn chương trình")
     return tx._("Tiến độ theo lĩnh vực — {scope} — {day}", scope=scope, day=tx.date(today))
 
 
@@ -38,7 +41,7 @@ def digest_lines(
     role: Role,
     today: date,
     since: date,
-    locality_name: str | None,
+    scope_name: str | None,
     states: Sequence[AssignmentState],
     everything: Sequence[AssignmentState],
     fields: Sequence[FieldRow],
@@ -47,10 +50,13 @@ def digest_lines(
     blocked: Sequence[AssignmentState],
     silent: Sequence[tuple[str, int]],
     directives: Sequence[OpenDirective],
-    period_start: date,
+    period: Period,
+    response_rate: float,
+    calendar: WorkCalendar,
 ) -> list[str]:
-    """Write the digest's lines (sections separated by blank lines)."""
-    scope = locality_name or tx._("toàn chương trình")
+    """Write the digest's lines (sections separated by blank lines); `everything` is the
+    whole programme's states, `period` the one "not reported" and the rate are judged on."""
+    scope = scope_name or tx._("toàn chương trình")
     if role == "vice_chair":
         title = tx._("BẢN TIN TIẾN ĐỘ TUẦN — {scope} — {day}", scope=scope, day=tx.date(today))
     else:
@@ -68,8 +74,14 @@ def digest_lines(
             overdue=len(overdue),
             blocked=len(blocked),
         ),
+        tx._(
+            "Tỷ lệ báo cáo kỳ {period} (hạn {due}): {rate}",
+            period=tx.period(period),
+            due=tx.date(period.due),
+            rate=f"{response_rate:.0%}",
+        ),
     ]
-    if locality_name is not None and len(everything) != len(states):
+    if len(everything) != len(states):
         lines.append(
             tx._(
                 "Toàn chương trình (hai địa phương): tiến độ bình quân {percent}%.",
@@ -106,11 +118,11 @@ def digest_lines(
         ),
         (
             tx._("Vướng mắc, cần cho ý kiến chỉ đạo ({count}):", count=len(blocked)),
-            [_state_line(tx, s, today, note=True) for s in blocked],
+            [_state_line(tx, s, calendar, note=True) for s in blocked],
         ),
         (
             tx._("Quá hạn ({count}):", count=len(overdue)),
-            [_state_line(tx, s, today) for s in overdue],
+            [_state_line(tx, s, calendar) for s in overdue],
         ),
         (
             tx._(
@@ -118,12 +130,13 @@ def digest_lines(
                 since=tx.date(since + timedelta(days=1)),
                 count=len(completed),
             ),
-            [_state_line(tx, s, today) for s in completed],
+            [_state_line(tx, s, calendar) for s in completed],
         ),
         (
             tx._(
-                "Cơ quan chưa báo cáo trong kỳ từ {start} ({count}):",
-                start=tx.date(period_start),
+                "Cơ quan chưa báo cáo kỳ {period} (hạn {due}) ({count}):",
+                period=tx.period(period),
+                due=tx.date(period.due),
                 count=len(silent),
             ),
             [
@@ -147,13 +160,16 @@ def digest_lines(
     return lines
 
 
-def _state_line(tx: Texts, state: AssignmentState, today: date, note: bool = False) -> str:
+def _state_line(
+    tx: Texts, state: AssignmentState, calendar: WorkCalendar, note: bool = False
+) -> str:
     status = tx.status(state.status)
     if state.status is not None:
         status += f" {state.percent or 0}%"
     when = tx._("hạn {due}", due=tx.date(state.due_date))
     if state.overdue and state.due_date is not None:
-        when += " " + tx._("(quá {days} ngày)", days=(today - state.due_date).days)
+        late = max(calendar.working_days_between(state.due_date, state.as_of), 1)
+        when += " " + tx._("(quá hạn {days} ngày làm việc)", days=late)
     line = (
         f"• {state.item_code} {short_text(state.item_title, 50)} — {state.agency_name}: "
         f"{status} · {when}"

@@ -5,6 +5,11 @@ right after it. A crash between the two can repeat only that one message on rest
 dispatcher sends one message at a time, so at most one is ever in flight. A row is one Bot
 API call (the outbox writes a long message as one row per part), and a row that must be
 retried holds back the rows queued behind it for the same chat, so parts arrive in order.
+
+A platform that answers 5xx or 429, times out or cannot be reached is having an outage: the
+message is kept and retried with a capped backoff for as long as it takes, and the outage is
+recorded for `tiendo status`. Only a definite answer that the person cannot be reached there
+(blocked, chat not found, deactivated) marks them unreachable; a message from them clears it.
 """
 
 from __future__ import annotations
@@ -24,17 +29,18 @@ from sqlalchemy.orm import Session
 
 from handlers.ports import Messenger, SendError
 from handlers.texts import Texts
+from scheduler.audience import coordinating_offices
 from scheduler.ratelimit import Limits, PlatformLimiter
+from storage import health
 from storage.clock import Clock
 from storage.db import Database
-from storage.models import Agency, Member, Outbox
+from storage.models import Member, Outbox
 from storage.outbox import Message, enqueue
-from storage.roles import coordinates_any
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
+MAX_UNEXPECTED_ATTEMPTS = 8  # a failure no platform answered (a local fault) is retried so often
 BACKOFF_BASE = 2.0
-BACKOFF_MAX = 600.0
+BACKOFF_MAX = 600.0  # an outage is retried every 10 minutes at most, however long it lasts
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Dispatcher:
         self.batch = batch
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
+        self._outage: dict[str, bool] = {}  # per platform, as last recorded in the store
 
     def wake(self) -> None:
         """Tell the loop that new rows may be waiting."""
@@ -148,32 +155,46 @@ class Dispatcher:
         except SendError as error:
             await self._retry_or_fail(row_id, channel, error, attempts)
             return
-        except Exception as error:  # noqa: BLE001 - an unexpected failure is retried
+        except Exception as error:  # noqa: BLE001 - a local fault: retried a few times
             log.exception("unexpected error sending outbox %s", row_id)
-            failure = SendError(type(error).__name__, transient=True)
-            await self._retry_or_fail(row_id, channel, failure, attempts)
+            failure = SendError(type(error).__name__, transient=False)
+            await self._retry_or_fail(row_id, channel, failure, attempts, unexpected=True)
             return
-        await asyncio.to_thread(self._mark_sent, row_id)
+        await asyncio.to_thread(self._mark_sent, row_id, channel)
         self.stats.sent += 1
         self.stats.by_platform[channel] = self.stats.by_platform.get(channel, 0) + 1
 
     async def _retry_or_fail(
-        self, row_id: int, channel: str, error: SendError, attempts: int
+        self,
+        row_id: int,
+        channel: str,
+        error: SendError,
+        attempts: int,
+        *,
+        unexpected: bool = False,
     ) -> None:
-        """Retry a transient failure later (pausing the platform on a 429), else give up."""
-        if error.transient and attempts < MAX_ATTEMPTS:
+        """Keep a message through an outage (pausing the platform on a 429), retry a local
+        fault a few times, give up on a refusal; only a person gone is marked unreachable."""
+        if error.transient or (unexpected and attempts < MAX_UNEXPECTED_ATTEMPTS):
+            outage = None
             if error.retry_after is not None:
                 self.stats.rate_limited += 1
                 self.limiters[channel].pause(error.retry_after, time.monotonic())
                 delay = error.retry_after
             else:
                 self.stats.transient_failures += 1
-                delay = min(BACKOFF_MAX, self.backoff_base**attempts)
+                delay = self.backoff(attempts)
                 self.stats.backoffs[delay] += 1
-            await asyncio.to_thread(self._retry_later, row_id, str(error), delay)
+                outage = channel if error.transient else None
+            await asyncio.to_thread(self._retry_later, row_id, str(error), delay, outage)
             return
         self.stats.permanent_failures += 1
-        await asyncio.to_thread(self._give_up, row_id, str(error))
+        log.warning("outbox %s not delivered on %s: %s", row_id, channel, error)
+        await asyncio.to_thread(self._give_up, row_id, str(error), error.gone)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next try: doubling, capped, never giving up."""
+        return min(BACKOFF_MAX, self.backoff_base ** min(attempts, 32))
 
     # the store (each in a worker thread) ------------------------------------------------------
 
@@ -209,58 +230,61 @@ class Dispatcher:
             row.status, row.attempts = "sending", row.attempts + 1
             return row.chat_id, dict(row.payload), row.attempts
 
-    def _mark_sent(self, row_id: int) -> None:
+    def _mark_sent(self, row_id: int, channel: str) -> None:
+        now = self.clock.now()
         with self.db.unit_of_work() as session:
             session.execute(
                 update(Outbox)
                 .where(Outbox.id == row_id)
-                .values(status="sent", sent_at=self.clock.now(), last_error="")
+                .values(status="sent", sent_at=now, last_error="")
             )
+            if self._outage.get(channel, True):  # an outage, or nothing known yet: say it is over
+                health.mark(session, health.outbox_component(channel), "ok", now)
+        self._outage[channel] = False
 
-    def _retry_later(self, row_id: int, why: str, delay: float) -> None:
+    def _retry_later(self, row_id: int, why: str, delay: float, outage: str | None) -> None:
+        now = self.clock.now()
         with self.db.unit_of_work() as session:
             row = session.get(Outbox, row_id)
             assert row is not None
             row.last_error = why[:500]
             row.status = "pending"
-            row.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
+            row.next_attempt_at = now + timedelta(seconds=delay)
             _hold_back_behind(session, row)
+            if outage is not None and not self._outage.get(outage, False):
+                health.mark(session, health.outbox_component(outage), "down", now, why)
+        if outage is not None:
+            if not self._outage.get(outage, False):
+                log.error("%s Bot API outage: %s; messages wait in the outbox", outage, why)
+            self._outage[outage] = True
 
-    def _give_up(self, row_id: int, why: str) -> None:
-        """Mark the row failed and its member unreachable (a blocked bot, a chat not found)."""
+    def _give_up(self, row_id: int, why: str, gone: bool) -> None:
+        """Mark the row failed; mark its member unreachable if the platform said they are
+        gone (a blocked bot, a chat not found)."""
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             row = session.get(Outbox, row_id)
             assert row is not None
             row.last_error = why[:500]
             row.status = "failed"
-            if row.member_id is not None:
+            if gone and row.member_id is not None:
                 self._unreachable(session, row.member_id, row.channel, row.last_error, now)
 
     def _unreachable(
         self, session: Session, member_id: int, channel: str, why: str, now: datetime
     ) -> None:
-        """Mark the member unreachable and tell their locality's coordinating office."""
+        """Mark the member unreachable and tell, once, the coordinating offices of their
+        programmes in their locality."""
         member = session.get(Member, member_id)
         if member is None or member.unreachable_at is not None:
             return
         member.unreachable_at = now
-        offices = session.scalars(
-            select(Member)
-            .join(Agency, Agency.id == Member.agency_id)
-            .where(
-                coordinates_any(),
-                Agency.locality_id == member.agency.locality_id,
-                Member.role.in_(["coordinator", "admin"]),
-                Member.revoked_at.is_(None),
-                Member.unreachable_at.is_(None),
-            )
-        )
-        for office in offices:
+        for office in coordinating_offices(session, member):
             tx = Texts(office.language)
             text = tx._(
-                "Không gửi được tin nhắn cho {name} ({agency}) qua {channel}: {why}. "
-                "Vui lòng liên hệ trực tiếp và mời liên kết lại tài khoản.",
+                "Không gửi được tin nhắn cho đồng chí {name} ({agency}) qua {channel}: {why}. "
+                "Đề nghị liên hệ trực tiếp để đồng chí gửi một tin nhắn bất kỳ cho bot (ví dụ "
+                "/start); sau đó hệ thống gửi nhắc việc bình thường trở lại.",
                 name=member.name,
                 agency=member.agency.name,
                 channel=channel,

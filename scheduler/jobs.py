@@ -32,9 +32,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from handlers.texts import Texts
+from scheduler.audience import agency_roles, digest_recipients, load_people, programme_refs
 from scheduler.digest import Digest, Role, build_digest
 from scheduler.reminder_texts import render_reminder
-from scheduler.reminders import Person, PlannedMessage, plan_reminders
+from scheduler.reminders import PlannedMessage, plan_reminders
 from scheduler.settings import SchedulerSettings
 from scheduler.slots import due_slots
 from storage.aggregate.states import assignment_states
@@ -42,33 +43,27 @@ from storage.clock import Clock, SystemClock
 from storage.db import Database
 from storage.models import (
     Absence,
-    Agency,
     Assignment,
     Conversation,
-    Identity,
     InboundSeen,
     JoinAttempt,
-    Locality,
     Member,
     Mute,
+    Programme,
     Report,
     SchedulerState,
 )
 from storage.outbox import Message, enqueue, target_for
 from storage.people import active_member
-from storage.roles import coordinates_any
-from storage.worktime import WorkCalendar
+from storage.periods import MONTHS
 
 log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock key: "tiendo" in ASCII; one scheduler leader per database.
 LEADER_LOCK_KEY = 0x7469656E646F
 MAX_CATCH_UP_DAYS = 62
-REPORT_LOOKBACK_DAYS = 100  # a quarterly cycle and some margin
 REMINDERS_JOB = "reminders"
 DIGEST_ROLES: tuple[Role, ...] = ("vice_chair", "coordinator")
-OFFICE_ROLES = ("coordinator", "admin")
-PUSH_PLATFORMS = ("telegram", "zalo")  # a terminal-only account (`tiendo chat`) gets no pushes
 EXPIRY_EVERY = timedelta(minutes=1)
 LEADER_CHECK_SECONDS = 10.0
 SEEN_KEPT = timedelta(days=30)
@@ -118,13 +113,7 @@ class SchedulerService:
         self.lock_key = lock_key
         self.reminders = settings.reminders
         self.digests = settings.digests
-        self.calendar = WorkCalendar(
-            settings.tz,
-            self.reminders.work_start,
-            self.reminders.work_end,
-            self.reminders.extra_holidays,
-            self.reminders.extra_workdays,
-        )
+        self.calendar = settings.work_calendar()
         self._lock_conn: Connection | None = None
         self._pruned_at: datetime | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -270,7 +259,8 @@ class SchedulerService:
         )
         moment = self.calendar.at(slot_day, self.reminders.send_at)
         mutes = list(session.scalars(select(Mute).where(Mute.until > moment)))
-        report_days = self._report_days(session, window_start, slot_day)
+        longest = max((MONTHS.get(c, 1) for c in cadences.values()), default=1)
+        report_days = self._report_days(session, window_start, slot_day, longest)
         return plan_reminders(
             states,
             load_people(session),
@@ -282,11 +272,16 @@ class SchedulerService:
             since=since,
             report_days=report_days,
             cadences=cadences,
+            programmes={p.id: p for p in programme_refs(session)},
         )
 
-    def _report_days(self, session: Session, start: date, end: date) -> dict[int, list[date]]:
-        """Local dates of the reports that can fall in a cycle touched by the window."""
-        begin = self.calendar.at(start - timedelta(days=REPORT_LOOKBACK_DAYS), time(0))
+    def _report_days(
+        self, session: Session, start: date, end: date, months: int
+    ) -> dict[int, list[date]]:
+        """Local dates of the reports that can fall in a period touched by the window (the
+        longest period in use is `months` long)."""
+        lookback = timedelta(days=31 * (months + 1))
+        begin = self.calendar.at(start - lookback, time(0))
         finish = self.calendar.at(end + timedelta(days=1), time(0))
         days: dict[int, list[date]] = {}
         for assignment_id, created_at in session.execute(
@@ -313,28 +308,37 @@ class SchedulerService:
             return
         slot_day = slots[-1]
         since = state.last_slot
-        groups: dict[tuple[str, str], list[Member]] = {}
-        for member in digest_recipients(session, role):
-            groups.setdefault((member.agency.locality.code, member.language), []).append(member)
+        audience = digest_recipients(session, role)
+        several = {a: r.several for a, r in agency_roles(session).items()}
+        groups: dict[tuple[int, str, str, bool], list[Member]] = {}
+        for programme_id, member in audience:
+            named = several.get(member.agency_id, False)
+            group = (programme_id, member.agency.locality.code, member.language, named)
+            groups.setdefault(group, []).append(member)
         everything = assignment_states(session, slot_day) if groups else []
-        for (locality, language), members in sorted(groups.items()):
+        for (programme_id, locality, language, named), members in sorted(groups.items()):
+            programme = session.get(Programme, programme_id)
+            assert programme is not None
             digest = build_digest(
                 session,
                 slot_day,
                 role,
                 locality,
                 language,
+                programme=programme,
+                named=named,
                 since=since,
                 tz=self.settings.tz,
-                cycle_day=self.reminders.cycle_day,
+                calendar=self.calendar,
+                default_due_day=self.reminders.cycle_day,
                 chart=self.digests.chart,
                 everything=everything,
             )
-            chart = self._write_chart(digest, role, locality, language, slot_day)
+            chart = self._write_chart(digest, f"{role}-{locality}-{language}", named, slot_day)
             for member in members:
                 target = target_for(session, member)
                 photo = chart if target is not None and target.platform == "telegram" else None
-                key = f"digest:{role}:{member.id}:{slot_day.isoformat()}"
+                key = f"digest:{role}:p{programme_id}:{member.id}:{slot_day.isoformat()}"
                 for suffix, message in digest_messages(digest, photo):
                     added = enqueue(
                         session,
@@ -349,15 +353,14 @@ class SchedulerService:
                 result.digests += 1
         state.last_slot, state.updated_at = slot_day, now
 
-    def _write_chart(
-        self, digest: Digest, role: str, locality: str, language: str, slot_day: date
-    ) -> Path | None:
+    def _write_chart(self, digest: Digest, audience: str, named: bool, day: date) -> Path | None:
         """Write the chart PNG under <data_dir>/charts/ (same content, same name)."""
         if not digest.chart_png:
             return None
         folder = self.settings.data_dir / "charts"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"digest-{role}-{locality}-{language}-{slot_day.isoformat()}.png"
+        tag = "-named" if named else ""
+        path = folder / f"digest-{digest.programme_code}-{audience}{tag}-{day.isoformat()}.png"
         path.write_bytes(digest.chart_png)
         return path
 
@@ -605,77 +608,6 @@ def _job_state(session: Session, job: str, now: datetime) -> SchedulerState:
     return session.scalars(
         select(SchedulerState).where(SchedulerState.job == job).with_for_update()
     ).one()
-
-
-def load_people(session: Session) -> list[Person]:
-    """Every active member as the reminder policy sees them."""
-    linked = set(
-        session.scalars(
-            select(Identity.member_id).distinct().where(Identity.platform.in_(PUSH_PLATFORMS))
-        )
-    )
-    rows = session.execute(
-        select(
-            Member.id,
-            Member.name,
-            Member.agency_id,
-            Agency.code,
-            Locality.code,
-            Member.role,
-            Member.is_head,
-            coordinates_any().label("coordinates"),
-            Member.language,
-            Member.unreachable_at,
-            Agency.archived_at,
-        )
-        .join(Agency, Agency.id == Member.agency_id)
-        .join(Locality, Locality.id == Agency.locality_id)
-        .where(Member.revoked_at.is_(None))
-        .order_by(Member.id)
-    )
-    return [
-        Person(
-            member_id,
-            name,
-            agency_id,
-            agency_code,
-            locality,
-            role,
-            is_head,
-            coordinates,
-            language,
-            reachable=member_id in linked and unreachable_at is None and archived_at is None,
-        )
-        for (
-            member_id,
-            name,
-            agency_id,
-            agency_code,
-            locality,
-            role,
-            is_head,
-            coordinates,
-            language,
-            unreachable_at,
-            archived_at,
-        ) in rows
-    ]
-
-
-def digest_recipients(session: Session, role: str) -> list[Member]:
-    """Vice-Chairs, or the coordinating offices' coordinators, who can be reached."""
-    linked = select(Identity.member_id).where(Identity.platform.in_(PUSH_PLATFORMS))
-    query = (
-        select(Member)
-        .join(Agency, Agency.id == Member.agency_id)
-        .where(Member.revoked_at.is_(None), Member.unreachable_at.is_(None), Member.id.in_(linked))
-        .order_by(Member.id)
-    )
-    if role == "vice_chair":
-        query = query.where(Member.role == "vice_chair")
-    else:
-        query = query.where(coordinates_any(), Member.role.in_(OFFICE_ROLES))
-    return list(session.scalars(query))
 
 
 def digest_messages(digest: Digest, chart: Path | None) -> list[tuple[str, Message]]:

@@ -2,17 +2,20 @@
 
 `scheduler/reminders.py` decides who is told what on which working day; this module only
 writes it down: the greeting, the items with their deadlines and last reports, what was
-forwarded or escalated, the closed cycles, and one button per item.
+forwarded or escalated, the closed periods, and one button per item. A reader with several
+programmes finds each programme's items under its name, each code after its alias ("HY 2.5"),
+as they would type it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.programmes import heading
 from handlers.texts import Texts
-from scheduler.reminders import Cycle, DueItem, PlannedMessage
+from scheduler.reminders import DueItem, PlannedMessage, ProgrammeRef
 from storage.outbox import Message
 from storage.textfit import short_text
 
@@ -24,6 +27,20 @@ LABEL_CHARS = 40
 def render_reminder(planned: PlannedMessage, tz: ZoneInfo) -> Message:
     """Write the message: its text (within one Telegram message) and its buttons."""
     tx = Texts(planned.language, tz)
+    named = planned.by_programme
+
+    def grouped(items: Sequence[DueItem], line: Callable[[DueItem], str]) -> list[str]:
+        """The items' lines, under a heading per programme when the reader has several."""
+        if not named:
+            return [line(i) for i in items]
+        lines: list[str] = []
+        for programme in planned.programmes:
+            mine = [i for i in items if i.programme_id == programme.id]
+            if mine:
+                lines.append(_heading(programme))
+                lines += [line(i) for i in mine]
+        return lines
+
     sections: list[list[str]] = []
     if planned.recipient_id is not None:
         head = [tx._("Kính gửi {name},", name=planned.recipient_name)]
@@ -44,38 +61,38 @@ def render_reminder(planned: PlannedMessage, tz: ZoneInfo) -> Message:
                 count=len(planned.items),
             )
         ]
-        lines += [_item_lines(tx, i) for i in planned.items]
+        lines += grouped(planned.items, lambda i: _item_lines(tx, i, named))
         lines.append(tx._("Bấm nút bên dưới để báo cáo ngay từng nội dung."))
         sections.append(lines)
     if planned.forwarded:
         sections.append(_forwarded(tx, planned))
     if planned.escalations:
         lines = [tx._("Đề nghị đôn đốc, chỉ đạo: các nội dung quá hạn nhiều ngày làm việc:")]
-        lines += [
+        lines += grouped(planned.escalations, lambda i: _overdue_line(tx, i, named))
+        sections.append(lines)
+    if planned.to_vice_chair:
+        lines = [
             tx._(
-                "• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm việc; {status}",
-                code=i.item_code,
-                title=short_text(i.item_title, 50),
-                agency=i.agency_name,
-                due=tx.date(i.due_date),
-                days=i.overdue_days,
-                status=_status(tx, i),
+                "Kính đề nghị đồng chí xem xét, chỉ đạo: các nội dung sau đã quá hạn, cơ quan "
+                "đầu mối đã đôn đốc nhưng chưa hoàn thành:"
             )
-            for i in planned.escalations
         ]
+        lines += grouped(planned.to_vice_chair, lambda i: _overdue_line(tx, i, named))
         sections.append(lines)
     for close in planned.closes:
         lines = [
             tx._(
                 "Kỳ báo cáo {label} (hạn {end}) đã đóng: {reported}/{total} nhiệm vụ "
                 "đã báo cáo, đạt {rate}%.",
-                label=cycle_label(tx, close.cycle),
-                end=tx.date(close.cycle.end),
+                label=tx.period(close.period),
+                end=tx.date(close.period.due),
                 reported=close.reported,
                 total=close.total,
                 rate=round(close.rate * 100),
             )
         ]
+        if named:
+            lines[0] = f"{close.programme_label}: {lines[0]}"
         if close.missing:
             lines.append(
                 tx._(
@@ -85,21 +102,38 @@ def render_reminder(planned: PlannedMessage, tz: ZoneInfo) -> Message:
             )
         sections.append(lines)
     text = _fit("\n\n".join("\n".join(s) for s in sections), tx)
-    choices = _buttons(planned.items, [*planned.forwarded, *planned.escalations])
+    choices = _buttons(
+        planned.items,
+        [*planned.forwarded, *planned.escalations, *planned.to_vice_chair],
+        named,
+    )
     return Message(text, choices or None)
 
 
-def cycle_label(tx: Texts, cycle: Cycle) -> str:
-    """`tháng 03/2020` or `quý 1/2020`."""
-    if cycle.months == 3:
-        return tx._(
-            "quý {quarter}/{year}", quarter=(cycle.end.month - 1) // 3 + 1, year=cycle.end.year
-        )
-    return tx._("tháng {month:02d}/{year}", month=cycle.end.month, year=cycle.end.year)
+def _heading(programme: ProgrammeRef) -> str:
+    """`HY — Chương trình hợp tác Hà Nội – Hưng Yên giai đoạn 2019–2020`, as in chat."""
+    return heading(programme.label, programme.title) if programme.title else programme.label
+
+
+def _code(item: DueItem, named: bool) -> str:
+    """The code as the reader types it: `2.5`, or `HY 2.5` beside other programmes."""
+    return f"{item.programme_label} {item.item_code}" if named else item.item_code
+
+
+def _overdue_line(tx: Texts, item: DueItem, named: bool) -> str:
+    return tx._(
+        "• {code} {title} — {agency}: hạn {due}, quá hạn {days} ngày làm việc; {status}",
+        code=_code(item, named),
+        title=short_text(item.item_title, 50),
+        agency=item.agency_name,
+        due=tx.date(item.due_date),
+        days=item.overdue_days,
+        status=_status(tx, item),
+    )
 
 
 def _forwarded(tx: Texts, planned: PlannedMessage) -> list[str]:
-    """The items of agencies nobody can be reached at, by agency."""
+    """The items of agencies nobody can be reached at, by programme and agency."""
     if planned.recipient_id is None:
         lines = [
             tx._(
@@ -116,10 +150,20 @@ def _forwarded(tx: Texts, planned: PlannedMessage) -> list[str]:
                 "cơ quan đầu mối:"
             )
         ]
-    for code in planned.unreachable_agencies:
-        mine = [i for i in planned.forwarded if i.agency_code == code]
-        lines.append(f"{mine[0].agency_name} ({code}):")
-        lines += [_item_lines(tx, i) for i in mine]
+    named = planned.by_programme
+    groups = planned.programmes if named else (None,)
+    for programme in groups:
+        forwarded = [
+            i for i in planned.forwarded if programme is None or i.programme_id == programme.id
+        ]
+        if not forwarded:
+            continue
+        if programme is not None:
+            lines.append(_heading(programme))
+        for code in dict.fromkeys(i.agency_code for i in forwarded):
+            mine = [i for i in forwarded if i.agency_code == code]
+            lines.append(f"{mine[0].agency_name} ({code}):")
+            lines += [_item_lines(tx, i, named) for i in mine]
     return lines
 
 
@@ -134,9 +178,9 @@ def _status(tx: Texts, item: DueItem) -> str:
     )
 
 
-def _item_lines(tx: Texts, item: DueItem) -> str:
+def _item_lines(tx: Texts, item: DueItem, named: bool = False) -> str:
     """`• 2.5 Lĩnh vực giao thông` and a line with the deadline and the last report."""
-    title = f"• {item.item_code} {short_text(item.item_title, 60)}"
+    title = f"• {_code(item, named)} {short_text(item.item_title, 60)}"
     if item.on_behalf_of:
         title += " " + tx._("(thay {name} đang vắng mặt)", name=item.on_behalf_of)
     parts: list[str] = []
@@ -152,8 +196,8 @@ def _item_lines(tx: Texts, item: DueItem) -> str:
         parts.append(
             tx._(
                 "chưa báo cáo kỳ {label} (hạn {end})",
-                label=cycle_label(tx, item.cycle),
-                end=tx.date(item.cycle.end),
+                label=tx.period(item.cycle),
+                end=tx.date(item.cycle.due),
             )
         )
     parts.append(_status(tx, item))
@@ -177,24 +221,23 @@ def _fit(text: str, tx: Texts) -> str:
     return "\n".join(kept)
 
 
-def _label(item: DueItem) -> str:
-    """`2.5 · Lĩnh vực giao thông` (the code first: Zalo readers type it)."""
-    room = LABEL_CHARS - len(item.item_code) - 3
-    return (
-        f"{item.item_code} · {short_text(item.item_title, room)}"
-        if room >= 8
-        else item.item_code[:LABEL_CHARS]
-    )
+def _label(item: DueItem, named: bool) -> str:
+    """`2.5 · Lĩnh vực giao thông`, or `HY 2.5 · …` (the code first: Zalo readers type it)."""
+    code = _code(item, named)
+    room = LABEL_CHARS - len(code) - 3
+    return f"{code} · {short_text(item.item_title, room)}" if room >= 8 else code[:LABEL_CHARS]
 
 
-def _buttons(items: Sequence[DueItem], others: Sequence[DueItem]) -> list[list[tuple[str, str]]]:
+def _buttons(
+    items: Sequence[DueItem], others: Sequence[DueItem], named: bool
+) -> list[list[tuple[str, str]]]:
     """One report button per own item; an open button per other item code (≤ 100)."""
     rows: list[list[tuple[str, str]]] = [
-        [(_label(i), f"r:{i.assignment_id}")] for i in items[:MAX_BUTTONS]
+        [(_label(i, named), f"r:{i.assignment_id}")] for i in items[:MAX_BUTTONS]
     ]
     left = MAX_BUTTONS - len(rows)
-    own = {i.item_code for i in items}
-    codes = [c for c in dict.fromkeys(i.item_code for i in others) if c not in own][:left]
+    own = {_code(i, named) for i in items}
+    codes = [c for c in dict.fromkeys(_code(i, named) for i in others) if c not in own][:left]
     for start in range(0, len(codes), 4):
         rows.append([(code, f"o:{code}") for code in codes[start : start + 4]])
     return rows

@@ -1,8 +1,9 @@
 """What an operator checks first: backlog, reachability, how far the scheduler has run,
 and how the bots' connections stand.
 
-`tiendo run` writes how each platform stands (`mark`, `note_dropped`) and `tiendo status`,
-another process, reads it here. Problems are data (a code and its values), so the command
+`tiendo run` writes how each platform stands (`mark`, `note_dropped`; the dispatcher, under
+`outbox:<platform>`, whether the Bot API takes the outbox's messages) and `tiendo status`,
+another process, reads it here, with the backlog and how long its oldest message has waited. Problems are data (a code and its values), so the command
 line says them in the reader's language and `--json` gives monitoring a stable code.
 """
 
@@ -29,6 +30,13 @@ from storage.models import (
 State = Literal["ok", "down", "stopped"]
 WAIT_LIMIT_MINUTES = 30  # a due message older than this means nothing is sending
 DROPPED_WINDOW = timedelta(hours=24)  # a dropped reply stays a problem this long
+OUTBOX = "outbox:"  # the dispatcher's own record of each platform: "outbox:telegram"
+
+
+def outbox_component(platform: str) -> str:
+    """The component that says whether the outbox can send on a platform (an outage: the Bot
+    API answers 5xx, times out or cannot be reached, and the messages wait)."""
+    return OUTBOX + platform
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,9 @@ class Health:
     conversations_open: int
     scheduler: dict[str, str]
     components: dict[str, Component]
+    # Per channel, the messages still to send and how long the oldest has waited since it was
+    # written (retries included): {"telegram": {"pending": 12, "oldest_minutes": 35.0}}.
+    backlog: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))  # type: ignore[no-any-return]
@@ -75,7 +86,18 @@ class Health:
         """What needs someone's attention, most urgent first."""
         found = []
         for name, part in sorted(self.components.items()):
-            if part.state == "down":
+            if part.state == "down" and name.startswith(OUTBOX):
+                platform = name.removeprefix(OUTBOX)
+                waiting = self.backlog.get(platform, {})
+                values = {
+                    "component": platform,
+                    "since": part.since,
+                    "detail": part.detail,
+                    "pending": int(waiting.get("pending", 0)),
+                    "oldest_minutes": round(waiting.get("oldest_minutes", 0.0)),
+                }
+                found.append(Problem("outbox_outage", values))
+            elif part.state == "down":
                 values = {"component": name, "since": part.since, "detail": part.detail}
                 found.append(Problem("component_down", values))
         for name, part in sorted(self.components.items()):
@@ -123,6 +145,14 @@ def health(session: Session, now: datetime) -> Health:
             Outbox.status == "pending", Outbox.next_attempt_at <= now
         )
     )
+    backlog = {
+        channel: {"pending": count, "oldest_minutes": (now - first).total_seconds() / 60}
+        for channel, count, first in session.execute(
+            select(Outbox.channel, func.count(), func.min(Outbox.created_at))
+            .where(Outbox.status.in_(["pending", "sending"]))
+            .group_by(Outbox.channel)
+        )
+    }
     return Health(
         checked_at=now,
         programmes=_count(session, Programme),
@@ -154,6 +184,7 @@ def health(session: Session, now: datetime) -> Health:
             c.name: Component(c.state, c.detail, c.since, c.dropped, c.last_dropped_at)
             for c in session.scalars(select(ComponentState))
         },
+        backlog=backlog,
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +24,13 @@ KEY_LENGTH: Final = 300  # outbox.idempotency_key
 # Room kept on the last part of a message with choices, on a channel that draws them as text:
 # the Zalo messenger adds a line saying which code to type (bot/zalo/adapter.render_outbox).
 CHOICES_AS_TEXT_ROOM: Final = {"zalo": 160}
+# Every inbound update runs this: built once, it costs only its value.
+_MEMBERS = cast(Table, Member.__table__)
+_REACHABLE_AGAIN = (
+    update(_MEMBERS)
+    .where(_MEMBERS.c.id == bindparam("member_id"), _MEMBERS.c.unreachable_at.is_not(None))
+    .values(unreachable_at=None)
+)
 
 
 @dataclass(frozen=True)
@@ -122,3 +130,10 @@ def enqueue(
         # rowcount is -1 on PostgreSQL with RETURNING; a returned row means "inserted".
         added = session.execute(statement).first() is not None or added
     return added
+
+
+def heard_from(session: Session, member: ActiveMember | None) -> None:
+    """A person wrote to the bot, so their chat works: clear an unreachable mark (a blocked
+    bot, a chat not found), and reminders and digests reach them again. Free unless marked."""
+    if member is not None and member.unreachable:
+        session.connection().execute(_REACHABLE_AGAIN, {"member_id": member.id})

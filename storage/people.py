@@ -170,6 +170,7 @@ class ActiveMember:
     locality_code: str
     language: str
     preferred_channel: str
+    unreachable: bool = False  # marked so by the dispatcher; a message from them clears it
 
     @classmethod
     def of(cls, member: Member) -> ActiveMember:
@@ -185,6 +186,7 @@ class ActiveMember:
             agency.locality.code,
             member.language,
             member.preferred_channel,
+            member.unreachable_at is not None,
         )
 
 
@@ -206,6 +208,7 @@ ACTIVE_COLUMNS = (
     Locality.code,
     Member.language,
     Member.preferred_channel,
+    Member.unreachable_at.is_not(None),
 )
 _ACCOUNT = (
     Identity.platform == bindparam("platform"),
@@ -227,7 +230,8 @@ def member_behind(session: Session, platform: str, external_id: str) -> ActiveMe
         .execute(_ACTIVE_VIEW, {"platform": platform, "external_id": external_id})
         .first()
     )
-    return ActiveMember(*row) if row is not None else None
+    # tuple(): mypy types a row of more than ten columns as open-ended
+    return ActiveMember(*tuple(row)) if row is not None else None
 
 
 def create_link_code(

@@ -90,7 +90,7 @@ def test_the_digest_names_what_is_overdue_blocked_completed_and_directed(world: 
     assert "Vướng giải phóng mặt bằng cầu Mễ Sở" in blocked
     overdue = text.split("Quá hạn (")[1]
     assert "2.8 Về đảm bảo an sinh xã hội — Sở Lao động - Thương binh và Xã hội Hà Nội" in overdue
-    assert "(quá 17 ngày)" in overdue
+    assert "(quá hạn 11 ngày làm việc)" in overdue  # due Friday 28/02: 11 working days
     completed = text.split("Hoàn thành từ 10/03/2020 (1):")[1]
     assert "2.3" in completed.split("\n")[1] and "Hưng Yên" not in completed.split("\n\n")[0]
     directives = text.split("Chỉ đạo chưa được báo cáo lại (1):")[1]
@@ -98,7 +98,7 @@ def test_the_digest_names_what_is_overdue_blocked_completed_and_directed(world: 
         "2.5 (05/03/2020, Phó Chủ tịch Hà Nội): Sở GTVT báo cáo phương án tháo gỡ" in directives
         and "chờ Sở Giao thông vận tải Hà Nội" in directives
     )
-    silent = text.split("Cơ quan chưa báo cáo trong kỳ từ 26/02/2020")[1]
+    silent = text.split("Cơ quan chưa báo cáo kỳ tháng 3/2020 (hạn 25/03/2020)")[1]
     assert "• Sở Giao thông vận tải Hà Nội: 1 nhiệm vụ" in silent  # 2.4.c; 2.5 was reported
     codes = [label for row in digest.item_buttons for label, _ in row]
     assert {"2.5", "2.8", "2.3"} <= set(codes)
@@ -228,7 +228,8 @@ def test_digest_preview_command_prints_the_text_and_writes_the_chart(
     assert main(["digest", "--preview", "coordinator"], ctx=ctx()) == 0
     printed = capsys.readouterr().out
     assert "BẢN TIN TIẾN ĐỘ — toàn chương trình — 16/03/2020" in printed
-    default = tmp_path / "data" / "charts" / "digest-preview-coordinator-all-2020-03-16.png"
+    charts = tmp_path / "data" / "charts"
+    default = charts / "digest-preview-ha-noi-hung-yen-2019-coordinator-all-2020-03-16.png"
     assert default.read_bytes().startswith(PNG)
     assert main(["digest", "--preview", "coordinator", "--locality", "XX"], ctx=ctx()) == 2
     assert "Không có địa phương XX" in capsys.readouterr().err

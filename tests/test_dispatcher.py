@@ -8,13 +8,14 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from telegram import Bot
 
+from bot.loopback.stage import Stage
 from bot.loopback.telegram_server import FakeTelegramServer, RateLimits
 from bot.loopback.zalo_server import FakeZaloServer
 from bot.telegram.adapter import TelegramMessenger
@@ -23,13 +24,28 @@ from bot.zalo.adapter import ZaloMessenger
 from bot.zalo.api import MAX_TEXT as ZALO_MAX_TEXT
 from bot.zalo.api import ZaloBotApi
 from scheduler.dispatcher import Dispatcher
+from scheduler.jobs import SchedulerService
 from scheduler.ratelimit import Limits
 from storage.clock import FixedClock
 from storage.db import Database
-from storage.models import Agency, Identity, Member, Outbox
+from storage.models import (
+    Agency,
+    Assignment,
+    Identity,
+    Item,
+    Member,
+    Outbox,
+    Programme,
+    ProgrammeAgency,
+)
 from storage.outbox import Message, enqueue
+from storage.programme.file import load_programme_file
+from storage.programme.importer import import_programme
 from tests.conftest import hanoi
-from tests.harness import REPO, copy_database
+from tests.harness import REPO, copy_database, run_cli, write_config
+from tests.test_reminders import scheduler_settings
+
+HOA_BINH = REPO / "programmes" / "ha-noi-hoa-binh-2019.toml"
 
 
 @pytest.fixture
@@ -164,24 +180,144 @@ async def test_limits_are_kept_so_telegram_never_answers_429(db: Database) -> No
         assert server.stats.rate_limited == 0
 
 
-async def test_blocked_member_is_marked_unreachable_and_the_office_told(
-    db: Database, server: FakeTelegramServer
-) -> None:
+def enqueue_to(db: Database, clock: FixedClock, chat: int, key: str, message: Message) -> None:
+    """Write one message to the member behind a chat."""
+    with db.unit_of_work() as session:
+        member = session.scalars(
+            select(Member).join(Identity).where(Identity.chat_id == str(chat))
+        ).one()
+        enqueue(
+            session,
+            key=key,
+            member=member,
+            reason="reminder",
+            message=message,
+            due_at=clock.now(),
+            now=clock.now(),
+        )
+
+
+def official_and_office(db: Database, server: FakeTelegramServer) -> tuple[int, int]:
+    """A Hưng Yên official and a coordinator of Hưng Yên's office, both on Telegram."""
     [official] = members(db, 1)
     [office] = members(db, 1, agency="HY-KHDT", role="coordinator", first_id=9000)
     server.add_user(official, "Cán bộ")
     server.add_user(office, "Văn phòng")
+    return official, office
+
+
+def unreachable(db: Database) -> list[str]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(Member.name).where(Member.unreachable_at.is_not(None))))
+
+
+async def test_an_outage_of_hours_delays_the_message_and_silences_nobody(
+    db: Database, server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    official, _ = official_and_office(db, server)
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    start = clock.now()
+    enqueue_to(db, clock, official, "one", Message("Nhắc việc"))
+    # The Bot API answers 502 and times out for well over the old 8 tries, then recovers.
+    server.inject_fault("sendMessage", "502", count=6)
+    server.inject_fault("sendMessage", "timeout", count=2)
+    server.inject_fault("sendMessage", "502", count=6)
+    config = write_config(tmp_path)  # the same store, for `tiendo status`
+    during: list[tuple[int, str]] = []
+    async with quick_bot(server) as bot:
+        dispatcher = Dispatcher(
+            db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(200, 50)}
+        )
+        for _ in range(40):
+            await dispatcher.drain(10)
+            if statuses(db)["sent"] == 1:
+                break
+            during.append(run_cli(config, "status", clock=clock))
+            clock.advance(minutes=10)
+    delivered = [m.chat_id for m in server.sent if m.method == "sendMessage"]
+    assert delivered == [official]  # once, and no "unreachable" notice to the office
+    assert clock.now() - start > timedelta(hours=2)
+    assert unreachable(db) == []
+    with db.unit_of_work() as session:
+        row = session.scalars(select(Outbox)).one()
+        assert (row.status, row.attempts) == ("sent", 15)
+    code, said = during[-1]
+    said = " ".join(said.split())
+    assert code == 1
+    assert "Telegram: Bot API không nhận tin từ 02/12/2019 08:30" in said
+    assert "1 tin đang chờ trong hộp thư đi" in said and "không bỏ tin nào" in said
+    assert "Tin chờ gửi qua Telegram: 1, tin lâu nhất đã chờ 130 phút" in said
+    code, said = run_cli(config, "status", clock=clock)
+    assert code == 0 and "Bot API không nhận tin" not in said
+
+
+async def test_a_blocked_member_is_marked_once_and_only_their_programmes_offices_told(
+    db: Database, server: FakeTelegramServer
+) -> None:
+    with db.unit_of_work() as session:
+        import_programme(session, load_programme_file(HOA_BINH), datetime(2019, 11, 1, tzinfo=UTC))
+        # Văn phòng Thành ủy Hà Nội coordinates only the Hòa Bình programme here.
+        for role in session.scalars(
+            select(ProgrammeAgency)
+            .join(Agency, Agency.id == ProgrammeAgency.agency_id)
+            .join(Programme, Programme.id == ProgrammeAgency.programme_id)
+            .where(Agency.code == "HN-VPTU", Programme.alias == "HY")
+        ):
+            role.coordinates = False
+    [official] = members(db, 1, agency="HN-XD")  # Sở Xây dựng: the Hưng Yên programme only
+    [khdt] = members(db, 1, agency="HN-KHDT", role="coordinator", first_id=9000)
+    [vptu] = members(db, 1, agency="HN-VPTU", role="coordinator", first_id=9100)
+    for chat in (official, khdt, vptu):
+        server.add_user(chat, "Cán bộ")
     server.block(official)
     clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    enqueue_to(db, clock, official, "one", Message("Nhắc việc"))
+    enqueue_to(db, clock, official, "two", Message("Nhắc việc"))
+    async with Bot(server.token, base_url=server.base_url) as bot:
+        dispatcher = Dispatcher(
+            db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
+        )
+        await dispatcher.drain(5)
+    assert unreachable(db) == ["Cán bộ 0"]
+    told = server.messages_to(khdt)
+    assert len(told) == 1  # once, though two messages failed
+    assert "Cán bộ 0 (Sở Xây dựng Hà Nội) qua telegram" in (told[0].text or "")
+    assert server.messages_to(vptu) == []  # not an office of the member's programme
+    assert "gửi một tin nhắn bất kỳ cho bot (ví dụ /start)" in (told[0].text or "")
+    assert statuses(db) == Counter({"failed": 2, "sent": 1})
+
+
+async def test_a_message_telegram_refuses_fails_without_silencing_its_reader(
+    db: Database, server: FakeTelegramServer
+) -> None:
+    official, office = official_and_office(db, server)
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    refused = Message("Nhắc việc", [[("2.5", "o:" + "2.5" * 30)]])  # its data is too long
+    enqueue_to(db, clock, official, "bad-button", refused)
+    async with Bot(server.token, base_url=server.base_url) as bot:
+        dispatcher = Dispatcher(
+            db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
+        )
+        await dispatcher.drain(5)
+    assert statuses(db) == Counter({"failed": 1})
+    assert unreachable(db) == [] and server.messages_to(office) == []
+
+
+async def test_a_chart_gone_from_disk_is_given_up_without_silencing_its_reader(
+    db: Database, server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    [official] = members(db, 1)
+    server.add_user(official, "Cán bộ")
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
     with db.unit_of_work() as session:
-        member = session.scalar(select(Member).where(Member.role == "reporter"))
-        assert member is not None
+        member = session.scalars(select(Member)).one()
+        missing = str(tmp_path / "charts" / "gone.png")
         enqueue(
             session,
-            key="one",
+            key="chart",
             member=member,
-            reason="reminder",
-            message=Message("Nhắc việc"),
+            reason="digest",
+            message=Message("", None, missing, "gone.png", photo=True),
             due_at=clock.now(),
             now=clock.now(),
         )
@@ -189,13 +325,54 @@ async def test_blocked_member_is_marked_unreachable_and_the_office_told(
         dispatcher = Dispatcher(
             db, clock, {"telegram": TelegramMessenger(bot)}, {"telegram": Limits(100, 10)}
         )
-        await dispatcher.drain(5)
-    with db.unit_of_work() as session:
-        blocked = session.scalar(select(Member).where(Member.role == "reporter"))
-        assert blocked is not None and blocked.unreachable_at is not None
-    told = server.messages_to(office)
-    assert len(told) == 1 and "Không gửi được tin nhắn cho Cán bộ 0" in (told[0].text or "")
-    assert statuses(db) == Counter({"failed": 1, "sent": 1})
+        for _ in range(12):  # a local fault: retried a few times, then given up
+            await dispatcher.drain(5)
+            clock.advance(minutes=10)
+    assert statuses(db) == Counter({"failed": 1})
+    assert unreachable(db) == []
+
+
+async def test_an_official_who_writes_again_is_reachable_and_gets_the_next_reminder(
+    template: Path, tmp_path: Path
+) -> None:
+    db = copy_database(template, tmp_path)
+    clock = FixedClock(hanoi(2020, 3, 12, 9, 0))
+    settings = scheduler_settings(tmp_path, reminders={"cycle_reminder_days_before": []})
+    async with Stage(db, clock, tmp_path, zalo=False) as stage:
+        lan = await stage.join("Nguyễn Thị Lan", "HY-GTVT")
+        dung = await stage.join("Phạm Thu Dung", "HY-KHDT", role="coordinator")
+        with db.unit_of_work() as session:
+            assignment = session.scalars(
+                select(Assignment)
+                .join(Item)
+                .join(Agency)
+                .where(Item.code == "2.5", Agency.code == "HY-GTVT")
+            ).one()
+            assignment.due_date = date(2020, 3, 20)
+        scheduler = SchedulerService(db, clock, settings)
+        dispatcher = Dispatcher(db, clock, stage.messengers, {"telegram": Limits(100, 10)})
+
+        async def day(*moment: int) -> None:
+            clock.set(hanoi(*moment))
+            scheduler.tick()
+            await dispatcher.drain(10)
+
+        assert stage.telegram_server is not None
+        stage.telegram_server.block(int(lan.id))
+        await day(2020, 3, 13, 9, 0)  # 7 days before: 403, blocked
+        assert unreachable(db) == ["Nguyễn Thị Lan"]
+        await day(2020, 3, 17, 9, 0)  # 3 days before: to the office instead
+        office = [s.text for s in stage.received(dung)]
+        assert sum("Nguyễn Thị Lan (Sở Giao thông vận tải Hưng Yên) qua" in t for t in office) == 1
+        assert "Sở Giao thông vận tải Hưng Yên (HY-GTVT):" in office[-1]
+        before = len(stage.received(lan))
+        await stage.say(lan, "/start")  # writing to the bot unblocks it, and clears the mark
+        assert unreachable(db) == []
+        await day(2020, 3, 19, 9, 0)  # 1 day before
+        reminders = [s.text for s in stage.received(lan)[before:] if "Kính gửi" in s.text]
+        assert len(reminders) == 1 and "2.5 Lĩnh vực giao thông" in reminders[0]
+        assert "hạn 20/03/2020, còn 1 ngày" in reminders[0]
+    db.dispose()
 
 
 async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_one(
@@ -355,3 +532,15 @@ async def test_a_part_that_must_be_retried_holds_back_the_parts_behind_it(
     received = [m.text or "" for m in zalo.messages_to(chat)]
     assert "\n".join(received) == text
     assert statuses(db) == Counter({"sent": 3})
+
+
+async def test_a_zalo_chat_that_no_longer_exists_marks_its_member_unreachable(
+    db: Database, zalo: FakeZaloServer
+) -> None:
+    members(db, 1, platform="zalo")  # never added to the Zalo server: "chat not found"
+    clock = FixedClock(hanoi(2019, 12, 2, 8, 30))
+    enqueue_one(db, clock, Message("Nhắc việc"))
+    async with ZaloBotApi(zalo.token, base_url=zalo.base_url, max_retries=0) as api:
+        await zalo_dispatcher(db, clock, api).drain(10)
+    assert statuses(db) == Counter({"failed": 1})
+    assert unreachable(db) == ["Cán bộ 0"]

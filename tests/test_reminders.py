@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.jobs import SchedulerService, TickResult
-from scheduler.reminders import Person, PlannedMessage, cycle_ending, plan_reminders
+from scheduler.reminders import Person, PlannedMessage, period_due_on, plan_reminders
 from scheduler.settings import DigestSettings, ReminderSettings, SchedulerSettings
 from storage.clock import FixedClock
 from storage.db import Database
@@ -26,6 +26,7 @@ from storage.models import (
     Member,
     Mute,
     Outbox,
+    Programme,
     SchedulerState,
 )
 from storage.programme.importer import import_programme
@@ -62,12 +63,14 @@ class World:
         reminders: dict[str, Any] | None = None,
         digests: dict[str, Any] | None = None,
         import_at: datetime | None = None,
+        also: Sequence[ProgrammeSpec] = (),
     ) -> None:
         self.db = db
         self.clock = FixedClock(import_at or hanoi(2019, 7, 1, 8, 0))
         self.settings = scheduler_settings(folder, reminders, digests)
         with db.unit_of_work() as session:
-            import_programme(session, spec, self.clock.now())
+            for each in (spec, *also):
+                import_programme(session, each, self.clock.now())
         self.service = SchedulerService(db, self.clock, self.settings)
         self._chat = 7000
 
@@ -108,18 +111,20 @@ class World:
                 )
             return member.id
 
-    def assignment_id(self, item: str, agency: str) -> int:
+    def assignment_id(self, item: str, agency: str, programme: str = "HY") -> int:
+        """The assignment of `agency` on `item` of the programme with this alias."""
         with self.db.unit_of_work() as session:
             return session.scalars(
                 select(Assignment.id)
                 .join(Item)
                 .join(Agency)
-                .where(Item.code == item, Agency.code == agency)
+                .join(Programme, Programme.id == Item.programme_id)
+                .where(Item.code == item, Agency.code == agency, Programme.alias == programme)
             ).one()
 
-    def due(self, item: str, agency: str, day: date) -> int:
+    def due(self, item: str, agency: str, day: date, programme: str = "HY") -> int:
         """Move an assignment's due date (as a coordinator editing the file would)."""
-        assignment_id = self.assignment_id(item, agency)
+        assignment_id = self.assignment_id(item, agency, programme)
         with self.db.unit_of_work() as session:
             session.get(Assignment, assignment_id).due_date = day  # type: ignore[union-attr]
         return assignment_id
@@ -133,11 +138,12 @@ class World:
         percent: int = 40,
         note: str = "",
         member_id: int | None = None,
+        programme: str = "HY",
     ) -> None:
         with self.db.unit_of_work() as session:
             append_report(
                 session,
-                assignment_id=self.assignment_id(item, agency),
+                assignment_id=self.assignment_id(item, agency, programme),
                 member_id=member_id,
                 status=status,
                 percent=percent,
@@ -161,7 +167,9 @@ class World:
 
     def mute(self, member_id: int, item: str, until: datetime) -> None:
         with self.db.unit_of_work() as session:
-            item_id = session.scalars(select(Item.id).where(Item.code == item)).one()
+            item_id = session.scalars(
+                select(Item.id).join(Programme).where(Item.code == item, Programme.alias == "HY")
+            ).one()
             session.add(Mute(member_id=member_id, item_id=item_id, until=until))
 
     def tick(self, *moment: int) -> TickResult:
@@ -359,7 +367,7 @@ def test_a_report_in_the_cycle_stops_that_cycles_reminders(cycles: World) -> Non
     cycles.tick(2020, 3, 20, 9, 0)  # 5 days before the 25th
     first = cycles.texts(an)[date(2020, 3, 20)]
     assert "2.5" in first and "2.4.c" in first
-    assert "chưa báo cáo kỳ tháng 03/2020 (hạn 25/03/2020)" in first
+    assert "chưa báo cáo kỳ tháng 3/2020 (hạn 25/03/2020)" in first
     cycles.report("2.5", "HN-GTVT", hanoi(2020, 3, 23, 15, 0), member_id=an)
     cycles.tick(2020, 3, 24, 9, 0)  # 1 day before
     second = cycles.texts(an)[date(2020, 3, 24)]
@@ -387,7 +395,7 @@ def test_the_cycle_closes_with_its_response_rate_for_the_office(cycles: World) -
     cycles.tick_days(date(2020, 3, 25), date(2020, 3, 26))
     closed = [t for t in cycles.texts(office).values() if "đã đóng" in t]
     assert len(closed) == 1
-    assert f"Kỳ báo cáo tháng 03/2020 (hạn 25/03/2020) đã đóng: 2/{total} nhiệm vụ" in closed[0]
+    assert f"Kỳ báo cáo tháng 3/2020 (hạn 25/03/2020) đã đóng: 2/{total} nhiệm vụ" in closed[0]
     assert f"đạt {round(200 / total)}%" in closed[0]
     missing = closed[0].split("Chưa báo cáo:")[1]
     assert "Sở Xây dựng Hà Nội (" in missing  # reported in February only
@@ -454,6 +462,8 @@ class State:
     percent: int | None = None
     reported_at: datetime | None = None
     completed_on: date | None = None
+    programme_id: int = 1
+    programme_label: str = "HY"
 
 
 @dataclass(frozen=True)
@@ -464,13 +474,14 @@ class Away:
     ends_on: date
 
 
+ONE = frozenset({1})
 PEOPLE = [
-    Person(1, "Nguyễn Văn An", 10, "HY-GTVT", "HY", "reporter"),
-    Person(2, "Lê Văn Cường", 10, "HY-GTVT", "HY", "reporter", is_head=True),
-    Person(3, "Phạm Thu Dung", 30, "HY-KHDT", "HY", "coordinator", coordinates=True),
-    Person(4, "Đỗ Minh Hải", 30, "HY-KHDT", "HY", "coordinator", coordinates=True),
-    Person(5, "Vũ Thị Lan", 20, "HY-XD", "HY", "reporter", reachable=False),
-    Person(6, "Phó Chủ tịch", 40, "HY-UBND", "HY", "vice_chair"),
+    Person(1, "Nguyễn Văn An", 10, "HY-GTVT", "HY", "reporter", programmes=ONE),
+    Person(2, "Lê Văn Cường", 10, "HY-GTVT", "HY", "reporter", is_head=True, programmes=ONE),
+    Person(3, "Phạm Thu Dung", 30, "HY-KHDT", "HY", "coordinator", programmes=ONE, coordinates=ONE),
+    Person(4, "Đỗ Minh Hải", 30, "HY-KHDT", "HY", "coordinator", programmes=ONE, coordinates=ONE),
+    Person(5, "Vũ Thị Lan", 20, "HY-XD", "HY", "reporter", programmes=ONE, reachable=False),
+    Person(6, "Phó Chủ tịch", 40, "HY-UBND", "HY", "vice_chair", programmes=ONE, leadership=ONE),
 ]
 POLICY = ReminderSettings(cycle_reminder_days_before=[])
 
@@ -514,16 +525,21 @@ def test_the_rule_escalates_once_to_head_and_offices_and_plans_nothing_on_a_holi
 
 
 @pytest.mark.parametrize(
-    ("end", "cadence", "start"),
+    ("day", "cadence", "rule", "key"),
     [
-        (date(2020, 3, 25), "monthly", date(2020, 2, 26)),
-        (date(2020, 1, 25), "monthly", date(2019, 12, 26)),
-        (date(2020, 3, 25), "quarterly", date(2019, 12, 26)),
-        (date(2020, 2, 25), "quarterly", None),
-        (date(2020, 3, 24), "monthly", None),
-        (date(2020, 3, 25), "none", None),
+        # Decree 09: December's data runs 15/11–14/12, its report is due on the 25th.
+        (date(2019, 12, 25), "monthly", "decree-09", "2019-12"),
+        (date(2020, 3, 25), "quarterly", "decree-09", "2020-Q1"),
+        (date(2020, 6, 25), "semiannual", "decree-09", "2020-H1"),
+        (date(2020, 2, 25), "quarterly", "decree-09", None),
+        (date(2020, 3, 24), "monthly", "decree-09", None),
+        (date(2020, 3, 25), "none", "decree-09", None),
+        # Calendar periods: December's report is due on 25 January.
+        (date(2020, 1, 25), "monthly", "calendar", "2019-12"),
     ],
 )
-def test_cycles_close_on_their_day(end: date, cadence: str, start: date | None) -> None:
-    cycle = cycle_ending(end, 25, cadence)
-    assert (cycle.start if cycle else None) == start
+def test_a_period_closes_on_the_day_its_report_is_due(
+    day: date, cadence: str, rule: str, key: str | None
+) -> None:
+    period = period_due_on(day, cadence, rule, 25)
+    assert (period.key if period else None) == key

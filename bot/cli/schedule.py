@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli import values
+from bot.cli.programme import add_programme_option, unknown_programme
 
 if TYPE_CHECKING:
     from bot.cli.context import CommandContext
     from handlers.texts import Texts
     from scheduler.jobs import SchedulerService
-    from scheduler.reminders import PlannedMessage
+    from scheduler.reminders import PlannedMessage, ProgrammeRef
     from storage.clock import Clock
 
 
@@ -40,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=None,
         help="giờ địa phương / local time, e.g. '27/01/2020 09:00' (default: now)",
     )
+    add_programme_option(reminders)
     reminders.add_argument("--json", action="store_true")
     reminders.set_defaults(func=run_reminders)
 
@@ -52,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="vice_chair | coordinator",
     )
     digest.add_argument("--locality", default=None, help="HN, HY … (default: both)")
+    add_programme_option(digest)
     digest.add_argument(
         "--at", type=values.moment, default=None, help="the digest's day (default: today)"
     )
@@ -99,14 +102,43 @@ def _service(
     )
 
 
+def _programmes(ctx: CommandContext, wanted: str | None) -> tuple[list[ProgrammeRef], bool]:
+    """The programmes asked for (all by default) and whether the store holds several;
+    UnknownProgramme when none answers to the name (or none was imported)."""
+    from scheduler.audience import programme_refs
+    from storage.programme.lookup import UnknownProgramme, programmes_named
+
+    with ctx.unit_of_work() as session:
+        known = programme_refs(session)
+        if not known:
+            raise UnknownProgramme(wanted or "", [])
+        ids = {p.id for p in programmes_named(session, wanted)}
+    return [r for r in known if r.id in ids], len(known) > 1
+
+
+def _heading(ctx: CommandContext, programme: ProgrammeRef) -> None:
+    ctx.say(f"\n■ {programme.label} — {programme.title}", "bold")
+
+
 # reminders -----------------------------------------------------------------------------------
 
 
 def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from storage.programme.lookup import UnknownProgramme
+
     tx = ctx.tx
     at = _local(ctx, args.at)
+    try:
+        chosen, several = _programmes(ctx, args.programme)
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
     service = _service(ctx)
-    planned = service.preview(at)
+    everything = service.preview(at)
+    sections = [
+        (programme, [part for p in everything if (part := p.of_programme(programme.id))])
+        for programme in chosen
+    ]
+    planned = everything if args.programme is None else [p for _, parts in sections for p in parts]
     calendar = service.calendar
     today = at.date()
     slot = service.preview_slot(at)
@@ -125,6 +157,10 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
                 "at": at.isoformat(),
                 "non_working_day": holiday,
                 "send_at": slot.astimezone(ctx.config.tz).isoformat(),
+                "programmes": [
+                    {"code": programme.code, "alias": programme.label, "messages": len(parts)}
+                    for programme, parts in sections
+                ],
                 "messages": [_described(p, ctx) for p in planned],
                 "unreachable_agencies": unreachable,
                 "nobody_reachable": nobody,
@@ -149,8 +185,11 @@ def run_reminders(args: argparse.Namespace, ctx: CommandContext) -> int:
         ),
         "bold",
     )
-    for message in planned:
-        _print_planned(ctx, message)
+    for programme, parts in sections:
+        if several:
+            _heading(ctx, programme)
+        for message in parts:
+            _print_planned(ctx, message)
     if unreachable:
         ctx.say(
             tx._("Cơ quan không ai nhận được nhắc việc: {codes}", codes=", ".join(unreachable)),
@@ -185,6 +224,7 @@ def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
         (tx._("nhắc"), message.items),
         (tx._("chuyển"), message.forwarded),
         (tx._("vượt cấp"), message.escalations),
+        (tx._("trình Phó Chủ tịch"), message.to_vice_chair),
     ):
         if items:
             ctx.say(
@@ -197,7 +237,7 @@ def _print_planned(ctx: CommandContext, message: PlannedMessage) -> None:
             + tx._(
                 "kỳ {locality} → {end}: {reported}/{total}",
                 locality=close.locality_code,
-                end=tx.date(close.cycle.end),
+                end=tx.date(close.period.due),
                 reported=close.reported,
                 total=close.total,
             )
@@ -215,12 +255,19 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
     from sqlalchemy import select
 
     from scheduler.digest import build_digest
-    from storage.models import Locality
+    from storage.models import Locality, Programme
+    from storage.programme.lookup import UnknownProgramme
 
     config, tx = ctx.config, ctx.tx
     day: date = _local(ctx, args.at).date()
     locality = args.locality.upper() if args.locality else None
     language = args.lang or config.settings.app.language
+    try:
+        chosen, several = _programmes(ctx, args.programme)
+    except UnknownProgramme as exc:
+        return unknown_programme(ctx, exc)
+    settings = config.scheduler_settings()
+    calendar = settings.work_calendar()
     with ctx.unit_of_work() as session:
         known = set(session.scalars(select(Locality.code)))
         if locality is not None and locality not in known:
@@ -231,28 +278,34 @@ def run_digest(args: argparse.Namespace, ctx: CommandContext) -> int:
                     known=", ".join(sorted(known)),
                 )
             )
-        digest = build_digest(
-            session,
-            day,
-            args.preview,
-            locality,
-            language,
-            tz=config.tz,
-            cycle_day=config.settings.reminders.cycle_day,
-        )
-    out = (
-        args.out
-        or config.data_dir
-        / "charts"
-        / f"digest-preview-{args.preview}-{locality or 'all'}-{day.isoformat()}.png"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(digest.chart_png)
-    ctx.say(digest.text)
-    buttons = [label for row in digest.item_buttons for label, _ in row]
-    if buttons:
-        ctx.say("\n" + tx._("Nút: {buttons}", buttons=" ".join(buttons)), "dim")
-    ctx.say("\n" + tx._("Biểu đồ: {path}", path=out), "bold")
+        for programme in chosen:
+            row = session.get(Programme, programme.id)
+            assert row is not None
+            digest = build_digest(
+                session,
+                day,
+                args.preview,
+                locality,
+                language,
+                programme=row,
+                named=several,
+                tz=config.tz,
+                calendar=calendar,
+                default_due_day=settings.reminders.cycle_day,
+            )
+            name = f"digest-preview-{programme.code}-{args.preview}-{locality or 'all'}-{day}.png"
+            out: Path = args.out or config.data_dir / "charts" / name
+            if args.out is not None and len(chosen) > 1:
+                out = out.with_name(f"{out.stem}-{programme.code}{out.suffix}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(digest.chart_png)
+            if several:
+                _heading(ctx, programme)
+            ctx.say(digest.text)
+            buttons = [label for line in digest.item_buttons for label, _ in line]
+            if buttons:
+                ctx.say("\n" + tx._("Nút: {buttons}", buttons=" ".join(buttons)), "dim")
+            ctx.say("\n" + tx._("Biểu đồ: {path}", path=out), "bold")
     return 0
 
 

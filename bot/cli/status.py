@@ -30,6 +30,17 @@ def describe(problem: Problem, tx: Texts) -> str:
             since=tx.moment(v["since"]),
         )
         return f"{text} ({v['detail']})" if v.get("detail") else text
+    if problem.code == "outbox_outage":
+        return tx._(
+            "{component}: Bot API không nhận tin từ {since} ({detail}); {pending} tin đang "
+            "chờ trong hộp thư đi, tin lâu nhất đã chờ {minutes} phút. Hệ thống tự gửi lại "
+            "khi Bot API hoạt động trở lại, không bỏ tin nào.",
+            component=component,
+            since=tx.moment(v["since"]),
+            detail=v["detail"],
+            pending=v["pending"],
+            minutes=v["oldest_minutes"],
+        )
     if problem.code == "replies_dropped":
         return tx._(
             "{component}: {count} tin trả lời không gửi được vì Bot API báo quá tải (429), "
@@ -64,8 +75,12 @@ def describe(problem: Problem, tx: Texts) -> str:
 
 def component_line(found: Health, tx: Texts) -> str:
     """`Telegram: đang kết nối; Zalo: mất kết nối từ …`, or that nothing has run yet."""
+    from storage.health import OUTBOX
+
     states = []
     for name, part in sorted(found.components.items()):
+        if name.startswith(OUTBOX):
+            continue  # the outbox's own record: said with the backlog
         label = PLATFORMS.get(name, name)
         if part.state == "ok":
             states.append(tx._("{name} đang kết nối", name=label))
@@ -124,6 +139,15 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             outbox=", ".join(f"{k} {v}" for k, v in sorted(found.outbox.items())) or tx._("trống"),
         )
     )
+    for channel, waiting in sorted(found.backlog.items()):
+        ctx.say(
+            tx._(
+                "Tin chờ gửi qua {channel}: {pending}, tin lâu nhất đã chờ {minutes} phút",
+                channel=PLATFORMS.get(channel, channel),
+                pending=int(waiting["pending"]),
+                minutes=round(waiting["oldest_minutes"]),
+            )
+        )
     ctx.say(tx._("Hội thoại đang dở: {count}", count=found.conversations_open))
     ctx.say(
         tx._(

@@ -32,7 +32,7 @@ from bot.logs import protect, redact
 from bot.telegram.request import AiohttpRequest
 from handlers.conversation import apology
 from handlers.events import Choice, Inbound, InboundFile, OutFile, Reply
-from handlers.ports import SendError
+from handlers.ports import SendError, says_recipient_gone
 from handlers.service import ConversationService
 from handlers.texts import Texts
 from storage.textfit import TEXT_LIMITS, split_text
@@ -235,9 +235,10 @@ class TelegramMessenger:
                 "429 too many requests", transient=True, retry_after=_retry_seconds(exc)
             ) from None
         except Forbidden as exc:
-            raise SendError(f"forbidden: {exc.message}", transient=False) from None
+            raise SendError(f"forbidden: {exc.message}", transient=False, gone=True) from None
         except BadRequest as exc:
-            raise SendError(f"bad request: {exc.message}", transient=False) from None
+            gone = says_recipient_gone(exc.message)
+            raise SendError(f"bad request: {exc.message}", transient=False, gone=gone) from None
         except (NetworkError, TelegramError) as exc:
             raise SendError(f"network: {type(exc).__name__}", transient=True) from None
 

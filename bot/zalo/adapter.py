@@ -27,7 +27,7 @@ from bot.zalo.events import (
 from bot.zalo.webhook import make_webhook_app
 from handlers.conversation import apology
 from handlers.events import Inbound, InboundFile, Reply
-from handlers.ports import SendError
+from handlers.ports import SendError, says_recipient_gone
 from handlers.service import ConversationService
 from handlers.texts import Texts
 from storage.textfit import split_text
@@ -70,9 +70,8 @@ def render_outbox(payload: dict[str, Any], language: str = "vi") -> str:
     if not choices:
         return str(text)
     tx = Texts(language)
-    hint = tx._(
-        "Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.", code=choices[0].split()[0]
-    )
+    code = choices[0].split(" · ")[0]  # "2.5 · Lĩnh vực giao thông", or "HY 2.5 · …"
+    hint = tx._("Gõ mã nội dung (ví dụ {code}) để báo cáo hoặc xem chi tiết.", code=code)
     return f"{text}\n\n{hint}"
 
 
@@ -88,8 +87,9 @@ class ZaloMessenger:
         try:
             await self.api.send_message(chat_id, render_outbox(payload))
         except ZaloApiError as exc:
+            gone = not exc.transient and says_recipient_gone(exc.description)
             raise SendError(
-                str(exc), transient=exc.transient, retry_after=exc.retry_after
+                str(exc), transient=exc.transient, retry_after=exc.retry_after, gone=gone
             ) from None
 
 
