@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -75,6 +75,7 @@ from storage.people import (
 )
 from storage.reports import append_report, settle_current
 from storage.textfit import short_text
+from storage.worktime import WorkCalendar
 
 log = logging.getLogger(__name__)
 Fetch = Callable[[InboundFile], Awaitable[bytes]]
@@ -109,6 +110,8 @@ class ConversationService:
         evidence_dir: Path,
         bot_username: str = "",
         default_language: str = "vi",
+        calendar: WorkCalendar | None = None,
+        default_due_day: int = 25,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -117,6 +120,9 @@ class ConversationService:
         self.evidence_dir = evidence_dir
         self.bot_username = bot_username
         self.default_language = default_language
+        # Overdue counts working days; a programme without its own report due day uses this.
+        self.calendar = calendar or WorkCalendar(tz, time(8), time(17))
+        self.default_due_day = default_due_day
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
@@ -203,7 +209,16 @@ class ConversationService:
                 conv_row.menu_token,
                 conv_row.updated_at,
             )
-            reader = StoreReader(session, today, now, self.tz, event.platform, event.user_id, who)
+            reader = StoreReader(
+                session,
+                today,
+                now,
+                self.tz,
+                event.platform,
+                event.user_id,
+                who,
+                default_due_day=self.default_due_day,
+            )
             ctx = StepContext(
                 event,
                 conv,
@@ -539,6 +554,8 @@ class ConversationService:
                 self.tz,
                 ctx.tx,
                 programme_codes=[code] if code else None,
+                default_due_day=self.default_due_day,
+                calendar=self.calendar,
             )
             name = "-".join(["tien-do", *([label] if label else []), ctx.today.isoformat()])
             text = (

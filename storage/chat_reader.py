@@ -130,8 +130,11 @@ class StoreReader:
         platform: str,
         external_id: str,
         member: ActiveMember | None,
+        *,
+        default_due_day: int = 25,
     ) -> None:
         self.session = session
+        self.default_due_day = default_due_day  # for a programme that sets no report due day
         self.today = today
         self.now = now
         self.tz = tz
@@ -302,6 +305,7 @@ class StoreReader:
                 tz=self.tz,
                 programme_code=programme_code,
                 limit=SUMMARY_ROWS,
+                default_due_day=self.default_due_day,
             )
         return self._summaries[programme_code]
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.app.services import make_service
 from bot.config import Config, ConfigError
 from bot.health import Health, Refused, Unreachable
 from bot.telegram.adapter import TelegramBot
@@ -42,18 +43,6 @@ def limits_for(config: Config) -> dict[str, Limits]:
         ),
         "zalo": Limits(zalo.messages_per_second, zalo.messages_per_chat_per_second),
     }
-
-
-def make_service(config: Config, db: Database, clock: Clock) -> ConversationService:
-    return ConversationService(
-        db,
-        clock,
-        config.settings.conversation,
-        tz=config.tz,
-        evidence_dir=config.data_dir / "evidence",
-        bot_username=config.settings.telegram.bot_username,
-        default_language=config.settings.app.language,
-    )
 
 
 @dataclass

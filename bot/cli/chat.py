@@ -21,18 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def service_for(ctx: CommandContext) -> ConversationService:
-    from handlers.service import ConversationService
+    from bot.app.services import make_service
 
-    config = ctx.config
-    return ConversationService(
-        ctx.database,
-        ctx.clock,
-        config.settings.conversation,
-        tz=config.tz,
-        evidence_dir=config.data_dir / "evidence",
-        bot_username=config.settings.telegram.bot_username,
-        default_language=config.settings.app.language,
-    )
+    return make_service(ctx.config, ctx.database, ctx.clock)
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
