@@ -23,12 +23,13 @@ from handlers.documents.workbook import write_workbook
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits
 from scheduler.settings import SchedulerSettings
-from storage.aggregate.summary import summary
+from storage.aggregate.summary import Summary, summary
 from storage.clock import FixedClock
 from storage.db import Database
 from storage.models import Outbox, Report
 from storage.programme.file import load_programme_file
 from storage.programme.importer import import_programme
+from storage.programme.lookup import all_programmes
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "var" / "demo"
@@ -40,6 +41,13 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
     return datetime(year, month, day, hour, minute, tzinfo=HANOI)
 
 
+# The real Hà Nội – Hưng Yên programme, and a composed Hà Nội – Hòa Bình one beside it.
+PROGRAMMES = (
+    ("ha-noi-hung-yen-2019.toml", at(2019, 7, 1, 8, 0)),
+    ("ha-noi-hoa-binh-2019.toml", at(2019, 11, 1, 8, 0)),
+)
+
+
 async def conversations(stage: Stage) -> dict[str, Person]:
     """Officials from both sides join and report, by buttons and by one-line messages."""
     people = {
@@ -48,6 +56,7 @@ async def conversations(stage: Stage) -> dict[str, Person]:
         "hung": await stage.join("Lê Quang Hùng", "HN-CT", platform="zalo"),
         "tam": await stage.join("Phạm Thị Tâm", "HN-TNMT"),
         "hoa": await stage.join("Đỗ Thu Hoa", "HY-NN", platform="zalo"),
+        "yen": await stage.join("Bùi Thị Yến", "HN-YT", platform="zalo"),
         "ha": await stage.join("Vũ Minh Hà", "HY-KHDT", role="coordinator"),
         "pct": await stage.join("Phó Chủ tịch UBND TP (demo)", "HN-UBND", role="vice_chair"),
     }
@@ -64,6 +73,13 @@ async def conversations(stage: Stage) -> dict[str, Person]:
     # Quick reports, with and without diacritics, on Telegram and Zalo.
     await stage.say(minh, "2.5 30% đang lập đề án mở tuyến buýt")
     await stage.tap(minh, "Gửi báo cáo")
+    # One Sở, two programmes: Minh reports on the Hòa Bình one too, naming it first;
+    # Yến's 2.2.a exists in both of hers, so the bot asks which one (a number on Zalo).
+    await stage.say(minh, "HB 3.b 20% đã khảo sát tuyến Hà Nội – Lương Sơn")
+    await stage.tap(minh, "Gửi báo cáo")
+    await stage.say(people["yen"], "2.2.a 50% đã cử 2 bác sĩ hỗ trợ Bệnh viện Đa khoa tỉnh")
+    await stage.tap(people["yen"], "HB · 2.2.a")
+    await stage.tap(people["yen"], "Gửi báo cáo")
     await stage.say(hung, "2.2.b hoan thanh")
     await stage.tap(hung, "Gửi báo cáo")
     await stage.say(tam, "2.6.c vuong mac 20")
@@ -154,8 +170,12 @@ def inboxes(stage: Stage, people: dict[str, Person]) -> str:
 
 def print_summary(db: Database, today: date) -> None:
     with db.unit_of_work() as session:
-        data = summary(session, today, tz=HANOI)
-    table = Table(title=f"Tổng hợp / Summary — {today:%d/%m/%Y}")
+        for programme in all_programmes(session):
+            print_programme(summary(session, today, tz=HANOI, programme_code=programme.code))
+
+
+def print_programme(data: Summary) -> None:
+    table = Table(title=f"{data.programme_label} — {data.programme_title} — {data.today:%d/%m/%Y}")
     table.add_column("Lĩnh vực / Field", overflow="fold")
     for column in ("Nhiệm vụ", "Tiến độ TB", "Xong", "Quá hạn"):
         table.add_column(column, justify="right")
@@ -180,16 +200,16 @@ async def main() -> int:
     OUT.mkdir(parents=True)
     clock = FixedClock(at(2019, 12, 2, 9, 0))
     db = Database.open(f"sqlite:///{OUT / 'tiendo.sqlite3'}")
-    with db.unit_of_work() as session:
-        spec = load_programme_file(REPO / "programmes" / "ha-noi-hung-yen-2019.toml")
-        result = import_programme(session, spec, at(2019, 7, 1, 8, 0))
-    console.rule("1. Chương trình / The programme")
-    console.print(
-        f"{spec.title}: {result.items_created} nội dung / items, "
-        f"{result.agencies_created} cơ quan / agencies, "
-        f"{result.assignments_created} phân công / assignments "
-        f"(từ thông báo / from the notice {spec.notice_source})"
-    )
+    console.rule("1. Hai chương trình / Two programmes")
+    for name, imported in PROGRAMMES:
+        with db.unit_of_work() as session:
+            spec = load_programme_file(REPO / "programmes" / name)
+            result = import_programme(session, spec, imported)
+        console.print(
+            f"{spec.alias} — {spec.title}: {result.items_created} nội dung / items, "
+            f"{result.assignments_created} phân công / assignments "
+            f"(từ thông báo / from the notice {spec.notice_source})"
+        )
     async with Stage(db, clock, OUT) as stage:
         console.rule("2. Các cơ quan báo cáo / Officials report (Telegram + Zalo)")
         people = await conversations(stage)
